@@ -29,7 +29,6 @@ def colormap_node(scene, name="viridis"):
     node.SetName(node_name)
     node.SetTypeToUser()
     node.SetNumberOfColors(256)
-    node.SetNamesInitialised(True)
     for index in range(256):
         r, g, b = _rgb(hex_text, index)
         node.SetColor(index, f"{name}{index}", r, g, b, 1.0)
@@ -48,7 +47,6 @@ def label_color_node(scene, name, labels):
     node.SetName(node_name)
     node.SetTypeToUser()
     node.SetNumberOfColors(max(labels) + 1)
-    node.SetNamesInitialised(True)
     node.SetColor(0, "background", 0.0, 0.0, 0.0, 0.0)
     for value, (label, rgb) in labels.items():
         node.SetColor(int(value), label, rgb[0], rgb[1], rgb[2], 1.0)

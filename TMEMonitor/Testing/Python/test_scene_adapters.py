@@ -132,3 +132,54 @@ class SceneAdapterTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class InputResolutionTest(unittest.TestCase):
+    def setUp(self):
+        self.scene = tme_scene.create_scene()
+        self.ijk = tme_scene.make_ijk_to_ras((1.0, 1.0, 2.0), (3.0, 4.0, 5.0))
+        self.labels = np.zeros((3, 8, 8), np.uint8)
+        self.labels[1, 2:5, 2:6] = 2
+        self.labels[1, 5, 5] = 4
+
+    def test_segmentation_to_mask_on_series_grid(self):
+        from TMEMonitorLib.scene import inputs
+        label_node = tme_scene.add_label_map(self.scene, self.labels, self.ijk, "labels",
+                                             tme_scene.label_color_node(self.scene, "tissue", tme_scene.TISSUE_LABELS))
+        segmentation = tme_scene.labelmap_to_segmentation(self.scene, label_node, "tumour")
+        self.assertEqual(segmentation.GetSegmentation().GetNumberOfSegments(), 2)
+        nodes_before = self.scene.GetNumberOfNodes()
+        mask = inputs.mask_from_node(self.scene, segmentation, self.labels.shape, self.ijk)
+        np.testing.assert_array_equal(mask, self.labels > 0)
+        self.assertEqual(self.scene.GetNumberOfNodes(), nodes_before, "temporary nodes must be removed")
+
+    def test_mask_on_other_grid_is_refused(self):
+        label_node = tme_scene.add_label_map(self.scene, self.labels, self.ijk, "labels")
+        with self.assertRaises(InputError):
+            tme_scene.mask_from_node(self.scene, label_node, (3, 8, 9), self.ijk)
+
+    def test_series_from_sequence_converts_ms(self):
+        sequence = tme_scene.array_to_sequence(self.scene, np.ones((3, 1, 2, 2)), [0, 500, 1000], np.eye(4), "dce",
+                                               axis_unit="ms")
+        series = tme_scene.series_from_node(sequence, expected_axis="time")
+        np.testing.assert_allclose(series.axis_values, [0.0, 0.5, 1.0])
+
+    def test_series_axis_mismatch(self):
+        from TMEMonitorLib.errors import MetadataError
+        sequence = tme_scene.array_to_sequence(self.scene, np.ones((2, 1, 2, 2)), [0, 800], np.eye(4), "dwi", axis_name="b")
+        with self.assertRaises(MetadataError):
+            tme_scene.series_from_node(sequence, expected_axis="time")
+
+    def test_nan_frame_refused(self):
+        array = np.ones((3, 1, 2, 2))
+        array[1] = np.nan
+        sequence = tme_scene.array_to_sequence(self.scene, array, [0, 1, 2], np.eye(4), "dce")
+        with self.assertRaises(InputError):
+            tme_scene.series_from_node(sequence, expected_axis="time")
+
+    def test_acquisition_metadata_round_trip(self):
+        sequence = tme_scene.array_to_sequence(self.scene, np.ones((2, 1, 2, 2)), [0, 1], np.eye(4), "dce")
+        tme_scene.set_acquisition_attributes(sequence, {"TR_s": 0.005, "flip_angle_deg": 15, "manufacturer": "X"})
+        metadata = tme_scene.acquisition_metadata(sequence)
+        self.assertEqual(metadata["TR_s"], 0.005)
+        self.assertEqual(metadata["manufacturer"], "X")
