@@ -15,6 +15,7 @@ UNITS = {
     "ms": ("ms", "ms"),
     "mM": ("mmol/L", "mM"),
     "mM*s": ("mmol.s/L", "mM·s"),
+    "mM/s": ("mmol/(L.s)", "mM/s"),
     "1/(mM s)": ("L/(mmol.s)", "1/(mM·s)"),
     "": ("1", "unitless"),
     "1": ("1", "unitless"),

@@ -1,0 +1,117 @@
+"""``tme-monitor dce``: the DCE analysis from files, headless, on the same Logic as the Slicer module."""
+import os
+
+from TMEMonitorLib.cli.progress_bar import ProgressBar
+
+from .settings import AIF_SOURCES, MODELS, POPULATION_AIFS, T1_METHODS, DCESettings
+
+
+def add_parser(subparsers):
+    parser = subparsers.add_parser("dce", help="DCE-MRI: T1, concentration, AIF, pharmacokinetic maps")
+    parser.add_argument("series", help="4D DCE series: DICOM folder, 4D NIfTI (+ JSON sidecar) or .seq.nrrd")
+    parser.add_argument("--out", required=True, help="output folder (maps as NRRD, statistics CSV, scene .mrb)")
+    parser.add_argument("--series-select", help="series to read when the folder holds several")
+    parser.add_argument("--model", choices=MODELS, default="extended_tofts")
+    parser.add_argument("--mask", help="label map / mask volume (voxels > 0 are analysed)")
+    t1 = parser.add_argument_group("T1 source (one of)")
+    t1.add_argument("--vfa", nargs="+", help="variable-flip-angle volumes (one file per flip angle)")
+    t1.add_argument("--flip-angles", help="flip angles of the --vfa volumes, deg, comma separated")
+    t1.add_argument("--t1-method", choices=T1_METHODS, default="nonlinear")
+    t1.add_argument("--t1-map", help="T1 map volume (s)")
+    t1.add_argument("--t10", type=float, help="fixed pre-contrast T1 (s)")
+    aif = parser.add_argument_group("arterial input function")
+    aif.add_argument("--aif", choices=AIF_SOURCES, default="population")
+    aif.add_argument("--population-aif", choices=POPULATION_AIFS, default="parker")
+    aif.add_argument("--aif-delay", type=float, help="population AIF onset (s); default from the bolus arrival")
+    aif.add_argument("--aif-roi", help="arterial ROI volume (for --aif measured)")
+    aif.add_argument("--aif-table", help="CSV of time and plasma concentration (for --aif table)")
+    aif.add_argument("--hematocrit", type=float, default=0.42)
+    acq = parser.add_argument_group("acquisition (overrides the metadata)")
+    acq.add_argument("--tr", type=float, help="repetition time (s)")
+    acq.add_argument("--flip-angle", type=float, help="flip angle (deg)")
+    acq.add_argument("--field", type=float, help="field strength (T)")
+    acq.add_argument("--agent", default="gadobutrol")
+    acq.add_argument("--relaxivity", type=float, help="r1 (1/(mM s))")
+    acq.add_argument("--baseline-frames", type=int)
+    parser.add_argument("--fit-delay", action="store_true", help="fit the arterial delay per voxel")
+    parser.add_argument("--no-semi-quantitative", action="store_true")
+    parser.add_argument("--concentration", action="store_true", help="also write the concentration series")
+    parser.add_argument("--fitted", action="store_true", help="also write the fitted-curve series")
+    parser.set_defaults(func=run)
+
+
+def settings_from_args(args):
+    return DCESettings(
+        model=args.model, aif_source=args.aif, population_aif=args.population_aif, aif_delay_s=args.aif_delay,
+        hematocrit=args.hematocrit, agent=args.agent, relaxivity_per_mM_s=args.relaxivity,
+        field_strength_T=args.field, tr_s=args.tr, flip_angle_deg=args.flip_angle, t1_method=args.t1_method,
+        fixed_t10_s=args.t10, baseline_frames=args.baseline_frames, fit_delay=args.fit_delay,
+        semi_quantitative=not args.no_semi_quantitative, write_concentration=args.concentration,
+        write_fitted_curves=args.fitted).validated()
+
+
+def run(args):
+    import numpy as np
+
+    from TMEMonitorLib import io
+    from TMEMonitorLib import scene as tme_scene
+    from TMEMonitorLib.errors import InputError
+
+    from .logic import DCELogic
+    from DCEModuleLib import aif as aif_module
+
+    settings = settings_from_args(args)
+    overrides = {"series": args.series_select} if args.series_select else {}
+    series = io.read_series(args.series, **overrides)
+    for warning in series.warnings:
+        print(f"warning: {warning}")
+    print(f"DCE series: {series.array.shape[0]} frames, times from {series.provenance.get('axis_values', '?')}")
+
+    scene = tme_scene.create_scene()
+    dce_node = tme_scene.array_to_sequence(scene, series.array, series.axis_values, series.ijk_to_ras, "DCE",
+                                           axis_source=series.provenance.get("axis_values"))
+    tme_scene.set_acquisition_attributes(dce_node, series.metadata)
+    shape = series.array.shape[1:]
+
+    def volume_node(path, name, label=False):
+        volume = io.read_volume(path)
+        if volume.array.shape != shape:
+            raise InputError(f"{name} '{path}': shape {volume.array.shape} differs from the DCE volume {shape}")
+        if label:
+            return tme_scene.add_label_map(scene, volume.array > 0, volume.ijk_to_ras, name)
+        return tme_scene.array_to_volume(scene, volume.array, volume.ijk_to_ras, name)
+
+    vfa_node = None
+    if args.vfa:
+        if not args.flip_angles:
+            raise InputError("--vfa needs --flip-angles (deg, one per file)")
+        angles = [float(v) for v in args.flip_angles.split(",")]
+        if len(angles) != len(args.vfa):
+            raise InputError(f"--flip-angles gives {len(angles)} angles for {len(args.vfa)} --vfa files")
+        volumes = [io.read_volume(path) for path in args.vfa]
+        vfa_node = tme_scene.array_to_sequence(scene, np.stack([v.array for v in volumes]), angles,
+                                               volumes[0].ijk_to_ras, "VFA", axis_name="flip_angle", axis_unit="deg",
+                                               axis_source="command line --flip-angles")
+    t1_map_node = volume_node(args.t1_map, "T1 map") if args.t1_map else None
+    mask_node = volume_node(args.mask, "mask", label=True) if args.mask else None
+    aif_roi_node = volume_node(args.aif_roi, "AIF ROI", label=True) if args.aif_roi else None
+    aif_table = aif_module.read_aif_csv(args.aif_table) if args.aif_table else None
+
+    bar = ProgressBar("DCE")
+    result = DCELogic(scene).run(dce_node, settings, vfa_node=vfa_node, t1_map_node=t1_map_node, mask_node=mask_node,
+                                 aif_mask_node=aif_roi_node, aif_table=aif_table, name_prefix="DCE", progress=bar)
+    bar.done()
+    os.makedirs(args.out, exist_ok=True)
+    for name, node in result.map_nodes.items():
+        tme_scene.write_node(node, os.path.join(args.out, f"{name}.nrrd"))
+    tme_scene.write_node(result.status_node, os.path.join(args.out, "fit_status.nrrd"))
+    tme_scene.write_node(result.table_node, os.path.join(args.out, "statistics.csv"))
+    mrb = tme_scene.save_scene(scene, os.path.join(args.out, "dce.mrb"))
+    analysis = result.analysis
+    for key, (value, source) in analysis.acquisition.items():
+        print(f"  {key}: {'' if value is None else f'{value:g}'} ({source})")
+    print(f"  AIF: {analysis.aif['source']}")
+    from TMEMonitorLib.fitting.status import describe
+    print(f"  fit status: {describe(analysis.status[analysis.mask])}")
+    print(f"wrote {len(result.map_nodes)} maps, statistics and {mrb}")
+    return 0

@@ -1,0 +1,168 @@
+"""DCELogic: the DCE analysis between MRML nodes (used by the widget, the console and the CLI).
+
+Resolves the input nodes into arrays (refusing bad input before anything is written), runs
+:func:`pipeline.analyse_dce`, then writes display-ready map nodes with units, the status
+map, per-segment statistics, the AIF plot and, on request, concentration and fitted-curve
+sequences, under the visit's subject-hierarchy folder.
+"""
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from TMEMonitorLib import scene as tme_scene
+from TMEMonitorLib.errors import InputError
+from TMEMonitorLib.scene import hierarchy
+
+from .pipeline import PARAMETER_DISPLAY, analyse_dce
+from .settings import DCESettings
+from .statistics import statistics_columns
+
+CURVE_TYPE_LABELS = {
+    1: ("persistent (type 1)", (0.20, 0.60, 0.95)),
+    2: ("plateau (type 2)", (0.95, 0.80, 0.15)),
+    3: ("washout (type 3)", (0.90, 0.15, 0.15)),
+}
+
+
+@dataclass
+class DCEResult:
+    analysis: object                       # pipeline.DCEAnalysis (arrays)
+    map_nodes: dict = field(default_factory=dict)
+    status_node: object = None
+    curve_type_node: object = None
+    table_node: object = None
+    aif_chart_node: object = None
+    concentration_node: object = None
+    fitted_node: object = None
+    folder_item: int = None
+
+
+class DCELogic:
+    def __init__(self, scene):
+        self.scene = scene
+
+    def resolve_inputs(self, dce_node, vfa_node=None, t1_map_node=None, mask_node=None, aif_mask_node=None):
+        """Arrays and acquisition metadata from the nodes; raises InputError on any mismatch."""
+        series = tme_scene.series_from_node(dce_node, expected_axis="time")
+        shape = series.array.shape[1:]
+        inputs = {"signal_4d": series.array, "t_s": series.axis_values, "metadata": series.metadata,
+                  "provenance": {**series.provenance, **_metadata_sources(series.metadata)},
+                  "ijk_to_ras": series.ijk_to_ras}
+        if vfa_node is not None:
+            vfa = tme_scene.series_from_node(vfa_node)
+            if vfa.array.shape[1:] != shape or not np.allclose(vfa.ijk_to_ras, series.ijk_to_ras, atol=1e-3):
+                raise InputError(f"VFA series '{vfa_node.GetName()}' is on another grid than the DCE series "
+                                 f"'{dce_node.GetName()}'")
+            if vfa.axis_name not in ("flip_angle", "FlipAngle", "flip angle"):
+                raise InputError(f"VFA series '{vfa_node.GetName()}' is indexed by '{vfa.axis_name}', not by flip angle")
+            inputs["vfa"] = (vfa.array, vfa.axis_values)
+        if t1_map_node is not None:
+            inputs["t10_map"] = tme_scene.volume_from_node(t1_map_node, shape, series.ijk_to_ras, "T1 map")[0]
+        inputs["mask"] = tme_scene.mask_from_node(self.scene, mask_node, shape, series.ijk_to_ras, what="mask")
+        inputs["aif_mask"] = tme_scene.mask_from_node(self.scene, aif_mask_node, shape, series.ijk_to_ras,
+                                                      what="AIF ROI")
+        return inputs
+
+    def run(self, dce_node, settings=None, vfa_node=None, t1_map_node=None, mask_node=None, aif_mask_node=None,
+            aif_table=None, parent_item=None, name_prefix=None, statistics_segmentation=None, progress=None):
+        """Analyse ``dce_node`` and write the outputs; returns a :class:`DCEResult`."""
+        settings = (settings or DCESettings()).validated()
+        inputs = self.resolve_inputs(dce_node, vfa_node, t1_map_node, mask_node, aif_mask_node)
+        ijk_to_ras = inputs.pop("ijk_to_ras")
+        statistics_masks = self._statistics_masks(statistics_segmentation, mask_node, inputs)
+        analysis = analyse_dce(settings=settings, aif_table=aif_table, progress=progress, **inputs)
+        return self.write_outputs(analysis, ijk_to_ras, name_prefix or dce_node.GetName(), parent_item,
+                                  statistics_masks)
+
+    def _statistics_masks(self, segmentation, mask_node, inputs):
+        """Segment name -> mask for the statistics table (the analysis mask when none given)."""
+        shape = inputs["signal_4d"].shape[1:]
+        if segmentation is None:
+            mask = inputs["mask"]
+            return {(mask_node.GetName() if mask_node is not None else "all voxels"):
+                    (mask if mask is not None else np.ones(shape, bool))}
+        ijk = inputs.get("ijk_to_ras")
+        masks = {}
+        seg = segmentation.GetSegmentation()
+        for index in range(seg.GetNumberOfSegments()):
+            segment_id = seg.GetNthSegmentID(index)
+            masks[seg.GetSegment(segment_id).GetName()] = tme_scene.mask_from_node(
+                self.scene, segmentation, shape, ijk, segment_id=segment_id)
+        return masks
+
+    def write_outputs(self, analysis, ijk_to_ras, prefix, parent_item=None, statistics_masks=None):
+        scene = self.scene
+        result = DCEResult(analysis=analysis)
+        if parent_item is not None:
+            result.folder_item = hierarchy.add_folder(scene, parent_item, f"DCE ({analysis.settings.model})")
+        description = _description(analysis)
+        for name, values in analysis.maps.items():
+            quantity, unit, colormap = PARAMETER_DISPLAY.get(name, _standard_error_display(name))
+            node = tme_scene.add_parameter_map(scene, values, ijk_to_ras, f"{prefix} {quantity}", quantity, unit,
+                                               colormap, mask=analysis.mask, description=description)
+            result.map_nodes[name] = node
+        result.status_node = tme_scene.add_status_map(scene, analysis.status, ijk_to_ras, f"{prefix} fit status")
+        if analysis.settings.semi_quantitative:
+            colors = tme_scene.label_color_node(scene, "enhancement curve type", CURVE_TYPE_LABELS)
+            result.curve_type_node = tme_scene.add_label_map(scene, analysis.curve_type, ijk_to_ras,
+                                                             f"{prefix} curve type", colors)
+        masks = statistics_masks or {"all voxels": analysis.mask}
+        columns, units = statistics_columns(analysis.maps, analysis.status, masks, ijk_to_ras,
+                                            {k: PARAMETER_DISPLAY.get(k, _standard_error_display(k))[1]
+                                             for k in analysis.maps})
+        result.table_node = tme_scene.add_table(scene, f"{prefix} statistics", columns, units=units)
+        aif = analysis.aif
+        result.aif_chart_node = tme_scene.add_plot(scene, f"{prefix} AIF", aif["t_s"],
+                                                   {"plasma AIF": aif["cp_mM"], "blood AIF": aif["cb_mM"]},
+                                                   "time", "concentration", "s", "mM")
+        result.aif_chart_node.SetAttribute("TMEMonitor.AIFSource", aif["source"])
+        if analysis.concentration is not None:
+            result.concentration_node = tme_scene.array_to_sequence(
+                scene, analysis.concentration, analysis.t_s, ijk_to_ras, f"{prefix} concentration",
+                axis_source="frame times of the DCE series")
+        if analysis.fitted is not None:
+            result.fitted_node = tme_scene.array_to_sequence(
+                scene, analysis.fitted, analysis.t_s, ijk_to_ras, f"{prefix} fitted {analysis.settings.model}",
+                axis_source="frame times of the DCE series")
+        if result.folder_item is not None:
+            for node in [*result.map_nodes.values(), result.status_node, result.curve_type_node, result.table_node,
+                         result.aif_chart_node, result.concentration_node, result.fitted_node]:
+                if node is not None:
+                    hierarchy.place(scene, node, result.folder_item)
+        for node in [*result.map_nodes.values(), result.status_node]:
+            tme_scene.set_acquisition_attributes(node, {f"{k}_source": v[1] for k, v in analysis.acquisition.items()})
+        return result
+
+    def curve_plot(self, result, voxel=None, mask=None, name="DCE curve"):
+        """Plot of measured and fitted concentration for a voxel (k, j, i) or the mean over a mask."""
+        analysis = result.analysis
+        if analysis.concentration is None or analysis.fitted is None:
+            raise InputError("curve plot needs the concentration and fitted curves (settings write_concentration "
+                             "and write_fitted_curves)")
+        if voxel is not None:
+            measured = analysis.concentration[(slice(None),) + tuple(voxel)]
+            fitted = analysis.fitted[(slice(None),) + tuple(voxel)]
+        else:
+            region = analysis.mask if mask is None else (np.asarray(mask, bool) & analysis.mask)
+            measured = np.nanmean(analysis.concentration[:, region], axis=1)
+            fitted = np.nanmean(analysis.fitted[:, region], axis=1)
+        return tme_scene.add_plot(self.scene, name, analysis.t_s, {"measured": measured, "fitted": fitted},
+                                  "time", "concentration", "s", "mM", styles={"measured": "markers"})
+
+
+def _standard_error_display(name):
+    if name.startswith("se_"):
+        base = PARAMETER_DISPLAY.get(name[3:], (name[3:], "", "magma"))
+        return (f"standard error of {base[0]}", base[1], "magma")
+    return (name, "", "viridis")
+
+
+def _metadata_sources(metadata):
+    return {key[:-len("_source")]: value for key, value in metadata.items() if key.endswith("_source")}
+
+
+def _description(analysis):
+    lines = [f"model: {analysis.settings.model}", f"AIF: {analysis.aif['source']}"]
+    for key, (value, source) in analysis.acquisition.items():
+        lines.append(f"{key}: {'' if value is None else f'{value:g} '}({source})")
+    return "; ".join(lines)

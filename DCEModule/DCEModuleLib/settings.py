@@ -1,0 +1,47 @@
+"""DCE analysis settings, shared by the widget's parameter node, the command line and scripts."""
+from dataclasses import asdict, dataclass
+
+MODELS = ("tofts", "extended_tofts", "patlak", "2cxm", "2cum")
+AIF_SOURCES = ("population", "measured", "automatic", "table")
+POPULATION_AIFS = ("parker", "georgiou", "mcgrath_preclinical")
+T1_METHODS = ("nonlinear", "linear", "two_point")
+
+
+@dataclass
+class DCESettings:
+    model: str = "extended_tofts"
+    aif_source: str = "population"          # population | measured (ROI) | automatic | table (CSV)
+    population_aif: str = "parker"
+    aif_delay_s: float = None                # population AIF onset; None: from the data's bolus arrival
+    hematocrit: float = 0.42
+    agent: str = "gadobutrol"
+    relaxivity_per_mM_s: float = None        # None: preset for agent and field strength
+    field_strength_T: float = None           # None: from the acquisition metadata
+    tr_s: float = None                       # None: from the acquisition metadata
+    flip_angle_deg: float = None             # None: from the acquisition metadata
+    t1_method: str = "nonlinear"
+    fixed_t10_s: float = None                # used when no VFA series or T1 map is given
+    baseline_frames: int = None              # None: frames before the detected bolus arrival
+    fit_delay: bool = False
+    select_model: bool = False               # per-voxel AIC choice among Patlak/Tofts/extended Tofts
+    semi_quantitative: bool = True
+    write_concentration: bool = False
+    write_fitted_curves: bool = False
+    aif_voxels: int = 20                     # automatic AIF: voxels averaged
+
+    def as_dict(self):
+        return asdict(self)
+
+    def validated(self):
+        from TMEMonitorLib.errors import InputError
+        if self.model not in MODELS:
+            raise InputError(f"model '{self.model}' is not one of {', '.join(MODELS)}")
+        if self.aif_source not in AIF_SOURCES:
+            raise InputError(f"AIF source '{self.aif_source}' is not one of {', '.join(AIF_SOURCES)}")
+        if self.population_aif not in POPULATION_AIFS:
+            raise InputError(f"population AIF '{self.population_aif}' is not one of {', '.join(POPULATION_AIFS)}")
+        if self.t1_method not in T1_METHODS:
+            raise InputError(f"T1 method '{self.t1_method}' is not one of {', '.join(T1_METHODS)}")
+        if not 0.0 <= self.hematocrit < 1.0:
+            raise InputError(f"haematocrit {self.hematocrit} must lie in [0, 1)")
+        return self

@@ -1,0 +1,75 @@
+"""The extension as Slicer builds it: CMake lists complete, widget code consistent with its .ui files,
+Lib packages free of Qt and of packages Slicer does not bundle at import time."""
+import ast
+import os
+import subprocess
+import sys
+import unittest
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
+MODULES = ("TMEMonitor", "DCEModule", "DiffusionModule", "SpectroscopyModule")
+# What a Lib package may import at module load (Slicer bundles these).
+ALLOWED_TOP_LEVEL = {"numpy", "scipy", "SimpleITK", "vtk", "vtkmodules", "pydicom", "slicer",
+                     "TMEMonitorLib", "DCEModuleLib", "DiffusionModuleLib", "SpectroscopyModuleLib"}
+
+
+def _present_modules():
+    return [m for m in MODULES if os.path.isfile(os.path.join(ROOT, m, m + ".py"))]
+
+
+class ExtensionLayoutTest(unittest.TestCase):
+    def test_cmake_lists_name_every_python_file(self):
+        script = os.path.join(ROOT, "Utilities", "update_cmake_lists.py")
+        result = subprocess.run([sys.executable, script, "--check"], capture_output=True, text=True)
+        self.assertEqual(result.returncode, 0, "run `python Utilities/update_cmake_lists.py`: " + result.stdout)
+
+    def test_top_level_cmake_adds_every_module(self):
+        text = open(os.path.join(ROOT, "CMakeLists.txt")).read()
+        for module in MODULES:
+            self.assertIn(f"add_subdirectory({module})", text)
+        for key in ("EXTENSION_HOMEPAGE", "EXTENSION_CATEGORY", "EXTENSION_CONTRIBUTORS", "EXTENSION_DESCRIPTION",
+                    "EXTENSION_ICONURL", "EXTENSION_SCREENSHOTURLS", "EXTENSION_LICENSE"):
+            self.assertIn(key, text)
+
+    def test_widget_names_exist_in_ui_files(self):
+        from TMEMonitorLib.widget_checks import check_module_widget
+        modules = _present_modules()
+        self.assertIn("TMEMonitor", modules)
+        for module in modules:
+            with self.subTest(module=module):
+                problems = check_module_widget(os.path.join(ROOT, module, module + ".py"),
+                                               os.path.join(ROOT, module, "Resources", "UI", module + ".ui"))
+                self.assertEqual(problems, [])
+
+    def test_lib_packages_import_only_what_slicer_bundles(self):
+        offenders = []
+        for module in MODULES:
+            lib = os.path.join(ROOT, module, module + "Lib")
+            for folder, _, files in os.walk(lib):
+                for name in files:
+                    if not name.endswith(".py"):
+                        continue
+                    path = os.path.join(folder, name)
+                    tree = ast.parse(open(path, encoding="utf-8").read())
+                    # Only module-level imports run at load time (function bodies import lazily).
+                    for node in tree.body:
+                        targets = []
+                        if isinstance(node, ast.Import):
+                            targets = [alias.name for alias in node.names]
+                        elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                            targets = [node.module]
+                        for target in targets:
+                            top = target.split(".")[0]
+                            if top not in ALLOWED_TOP_LEVEL and top not in sys.stdlib_module_names:
+                                offenders.append(f"{os.path.relpath(path, ROOT)} imports {target}")
+        self.assertEqual(offenders, [])
+
+    def test_each_module_has_readme_icon_and_ui(self):
+        for module in _present_modules():
+            with self.subTest(module=module):
+                for relative in ("README.md", f"Resources/Icons/{module}.png", f"Resources/UI/{module}.ui"):
+                    self.assertTrue(os.path.isfile(os.path.join(ROOT, module, relative)), relative)
+
+
+if __name__ == "__main__":
+    unittest.main()
