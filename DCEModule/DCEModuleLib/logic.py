@@ -12,10 +12,10 @@ import numpy as np
 from TMEMonitorLib import scene as tme_scene
 from TMEMonitorLib.errors import InputError
 from TMEMonitorLib.scene import hierarchy
+from TMEMonitorLib.statistics import statistics_table
 
 from .pipeline import PARAMETER_DISPLAY, analyse_dce
 from .settings import DCESettings
-from .statistics import statistics_columns
 
 CURVE_TYPE_LABELS = {
     1: ("persistent (type 1)", (0.20, 0.60, 0.95)),
@@ -107,9 +107,9 @@ class DCELogic:
             result.curve_type_node = tme_scene.add_label_map(scene, analysis.curve_type, ijk_to_ras,
                                                              f"{prefix} curve type", colors)
         masks = statistics_masks or {"all voxels": analysis.mask}
-        columns, units = statistics_columns(analysis.maps, analysis.status, masks, ijk_to_ras,
-                                            {k: PARAMETER_DISPLAY.get(k, _standard_error_display(k))[1]
-                                             for k in analysis.maps})
+        columns, units = statistics_table(analysis.maps, masks, ijk_to_ras,
+                                          {k: PARAMETER_DISPLAY.get(k, _standard_error_display(k))[1]
+                                           for k in analysis.maps}, status=analysis.status)
         result.table_node = tme_scene.add_table(scene, f"{prefix} statistics", columns, units=units)
         aif = analysis.aif
         result.aif_chart_node = tme_scene.add_plot(scene, f"{prefix} AIF", aif["t_s"],
