@@ -69,19 +69,19 @@ class DCELogic:
         settings = (settings or DCESettings()).validated()
         inputs = self.resolve_inputs(dce_node, vfa_node, t1_map_node, mask_node, aif_mask_node)
         ijk_to_ras = inputs.pop("ijk_to_ras")
-        statistics_masks = self._statistics_masks(statistics_segmentation, mask_node, inputs)
+        statistics_masks = self._statistics_masks(statistics_segmentation, mask_node, inputs, ijk_to_ras)
         analysis = analyse_dce(settings=settings, aif_table=aif_table, progress=progress, **inputs)
         return self.write_outputs(analysis, ijk_to_ras, name_prefix or dce_node.GetName(), parent_item,
                                   statistics_masks)
 
-    def _statistics_masks(self, segmentation, mask_node, inputs):
+    def _statistics_masks(self, segmentation, mask_node, inputs, ijk_to_ras):
         """Segment name -> mask for the statistics table (the analysis mask when none given)."""
         shape = inputs["signal_4d"].shape[1:]
         if segmentation is None:
             mask = inputs["mask"]
             return {(mask_node.GetName() if mask_node is not None else "all voxels"):
                     (mask if mask is not None else np.ones(shape, bool))}
-        ijk = inputs.get("ijk_to_ras")
+        ijk = ijk_to_ras
         masks = {}
         seg = segmentation.GetSegmentation()
         for index in range(seg.GetNumberOfSegments()):
