@@ -23,6 +23,9 @@ SIZES = {
     "large": (32, 256, 256),
 }
 
+# What each acquisition node is, so that the dashboard finds a visit's inputs.
+ROLE_ATTRIBUTE = "TMEMonitor.Role"
+
 # Truth maps shown in the scene: name -> (quantity, unit, colour map).
 TRUTH_MAPS = {
     "Ktrans": ("Ktrans", "1/min", "inferno"),
@@ -104,7 +107,8 @@ def build_demo_scene(scene, size="small", seed=0, n_visits=3, progress=None, res
                 node = tme_scene.add_parameter_map(scene, visit.truth[key], ijk, f"{visit.name} truth {quantity}",
                                                    quantity, unit, colormap, mask=visit.labels > 0)
                 hierarchy.place(scene, node, truth_folder)
-        for node in nodes.values():
+        for role, node in nodes.items():
+            node.SetAttribute(ROLE_ATTRIBUTE, role)
             hierarchy.place(scene, node, item)
             _place_browser_and_proxy(scene, node, item)
         build.visits.append(DemoVisit(name=visit.name, item=item, visit=visit, nodes=nodes))
@@ -155,3 +159,64 @@ def _is_proxy(scene, node):
 def _file_name(node_name, visit_name):
     name = node_name[len(visit_name):].strip() if node_name.startswith(visit_name) else node_name
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in name) or "volume"
+
+
+@dataclass
+class DemoOutcome:
+    out_dir: str
+    scene_path: str
+    report_html: str
+    report_json: str
+    files: list
+    summary_lines: list
+
+
+def run_demo(out_dir, size="default", seed=0, n_visits=3, progress=None, log=print):
+    """The whole chain on the synthetic patient; writes the scene (.mrb), NRRD files and the report."""
+    from . import dashboard
+
+    os.makedirs(out_dir, exist_ok=True)
+    scene = tme_scene.create_scene()
+    stage = _Stages(progress, [("synthetic patient", 0.10), ("analyses", 0.55), ("registration", 0.15),
+                               ("response", 0.10), ("report and files", 0.10)])
+    build = build_demo_scene(scene, size=size, seed=seed, n_visits=n_visits, progress=stage.next())
+    log(f"Synthetic patient {build.patient.patient_id}: {len(build.visits)} visits, volume {build.visits[0].visit.labels.shape} "
+        f"(slices, rows, cols)")
+    analyse = stage.next()
+    for index, visit in enumerate(build.visits):
+        dashboard.run_visit_analyses(scene, visit.item, progress=_scaled(analyse, index, len(build.visits)))
+        log(f"  analysed visit '{visit.name}' (day {visit.visit.day})")
+    registration = dashboard.register_visits(scene, build.patient_item, method="rigid", progress=stage.next())
+    log(registration.summary())
+    truth = {visit.name: visit.visit.truth_summary for visit in build.visits}
+    response = dashboard.compute_response(scene, build.patient_item, organ="breast", truth=truth, progress=stage.next())
+    log(response.summary())
+    finish = stage.next()
+    report_html = dashboard.write_report(scene, build.patient_item, out_dir, response=response, progress=finish)
+    scene_path = tme_scene.save_scene(scene, os.path.join(out_dir, "TMEMonitorDemo.mrb"))
+    files = write_visit_files(scene, build, out_dir)
+    report(progress, 1.0, "done")
+    return DemoOutcome(out_dir=out_dir, scene_path=scene_path, report_html=report_html,
+                       report_json=os.path.join(out_dir, "report.json"), files=files,
+                       summary_lines=response.comparison_lines())
+
+
+class _Stages:
+    """Splits one progress callable into consecutive weighted stages."""
+
+    def __init__(self, progress, stages):
+        self.progress = progress
+        self.stages = stages
+        self.start = 0.0
+        self.index = 0
+
+    def next(self):
+        name, weight = self.stages[self.index]
+        start = self.start
+        self.start += weight
+        self.index += 1
+        return lambda fraction, message="": report(self.progress, start + weight * fraction, f"{name}: {message}")
+
+
+def _scaled(progress, index, count):
+    return lambda fraction, message="": progress((index + fraction) / count, message)

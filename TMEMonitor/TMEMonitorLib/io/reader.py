@@ -1,0 +1,104 @@
+"""Entry points: :func:`read_series` (4D) and :func:`read_volume` (3D) for DICOM, NIfTI, NRRD
+and any other file SimpleITK reads. The reader is chosen from the path."""
+import os
+
+import numpy as np
+import SimpleITK as sitk
+
+from ..errors import InputError, MetadataError
+from . import bids_sidecar, nifti_nan
+from .axis import check_overrides, resolve_axis
+from .dicom_series import read_dicom_series, read_dicom_volume
+from .geometry import ijk_to_ras_from_sitk
+from .nifti_series import read_nifti_series, read_sitk_image, sitk_4d_array
+from .nrrd_series import read_nrrd_series
+from .plausibility import check_finite_frames
+from .series import Series, Volume
+
+
+def _is_nifti(path):
+    return path.lower().endswith((".nii", ".nii.gz"))
+
+
+def _is_nrrd(path):
+    return path.lower().endswith((".nrrd", ".nhdr"))
+
+
+def _is_dicom_file(path):
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(128)
+            return handle.read(4) == b"DICM"
+    except OSError:
+        return False
+
+
+def read_series(path, **overrides):
+    """Read a 4D series (frames along time or b) from a DICOM folder, NIfTI, NRRD or other 4D image.
+
+    Overrides: ``series=`` (DICOM folder with several series), ``axis_name=`` ("time"/"b"),
+    ``axis_values=`` (one per frame), ``frame_time_s=`` (uniform frame spacing, s),
+    ``dtype=`` (default float64), ``philips_floating_point=`` (apply Philips private scaling).
+    """
+    check_overrides(overrides)
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise InputError("input %s does not exist" % path)
+    if os.path.isdir(path) or _is_dicom_file(path):
+        return read_dicom_series(path, **overrides)
+    if _is_nifti(path):
+        return read_nifti_series(path, **overrides)
+    if _is_nrrd(path):
+        return read_nrrd_series(path, **overrides)
+    return _read_generic_series(path, **overrides)
+
+
+def _read_generic_series(path, **overrides):
+    """A 4D image of another format: the axis must come from the overrides."""
+    image = read_sitk_image(path)
+    array = sitk_4d_array(image, path, overrides.get("dtype", np.float64))
+    if overrides.get("axis_values") is None and overrides.get("frame_time_s") is None:
+        raise MetadataError("%s: this format stores no frame times or b-values; pass frame_time_s= (uniform "
+                            "spacing, s) or axis_values= with axis_name='time' or 'b'" % path)
+    axis_name, values, source, warnings = resolve_axis(
+        overrides.get("axis_name") or "time", None, None, array.shape[0], path, overrides)
+    warnings += check_finite_frames(array, path)
+    return Series(array=array, axis_name=axis_name, axis_values=values, ijk_to_ras=ijk_to_ras_from_sitk(image),
+                  metadata={}, provenance={"geometry": "image header read by SimpleITK (LPS → RAS)",
+                                           "axis_values": source}, warnings=warnings, source=path)
+
+
+def read_volume(path, series=None, dtype=np.float64):
+    """Read a 3D scalar volume (slices, rows, cols) from a DICOM folder/file or any SimpleITK-readable file."""
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise InputError("input %s does not exist" % path)
+    if os.path.isdir(path) or _is_dicom_file(path):
+        return read_dicom_volume(path, series=series, dtype=dtype)
+    image = read_sitk_image(path)
+    if image.GetNumberOfComponentsPerPixel() != 1:
+        raise InputError("%s has %d components per voxel; a scalar volume is needed"
+                         % (path, image.GetNumberOfComponentsPerPixel()))
+    if image.GetDimension() == 2:
+        image = sitk.JoinSeries([image])
+    if image.GetDimension() != 3:
+        raise InputError("%s is %dD (size %s): not a 3D volume (use read_series for 4D)"
+                         % (path, image.GetDimension(), image.GetSize()))
+    array = sitk.GetArrayFromImage(image).astype(dtype, copy=False)
+    if _is_nifti(path) and np.issubdtype(array.dtype, np.floating):
+        mask = nifti_nan.nan_masks(path, array.shape, 1).get(0)
+        if mask is not None:
+            array[mask] = np.nan      # SimpleITK reads NaN as 0
+    metadata, provenance = {}, {"geometry": "image header read by SimpleITK (LPS → RAS)"}
+    if _is_nifti(path):
+        json_path = bids_sidecar.companion(path, ".json")
+        if json_path:
+            metadata.update(bids_sidecar.sidecar_metadata(bids_sidecar.read_json(json_path)))
+            provenance["metadata"] = "BIDS sidecar " + os.path.basename(json_path)
+    warnings = []
+    if not np.all(np.isfinite(array)):
+        if not np.any(np.isfinite(array)):
+            raise InputError("%s contains only NaN/inf values" % path)
+        warnings.append("%s: %d non-finite voxel value(s); kept as NaN" % (path, int(np.count_nonzero(~np.isfinite(array)))))
+    return Volume(array=array, ijk_to_ras=ijk_to_ras_from_sitk(image), metadata=metadata,
+                  provenance=provenance, warnings=warnings, source=path)
