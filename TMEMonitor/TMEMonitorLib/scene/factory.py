@@ -5,6 +5,8 @@ builds an equivalent scene: a vtkMRMLScene with a cache and data-IO manager (nee
 ``.mrb`` files), a vtkSlicerApplicationLogic, and the module logics whose node classes the
 project uses (a module's node classes are registered only once its logic has the scene).
 """
+import atexit
+import shutil
 import tempfile
 
 import slicer
@@ -25,13 +27,23 @@ _MODULE_LOGICS = (
 
 # Keeps the application logic (and with it the module logics) alive as long as the scene.
 _APPLICATION_LOGICS = {}
+_CACHE_DIRECTORY = []
+
+
+def _cache_directory():
+    """One remote-cache folder per process (MRB reading needs one), removed at exit."""
+    if not _CACHE_DIRECTORY:
+        path = tempfile.mkdtemp(prefix="tme-monitor-cache-")
+        atexit.register(shutil.rmtree, path, ignore_errors=True)
+        _CACHE_DIRECTORY.append(path)
+    return _CACHE_DIRECTORY[0]
 
 
 def create_scene():
     """A new headless scene ready for volumes, sequences, segmentations, tables and plots."""
     scene = slicer.vtkMRMLScene()
     cache = slicer.vtkCacheManager()
-    cache.SetRemoteCacheDirectory(tempfile.mkdtemp(prefix="tme-monitor-cache-"))
+    cache.SetRemoteCacheDirectory(_cache_directory())
     scene.SetCacheManager(cache)
     data_io = slicer.vtkDataIOManager()
     data_io.SetCacheManager(cache)
