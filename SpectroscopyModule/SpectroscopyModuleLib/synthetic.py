@@ -1,0 +1,150 @@
+"""Synthetic MR spectra and MRSI grids with known concentrations (digital reference objects).
+
+Spectra are sums of basis FIDs (default: this package's simulated basis, cached) scaled by
+concentration (mM), broadened (Lorentzian + optional Gaussian), shifted and phased, plus
+optional macromolecules and complex white Gaussian noise. SNR is defined as in
+``quantification.spectral_snr``: tallest peak (magnitude, 0.2-4.2 ppm) of the noiseless
+spectrum over the SD of the real part of the spectral noise.
+"""
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from TMEMonitorLib.errors import InputError
+
+from .basis.macromolecules import macromolecule_fid
+from .basis.simulate import simulate_basis
+from .basis.spin_systems import WATER_PPM
+
+# Illustrative concentrations (mM); typical adult brain values in the ranges tabulated by
+# Govindaraju et al. 2000 (doi:10.1002/1099-1492(200005)13:3<129::AID-NBM619>3.0.CO;2-V).
+NORMAL_BRAIN_MM = {"NAA": 10.0, "NAAG": 1.5, "Cr": 4.5, "PCr": 4.0, "GPC": 1.0, "PCh": 0.6,
+                   "Ins": 6.0, "Glu": 9.0, "Gln": 3.0, "Tau": 1.5, "GSH": 2.0, "GABA": 1.0,
+                   "Asp": 1.5, "Lac": 0.5, "sIns": 0.3}
+# Illustrative high-grade tumour pattern: choline up, NAA down, lactate present.
+TUMOUR_MM = {"NAA": 2.0, "NAAG": 0.3, "Cr": 3.0, "PCr": 1.5, "GPC": 2.0, "PCh": 2.5, "Ins": 4.0,
+             "Glu": 4.0, "Gln": 4.0, "Tau": 1.0, "GSH": 2.0, "Lac": 5.0, "Ala": 1.0}
+
+
+@dataclass
+class SyntheticMRS:
+    """MRSData-compatible container (fid, dwell_s, spectrometer_mhz, nucleus, te_s, tr_s, affine, metadata)."""
+    fid: np.ndarray
+    dwell_s: float
+    spectrometer_mhz: float
+    nucleus: str = "1H"
+    te_s: float = None
+    tr_s: float = None
+    affine: np.ndarray = None
+    metadata: dict = field(default_factory=dict)
+    ppm_reference: float = WATER_PPM
+
+    @property
+    def n_points(self):
+        return self.fid.shape[-1]
+
+
+def _broadening(t, linewidth_hz, gaussian_linewidth_hz, shift_hz, phase0_deg):
+    lw = np.asarray(linewidth_hz, float)[..., None]
+    lg = np.asarray(gaussian_linewidth_hz, float)[..., None]
+    return (np.exp(-np.pi * lw * t - (np.pi * lg * t) ** 2 / (4 * np.log(2)))
+            * np.exp(-2j * np.pi * np.asarray(shift_hz, float)[..., None] * t)
+            * np.exp(1j * np.deg2rad(np.asarray(phase0_deg, float))[..., None]))
+
+
+def _basis_for(names, spectrometer_mhz, te_s, sequence, n_points, dwell_s, basis):
+    if basis is None:
+        return simulate_basis(spectrometer_mhz, te_s, sequence, names, n_points, dwell_s)
+    missing = [n for n in names if n not in basis]
+    if missing:
+        raise InputError(f"basis lacks {', '.join(missing)} needed for the synthetic spectrum")
+    if basis.n_points != n_points or not np.isclose(basis.dwell_s, dwell_s):
+        raise InputError(f"basis sampling ({basis.n_points} x {basis.dwell_s} s) differs from the "
+                         f"requested {n_points} x {dwell_s} s")
+    return basis
+
+
+def _noise_sd_for(clean_fids, dwell_s, mhz, snr):
+    """Spectral noise SD giving ``snr`` for the tallest peak (0.2-4.2 ppm) of each FID."""
+    n = clean_fids.shape[-1]
+    ppm = WATER_PPM - np.fft.fftshift(np.fft.fftfreq(n, dwell_s)) / mhz
+    sel = (ppm >= 0.2) & (ppm <= 4.2)
+    spec = np.fft.fftshift(np.fft.fft(clean_fids, axis=-1), axes=-1)
+    return np.abs(spec[..., sel]).max(axis=-1) / snr
+
+
+def synthesize_spectrum(concentrations, spectrometer_mhz=123.2, te_s=0.030, sequence="PRESS",
+                        n_points=1024, dwell_s=1 / 2000, linewidth_hz=5.0, snr=30.0, rng=None,
+                        basis=None, gaussian_linewidth_hz=0.0, shift_hz=0.0, phase0_deg=0.0,
+                        macromolecules=None, water_residual=0.0, tr_s=2.0):
+    """One synthetic single-voxel spectrum (a :class:`SyntheticMRS`).
+
+    concentrations: metabolite -> mM (basis units: a singlet of N protons contributes N per mM).
+    snr: target SNR (None or inf: noiseless). rng: numpy Generator or seed.
+    macromolecules: optional {MM/lipid name -> amplitude} (LCModel-style Gaussian components).
+    water_residual: amplitude (in molecule units of a 2-proton singlet) of residual water."""
+    if not concentrations:
+        raise InputError("concentrations is empty")
+    bad = {k: v for k, v in concentrations.items() if not np.isfinite(v) or v < 0}
+    if bad:
+        raise InputError(f"concentrations must be finite and >= 0 mM (got {bad})")
+    if snr is not None and np.isfinite(snr) and snr <= 0:
+        raise InputError(f"snr must be positive (got {snr})")
+    names = list(concentrations)
+    b = _basis_for(names, spectrometer_mhz, te_s, sequence, n_points, dwell_s, basis)
+    t = np.arange(n_points) * dwell_s
+    clean = sum(float(concentrations[n]) * b[n] for n in names)
+    for name, amp in (macromolecules or {}).items():
+        clean = clean + float(amp) * macromolecule_fid(name, spectrometer_mhz, n_points, dwell_s)
+    if water_residual:
+        clean = clean + float(water_residual) * 2.0 * np.exp(0j * t)
+    clean = clean * _broadening(t, linewidth_hz, gaussian_linewidth_hz, shift_hz, phase0_deg)
+    rng = np.random.default_rng(rng)
+    noise_sd = 0.0
+    fid = clean.copy()
+    if snr is not None and np.isfinite(snr):
+        noise_sd = float(_noise_sd_for(clean, dwell_s, spectrometer_mhz, snr))
+        sigma_t = noise_sd / np.sqrt(n_points)     # spectral noise = time noise x sqrt(N)
+        fid = fid + sigma_t * (rng.standard_normal(n_points) + 1j * rng.standard_normal(n_points))
+    metadata = {"synthetic": True, "concentrations_mM": dict(concentrations), "snr_target": snr,
+                "noise_sd_spectrum": noise_sd, "linewidth_hz": linewidth_hz,
+                "gaussian_linewidth_hz": gaussian_linewidth_hz, "shift_hz": shift_hz,
+                "phase0_deg": phase0_deg, "sequence": b.sequence, "clean_fid": clean}
+    return SyntheticMRS(fid, float(dwell_s), float(spectrometer_mhz), "1H", float(te_s), float(tr_s),
+                        None, metadata)
+
+
+def synthesize_mrsi(concentration_maps, spectrometer_mhz=123.2, te_s=0.030, sequence="PRESS",
+                    n_points=1024, dwell_s=1 / 2000, linewidth_hz=5.0, snr=30.0, rng=None, basis=None,
+                    gaussian_linewidth_hz=0.0, shift_hz=0.0, phase0_deg=0.0, affine=None, tr_s=2.0):
+    """Synthetic MRSI grid: concentration_maps {name -> (ny, nx[, nz]) mM}; linewidth, shift and
+    phase may be scalars or maps. The noise SD is the same in every voxel, chosen so that the
+    median voxel's tallest peak has SNR ``snr``. Returns a :class:`SyntheticMRS` with fid
+    (ny, nx[, nz], n_points)."""
+    if not concentration_maps:
+        raise InputError("concentration_maps is empty")
+    names = list(concentration_maps)
+    maps = [np.asarray(concentration_maps[n], float) for n in names]
+    shape = maps[0].shape
+    if any(m.shape != shape for m in maps):
+        raise InputError(f"concentration maps differ in shape: {[m.shape for m in maps]}")
+    if any(np.any(~np.isfinite(m) | (m < 0)) for m in maps):
+        raise InputError("concentration maps must be finite and >= 0 mM")
+    b = _basis_for(names, spectrometer_mhz, te_s, sequence, n_points, dwell_s, basis)
+    t = np.arange(n_points) * dwell_s
+    conc = np.stack(maps, axis=-1)                                    # (..., M)
+    clean = np.einsum("...m,mn->...n", conc, b.as_array(names))
+    clean = clean * _broadening(t, np.broadcast_to(linewidth_hz, shape),
+                                np.broadcast_to(gaussian_linewidth_hz, shape),
+                                np.broadcast_to(shift_hz, shape), np.broadcast_to(phase0_deg, shape))
+    rng = np.random.default_rng(rng)
+    fid = clean.copy()
+    noise_sd = 0.0
+    if snr is not None and np.isfinite(snr):
+        noise_sd = float(np.median(_noise_sd_for(clean, dwell_s, spectrometer_mhz, snr)))
+        sigma_t = noise_sd / np.sqrt(n_points)
+        fid = fid + sigma_t * (rng.standard_normal(fid.shape) + 1j * rng.standard_normal(fid.shape))
+    metadata = {"synthetic": True, "concentration_maps_mM": {n: m for n, m in zip(names, maps)},
+                "snr_target": snr, "noise_sd_spectrum": noise_sd, "sequence": b.sequence}
+    return SyntheticMRS(fid, float(dwell_s), float(spectrometer_mhz), "1H", float(te_s), float(tr_s),
+                        affine, metadata)
