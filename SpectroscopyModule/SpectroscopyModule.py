@@ -1,0 +1,253 @@
+"""SpectroscopyModule: MR spectroscopy (single voxel and MRSI) from file to metabolite ratios and maps
+(thin Slicer classes; the work is in SpectroscopyModuleLib)."""
+import os
+
+import qt
+import slicer
+from slicer.ScriptedLoadableModule import (ScriptedLoadableModule, ScriptedLoadableModuleLogic,
+                                           ScriptedLoadableModuleTest, ScriptedLoadableModuleWidget)
+from slicer.parameterNodeWrapper import parameterNodeWrapper
+from slicer.util import VTKObservationMixin
+
+from SpectroscopyModuleLib.logic import MRSIResult, SpectroscopyLogic
+from SpectroscopyModuleLib.settings import SpectroscopySettings
+from TMEMonitorLib import scene as tme_scene
+from TMEMonitorLib.progress import CancelFlag, Cancelled
+
+
+class SpectroscopyModule(ScriptedLoadableModule):
+    def __init__(self, parent):
+        ScriptedLoadableModule.__init__(self, parent)
+        self.parent.title = "MR Spectroscopy (TME Monitor)"
+        self.parent.categories = ["Quantification"]
+        self.parent.dependencies = ["TMEMonitor", "Markups", "Plots", "Tables"]
+        self.parent.contributors = ["The TME Monitor contributors"]
+        self.parent.helpText = (
+            "Single-voxel MRS and MRSI: optional processing (coil combination, alignment, averaging, eddy-current "
+            "correction, HLSVD water removal), linear-combination fit with a simulated or supplied basis, CRLBs, "
+            "clinical ratios (tCho/tCr, tCho/tNAA, Lac/tCr, ...), quality flags, metabolite and ratio maps on the "
+            "anatomy. See the module README.")
+        self.parent.acknowledgementText = "Basis spectra simulated with the density-matrix formalism (no download)."
+
+
+@parameterNodeWrapper
+class SpectroscopyModuleParameterNode:
+    inputPath: str = ""
+    basisSource: str = "simulate"
+    basisPath: str = ""
+    sequence: str = "PRESS"
+    echoTimeMs: float = 0.0               # 0: from the header
+    coilCombine: bool = True
+    align: bool = True
+    average: bool = True
+    ecc: bool = False
+    waterRemoval: bool = False
+    ppmMin: float = 0.2
+    ppmMax: float = 4.2
+    crlbThreshold: float = 20.0
+
+
+class SpectroscopyModuleWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
+    def __init__(self, parent=None):
+        ScriptedLoadableModuleWidget.__init__(self, parent)
+        VTKObservationMixin.__init__(self)
+        self._parameterNode = None
+        self._parameterNodeGuiTag = None
+        self._cancel = None
+        self._result = None
+
+    def setup(self):
+        ScriptedLoadableModuleWidget.setup(self)
+        uiWidget = slicer.util.loadUI(self.resourcePath("UI/SpectroscopyModule.ui"))
+        self.layout.addWidget(uiWidget)
+        self.ui = slicer.util.childWidgetVariables(uiWidget)
+        uiWidget.setMRMLScene(slicer.mrmlScene)
+        self.logic = SpectroscopyModuleLogic()
+        self.ui.inputBrowseButton.connect("clicked(bool)", self.onBrowseInput)
+        self.ui.basisBrowseButton.connect("clicked(bool)", self.onBrowseBasis)
+        self.ui.applyButton.connect("clicked(bool)", self.onApply)
+        self.ui.cancelButton.connect("clicked(bool)", self.onCancel)
+        self.ui.mapComboBox.connect("currentIndexChanged(int)", self.onMapChanged)
+        self.ui.showVoxelButton.connect("clicked(bool)", self.onShowVoxel)
+        self.addObserver(slicer.mrmlScene, slicer.mrmlScene.StartCloseEvent, self.onSceneStartClose)
+        self.addObserver(slicer.mrmlScene, slicer.mrmlScene.EndCloseEvent, self.onSceneEndClose)
+        self.initializeParameterNode()
+        self._showMrsiControls(False)
+
+    def cleanup(self):
+        self.removeObservers()
+
+    def enter(self):
+        self.initializeParameterNode()
+
+    def onSceneStartClose(self, caller, event):
+        self.setParameterNode(None)
+        self._result = None
+
+    def onSceneEndClose(self, caller, event):
+        if self.parent.isEntered:
+            self.initializeParameterNode()
+
+    def initializeParameterNode(self):
+        self.setParameterNode(self.logic.getParameterNode())
+
+    def setParameterNode(self, parameterNode):
+        if self._parameterNode:
+            self._parameterNode.disconnectGui(self._parameterNodeGuiTag)
+        self._parameterNode = parameterNode
+        if self._parameterNode:
+            self._parameterNodeGuiTag = self._parameterNode.connectGui(self.ui)
+
+    def settings(self):
+        p = self._parameterNode
+        steps = [step for step, chosen in (("coil_combine", p.coilCombine), ("ecc", p.ecc), ("align", p.align),
+                                           ("average", p.average), ("water_removal", p.waterRemoval)) if chosen]
+        return SpectroscopySettings(basis_source=p.basisSource, basis_path=p.basisPath or None, sequence=p.sequence,
+                                    te_s=p.echoTimeMs / 1000.0 if p.echoTimeMs > 0 else None,
+                                    processing=tuple(steps), ppm_min=p.ppmMin, ppm_max=p.ppmMax,
+                                    crlb_threshold_percent=p.crlbThreshold)
+
+    def onBrowseInput(self):
+        path = qt.QFileDialog.getOpenFileName(slicer.util.mainWindow(), "Spectroscopy file", self._parameterNode.inputPath,
+                                              "Spectroscopy (*.nii *.nii.gz *.dcm *.IMA *.rda *.dat *.SDAT *.SPAR "
+                                              "*.7 *.RAW *.txt);;All files (*)")
+        if path:
+            self._parameterNode.inputPath = path
+
+    def onBrowseBasis(self):
+        path = qt.QFileDialog.getOpenFileName(slicer.util.mainWindow(), "Basis set", self._parameterNode.basisPath,
+                                              "Basis (*.basis *.BASIS *.json);;All files (*)")
+        if path:
+            self._parameterNode.basisPath = path
+            self._parameterNode.basisSource = "file"
+
+    def onApply(self):
+        p = self._parameterNode
+        self._cancel = CancelFlag(self._showProgress)
+        self.ui.cancelButton.enabled = True
+        try:
+            with slicer.util.tryWithErrorDisplay("Spectroscopy analysis failed.", waitCursor=True):
+                name = os.path.basename(p.inputPath.rstrip("/\\")) or "MRS"
+                self._result = SpectroscopyLogic(slicer.mrmlScene).run(p.inputPath, self.settings(), name_prefix=name,
+                                                                       progress=self._cancel)
+                self._showResult(self._result)
+        except Cancelled:
+            self.ui.statusLabel.text = "Cancelled; nothing was written."
+        finally:
+            self.ui.cancelButton.enabled = False
+
+    def _showResult(self, result):
+        analysis = result.analysis
+        self.ui.resultsTableView.setMRMLTableNode(result.table_node)
+        if isinstance(result, MRSIResult):
+            self._showMrsiControls(True)
+            self.ui.mapComboBox.clear()
+            for name in result.map_nodes:
+                self.ui.mapComboBox.addItem(name)
+            preferred = [n for n in ("tCho/tCr", "tCho/tNAA", "tCho") if n in result.map_nodes]
+            if preferred:
+                self.ui.mapComboBox.setCurrentText(preferred[0])
+            shape = analysis.status.shape           # (i, j, k)
+            for spin, size in ((self.ui.voxelISpinBox, shape[0]), (self.ui.voxelJSpinBox, shape[1]),
+                               (self.ui.voxelKSpinBox, shape[2])):
+                spin.maximum = max(size - 1, 0)
+            good = int((analysis.quality == 1).sum())
+            self.ui.statusLabel.text = (f"MRSI {shape[0]} x {shape[1]} x {shape[2]}: {good} voxels of good quality. "
+                                        + " ".join(analysis.warnings))
+        else:
+            self._showMrsiControls(False)
+            self._showChart(result.chart_node)
+            flags = analysis.quality["flags"]
+            fit = analysis.fit
+            self.ui.statusLabel.text = (f"SNR {fit.snr:.1f}, FWHM {fit.fwhm_ppm:.3f} ppm. "
+                                        + ("Quality: " + "; ".join(flags) if flags else "No quality flags.")
+                                        + " " + " ".join(analysis.warnings))
+            if result.roi_node is not None:
+                centre = [0.0, 0.0, 0.0]
+                result.roi_node.GetCenter(centre)
+                slicer.modules.markups.logic().JumpSlicesToLocation(centre[0], centre[1], centre[2], True)
+
+    def _showChart(self, chart_node):
+        view_node = self.ui.spectrumPlotWidget.mrmlPlotViewNode()
+        if view_node is None:
+            view_node = slicer.mrmlScene.AddNewNodeByClass("vtkMRMLPlotViewNode", "SpectroscopyModule plot view")
+            self.ui.spectrumPlotWidget.setMRMLPlotViewNode(view_node)
+        view_node.SetPlotChartNodeID(chart_node.GetID())
+
+    def _showMrsiControls(self, visible):
+        self.ui.mrsiCollapsibleButton.visible = visible
+
+    def onMapChanged(self, index=None):
+        if not isinstance(self._result, MRSIResult):
+            return
+        node = self._result.map_nodes.get(self.ui.mapComboBox.currentText)
+        if node is not None:
+            tme_scene.show_in_slice_views(slicer.mrmlScene, foreground_node=node, opacity=0.6)
+
+    def onShowVoxel(self):
+        if not isinstance(self._result, MRSIResult):
+            return
+        ijk = (self.ui.voxelISpinBox.value, self.ui.voxelJSpinBox.value, self.ui.voxelKSpinBox.value)
+        with slicer.util.tryWithErrorDisplay("Cannot show this voxel.", waitCursor=True):
+            chart = SpectroscopyLogic(slicer.mrmlScene).voxel_plot(self._result, ijk)
+            self._showChart(chart)
+
+    def _showProgress(self, fraction, message=""):
+        self.ui.progressBar.value = int(100 * fraction)
+        self.ui.statusLabel.text = message
+        slicer.app.processEvents()
+
+    def onCancel(self):
+        if self._cancel is not None:
+            self._cancel.cancel()
+
+
+class SpectroscopyModuleLogic(ScriptedLoadableModuleLogic):
+    """Console access: ``SpectroscopyModuleLogic().run("/path/svs.nii.gz", SpectroscopySettings(...))``."""
+
+    def getParameterNode(self):
+        return SpectroscopyModuleParameterNode(super().getParameterNode())
+
+    def run(self, source, settings=None, **kwargs):
+        return SpectroscopyLogic(slicer.mrmlScene).run(source, settings, **kwargs)
+
+    def run_svs(self, source, settings=None, **kwargs):
+        return SpectroscopyLogic(slicer.mrmlScene).run_svs(source, settings, **kwargs)
+
+    def run_mrsi(self, source, settings=None, **kwargs):
+        return SpectroscopyLogic(slicer.mrmlScene).run_mrsi(source, settings, **kwargs)
+
+
+class SpectroscopyModuleTest(ScriptedLoadableModuleTest):
+    """Self-test on synthetic spectra with known concentrations (no download)."""
+
+    def setUp(self):
+        slicer.mrmlScene.Clear()
+
+    def runTest(self):
+        self.setUp()
+        self.test_synthetic_single_voxel()
+        self.setUp()
+        self.test_synthetic_mrsi()
+
+    def test_synthetic_single_voxel(self):
+        import numpy as np
+        from SpectroscopyModuleLib.synthetic import TUMOUR_MM, synthesize_spectrum
+        mrs = synthesize_spectrum(TUMOUR_MM, snr=80, rng=4)
+        mrs.affine = np.diag([20.0, 20.0, 20.0, 1.0])
+        result = SpectroscopyLogic(slicer.mrmlScene).run_svs(mrs, SpectroscopySettings(processing=()))
+        truth = (TUMOUR_MM["GPC"] + TUMOUR_MM["PCh"]) / (TUMOUR_MM["Cr"] + TUMOUR_MM["PCr"])
+        self.assertLess(abs(result.biomarkers["tCho/tCr"] - truth) / truth, 0.15)
+        self.assertIsNotNone(result.roi_node)
+        self.assertGreater(result.chart_node.GetXAxisRange()[0], result.chart_node.GetXAxisRange()[1])
+        self.delayDisplay("Single voxel passed")
+
+    def test_synthetic_mrsi(self):
+        import numpy as np
+        from SpectroscopyModuleLib.synthetic import TUMOUR_MM, synthesize_mrsi
+        maps = {name: np.full((3, 3), value) for name, value in TUMOUR_MM.items()}
+        mrsi = synthesize_mrsi(maps, snr=60, rng=5, affine=np.diag([10.0, 10.0, 10.0, 1.0]))
+        result = SpectroscopyLogic(slicer.mrmlScene).run_mrsi(mrsi, SpectroscopySettings(processing=()))
+        self.assertEqual(result.map_nodes["tCho"].GetVoxelValueUnits().GetCodeValue(), "[arb'U]")
+        self.assertIsNotNone(SpectroscopyLogic(slicer.mrmlScene).voxel_plot(result, (1, 1, 0)))
+        self.delayDisplay("MRSI passed")
