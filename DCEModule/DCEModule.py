@@ -43,8 +43,13 @@ class DCEModuleParameterNode:
     t1Method: str = "nonlinear"
     fixedT10: float = 1.4
     fitDelay: bool = False
+    selectModel: bool = False
     semiQuantitative: bool = True
     writeCurves: bool = False
+    # Acquisition overrides; 0 means "from the series' metadata".
+    repetitionTimeMs: float = 0.0
+    flipAngle: float = 0.0
+    fieldStrength: float = 0.0
 
 
 class DCEModuleWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
@@ -65,6 +70,8 @@ class DCEModuleWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.ui.applyButton.connect("clicked(bool)", self.onApply)
         self.ui.cancelButton.connect("clicked(bool)", self.onCancel)
         self.ui.dceSeriesSelector.connect("currentNodeChanged(vtkMRMLNode*)", self.onSeriesChanged)
+        for spinBox in (self.ui.repetitionTimeSpinBox, self.ui.flipAngleSpinBox, self.ui.fieldStrengthSpinBox):
+            spinBox.connect("valueChanged(double)", self.updateAcquisitionLabel)
         self.addObserver(slicer.mrmlScene, slicer.mrmlScene.StartCloseEvent, self.onSceneStartClose)
         self.addObserver(slicer.mrmlScene, slicer.mrmlScene.EndCloseEvent, self.onSceneEndClose)
         self.initializeParameterNode()
@@ -97,13 +104,19 @@ class DCEModuleWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         return DCESettings(model=p.model, aif_source=p.aifSource, population_aif=p.populationAif,
                            hematocrit=p.hematocrit, agent=p.agent, t1_method=p.t1Method,
                            fixed_t10_s=None if (p.vfaSeries or p.t1Map) else p.fixedT10, fit_delay=p.fitDelay,
-                           semi_quantitative=p.semiQuantitative, write_concentration=p.writeCurves,
-                           write_fitted_curves=p.writeCurves)
+                           select_model=p.selectModel, semi_quantitative=p.semiQuantitative,
+                           write_concentration=p.writeCurves, write_fitted_curves=p.writeCurves,
+                           tr_s=p.repetitionTimeMs / 1000.0 if p.repetitionTimeMs > 0 else None,
+                           flip_angle_deg=p.flipAngle if p.flipAngle > 0 else None,
+                           field_strength_T=p.fieldStrength if p.fieldStrength > 0 else None)
+
+    def updateAcquisitionLabel(self, value=None):
+        self.onSeriesChanged(self.ui.dceSeriesSelector.currentNode())
 
     def onSeriesChanged(self, node=None):
         """Show the acquisition values the analysis will use, and where each came from."""
         self.ui.acquisitionLabel.text = ""
-        if node is None:
+        if node is None or self._parameterNode is None:
             return
         try:
             series = tme_scene.series_from_node(node, expected_axis="time")
@@ -121,19 +134,38 @@ class DCEModuleWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         p = self._parameterNode
         self._cancel = CancelFlag(self._showProgress)
         self.ui.cancelButton.enabled = True
+        self.ui.applyButton.enabled = False
+        qt.QApplication.setOverrideCursor(qt.Qt.WaitCursor)
         try:
-            with slicer.util.tryWithErrorDisplay("DCE analysis failed.", waitCursor=True):
-                result = DCELogic(slicer.mrmlScene).run(
-                    p.dceSeries, self.settings(), vfa_node=p.vfaSeries, t1_map_node=p.t1Map, mask_node=p.mask,
-                    aif_mask_node=p.aifRoi, progress=self._cancel)
-                anatomy = slicer.mrmlScene.GetFirstNodeByName(p.dceSeries.GetName())
-                tme_scene.show_in_slice_views(slicer.mrmlScene, background_node=anatomy,
-                                              foreground_node=result.map_nodes.get("Ktrans"))
-                self.ui.statusLabel.text = f"Done. AIF: {result.analysis.aif['source']}"
+            result = DCELogic(slicer.mrmlScene).run(
+                p.dceSeries, self.settings(), vfa_node=p.vfaSeries, t1_map_node=p.t1Map, mask_node=p.mask,
+                aif_mask_node=p.aifRoi, progress=self._cancel)
         except Cancelled:
             self.ui.statusLabel.text = "Cancelled; nothing was written."
+            return
+        except InputError as error:
+            # Bad input: say what is wrong; the scene is as it was.
+            self.ui.statusLabel.text = f"<b>Cannot analyse:</b> {error}"
+            slicer.util.errorDisplay(f"DCE analysis: {error}")
+            return
+        except Exception as error:
+            import traceback
+            slicer.util.errorDisplay(f"DCE analysis failed: {error}", detailedText=traceback.format_exc())
+            return
         finally:
+            qt.QApplication.restoreOverrideCursor()
             self.ui.cancelButton.enabled = False
+            self.ui.applyButton.enabled = True
+        tme_scene.show_in_slice_views(slicer.mrmlScene, background_node=self._proxyVolume(p.dceSeries),
+                                      foreground_node=result.map_nodes.get("Ktrans"))
+        warnings = "".join(f"<br>warning: {w}" for w in result.analysis.warnings)
+        self.ui.statusLabel.text = f"Done. AIF: {result.analysis.aif['source']}{warnings}"
+
+    @staticmethod
+    def _proxyVolume(sequenceNode):
+        """The volume a sequence browser shows for ``sequenceNode`` (None if it is not browsed)."""
+        browser = slicer.modules.sequences.logic().GetFirstBrowserNodeForSequenceNode(sequenceNode)
+        return browser.GetProxyNode(sequenceNode) if browser is not None else None
 
     def _showProgress(self, fraction, message=""):
         self.ui.progressBar.value = int(100 * fraction)

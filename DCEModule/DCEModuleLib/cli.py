@@ -16,6 +16,7 @@ def add_parser(subparsers):
     t1 = parser.add_argument_group("T1 source (one of)")
     t1.add_argument("--vfa", nargs="+", help="variable-flip-angle volumes (one file per flip angle)")
     t1.add_argument("--flip-angles", help="flip angles of the --vfa volumes, deg, comma separated")
+    t1.add_argument("--vfa-tr", type=float, help="TR of the --vfa volumes (s); default the DCE TR")
     t1.add_argument("--t1-method", choices=T1_METHODS, default="nonlinear")
     t1.add_argument("--t1-map", help="T1 map volume (s)")
     t1.add_argument("--t10", type=float, help="fixed pre-contrast T1 (s)")
@@ -25,6 +26,7 @@ def add_parser(subparsers):
     aif.add_argument("--aif-delay", type=float, help="population AIF onset (s); default from the bolus arrival")
     aif.add_argument("--aif-roi", help="arterial ROI volume (for --aif measured)")
     aif.add_argument("--aif-table", help="CSV of time and plasma concentration (for --aif table)")
+    aif.add_argument("--aif-voxels", type=int, default=20, help="voxels averaged by --aif automatic")
     aif.add_argument("--hematocrit", type=float, default=0.42)
     acq = parser.add_argument_group("acquisition (overrides the metadata)")
     acq.add_argument("--tr", type=float, help="repetition time (s)")
@@ -34,6 +36,8 @@ def add_parser(subparsers):
     acq.add_argument("--relaxivity", type=float, help="r1 (1/(mM s))")
     acq.add_argument("--baseline-frames", type=int)
     parser.add_argument("--fit-delay", action="store_true", help="fit the arterial delay per voxel")
+    parser.add_argument("--select-model", action="store_true",
+                        help="choose Patlak / Tofts / extended Tofts per voxel (AICc) instead of --model")
     parser.add_argument("--no-semi-quantitative", action="store_true")
     parser.add_argument("--concentration", action="store_true", help="also write the concentration series")
     parser.add_argument("--fitted", action="store_true", help="also write the fitted-curve series")
@@ -46,19 +50,14 @@ def settings_from_args(args):
         hematocrit=args.hematocrit, agent=args.agent, relaxivity_per_mM_s=args.relaxivity,
         field_strength_T=args.field, tr_s=args.tr, flip_angle_deg=args.flip_angle, t1_method=args.t1_method,
         fixed_t10_s=args.t10, baseline_frames=args.baseline_frames, fit_delay=args.fit_delay,
-        semi_quantitative=not args.no_semi_quantitative, write_concentration=args.concentration,
-        write_fitted_curves=args.fitted).validated()
+        select_model=args.select_model, semi_quantitative=not args.no_semi_quantitative,
+        write_concentration=args.concentration, write_fitted_curves=args.fitted,
+        aif_voxels=args.aif_voxels).validated()
 
 
 def run(args):
-    import numpy as np
-
     from TMEMonitorLib import io
     from TMEMonitorLib import scene as tme_scene
-    from TMEMonitorLib.errors import InputError
-
-    from .logic import DCELogic
-    from DCEModuleLib import aif as aif_module
 
     settings = settings_from_args(args)
     overrides = {"series": args.series_select} if args.series_select else {}
@@ -68,9 +67,29 @@ def run(args):
     print(f"DCE series: {series.array.shape[0]} frames, times from {series.provenance.get('axis_values', '?')}")
 
     scene = tme_scene.create_scene()
+    try:
+        return _analyse(args, settings, series, scene)
+    finally:
+        tme_scene.release_scene(scene)
+
+
+def _analyse(args, settings, series, scene):
+    """Series and inputs into ``scene``, DCELogic, then maps, tables and the scene bundle to --out."""
+    import numpy as np
+
+    from TMEMonitorLib import io
+    from TMEMonitorLib import scene as tme_scene
+    from TMEMonitorLib.errors import InputError
+    from TMEMonitorLib.fitting.status import describe
+
+    from . import aif as aif_module
+    from .logic import DCELogic
+
     dce_node = tme_scene.array_to_sequence(scene, series.array, series.axis_values, series.ijk_to_ras, "DCE",
                                            axis_source=series.provenance.get("axis_values"))
-    tme_scene.set_acquisition_attributes(dce_node, series.metadata)
+    # Scalar acquisition values only (a file's raw header keys are not acquisition metadata).
+    tme_scene.set_acquisition_attributes(dce_node, {k: v for k, v in series.metadata.items()
+                                                    if isinstance(v, (int, float, str, np.number))})
     shape = series.array.shape[1:]
 
     def volume_node(path, name, label=False):
@@ -85,13 +104,22 @@ def run(args):
     if args.vfa:
         if not args.flip_angles:
             raise InputError("--vfa needs --flip-angles (deg, one per file)")
-        angles = [float(v) for v in args.flip_angles.split(",")]
+        try:
+            angles = [float(v) for v in args.flip_angles.split(",")]
+        except ValueError:
+            raise InputError(f"--flip-angles '{args.flip_angles}': expected numbers (deg) separated by commas") from None
         if len(angles) != len(args.vfa):
             raise InputError(f"--flip-angles gives {len(angles)} angles for {len(args.vfa)} --vfa files")
         volumes = [io.read_volume(path) for path in args.vfa]
+        for path, volume in zip(args.vfa, volumes):
+            if volume.array.shape != volumes[0].array.shape or not np.allclose(volume.ijk_to_ras,
+                                                                                volumes[0].ijk_to_ras, atol=1e-3):
+                raise InputError(f"--vfa '{path}': on another grid than '{args.vfa[0]}'")
         vfa_node = tme_scene.array_to_sequence(scene, np.stack([v.array for v in volumes]), angles,
                                                volumes[0].ijk_to_ras, "VFA", axis_name="flip_angle", axis_unit="deg",
                                                axis_source="command line --flip-angles")
+        if args.vfa_tr is not None:
+            tme_scene.set_acquisition_attributes(vfa_node, {"TR_s": args.vfa_tr})
     t1_map_node = volume_node(args.t1_map, "T1 map") if args.t1_map else None
     mask_node = volume_node(args.mask, "mask", label=True) if args.mask else None
     aif_roi_node = volume_node(args.aif_roi, "AIF ROI", label=True) if args.aif_roi else None
@@ -105,13 +133,22 @@ def run(args):
     for name, node in result.map_nodes.items():
         tme_scene.write_node(node, os.path.join(args.out, f"{name}.nrrd"))
     tme_scene.write_node(result.status_node, os.path.join(args.out, "fit_status.nrrd"))
+    if result.curve_type_node is not None:
+        tme_scene.write_node(result.curve_type_node, os.path.join(args.out, "curve_type.nrrd"))
     tme_scene.write_node(result.table_node, os.path.join(args.out, "statistics.csv"))
+    aif_table_node = result.aif_chart_node.GetNthPlotSeriesNode(0).GetTableNode()
+    tme_scene.write_node(aif_table_node, os.path.join(args.out, "aif.csv"))
+    if result.concentration_node is not None:
+        tme_scene.write_node(result.concentration_node, os.path.join(args.out, "concentration.seq.nrrd"))
+    if result.fitted_node is not None:
+        tme_scene.write_node(result.fitted_node, os.path.join(args.out, "fitted.seq.nrrd"))
     mrb = tme_scene.save_scene(scene, os.path.join(args.out, "dce.mrb"))
     analysis = result.analysis
     for key, (value, source) in analysis.acquisition.items():
         print(f"  {key}: {'' if value is None else f'{value:g}'} ({source})")
     print(f"  AIF: {analysis.aif['source']}")
-    from TMEMonitorLib.fitting.status import describe
+    for warning in analysis.warnings:
+        print(f"warning: {warning}")
     print(f"  fit status: {describe(analysis.status[analysis.mask])}")
     print(f"wrote {len(result.map_nodes)} maps, statistics and {mrb}")
     return 0

@@ -14,7 +14,7 @@ from TMEMonitorLib.errors import InputError
 from TMEMonitorLib.scene import hierarchy
 from TMEMonitorLib.statistics import statistics_table
 
-from .pipeline import PARAMETER_DISPLAY, analyse_dce
+from .pipeline import MODEL_CODES, PARAMETER_DISPLAY, analyse_dce
 from .settings import DCESettings
 
 CURVE_TYPE_LABELS = {
@@ -34,6 +34,7 @@ class DCEResult:
     aif_chart_node: object = None
     concentration_node: object = None
     fitted_node: object = None
+    aif_voxels_node: object = None
     folder_item: int = None
 
 
@@ -55,7 +56,12 @@ class DCELogic:
                                  f"'{dce_node.GetName()}'")
             if vfa.axis_name not in ("flip_angle", "FlipAngle", "flip angle"):
                 raise InputError(f"VFA series '{vfa_node.GetName()}' is indexed by '{vfa.axis_name}', not by flip angle")
-            inputs["vfa"] = (vfa.array, vfa.axis_values)
+            unit = vfa_node.GetIndexUnit() if vfa_node.IsA("vtkMRMLSequenceNode") else "deg"
+            if unit not in ("deg", "degree", "degrees", "°", ""):
+                raise InputError(f"VFA series '{vfa_node.GetName()}': flip angles in '{unit}', expected deg")
+            # The VFA acquisition's own TR when recorded on its node (else the DCE TR is used).
+            vfa_tr = vfa.metadata.get("TR_s")
+            inputs["vfa"] = (vfa.array, vfa.axis_values, vfa_tr if isinstance(vfa_tr, float) else None)
         if t1_map_node is not None:
             inputs["t10_map"] = tme_scene.volume_from_node(t1_map_node, shape, series.ijk_to_ras, "T1 map")[0]
         inputs["mask"] = tme_scene.mask_from_node(self.scene, mask_node, shape, series.ijk_to_ras, what="mask")
@@ -79,8 +85,13 @@ class DCELogic:
         shape = inputs["signal_4d"].shape[1:]
         if segmentation is None:
             mask = inputs["mask"]
-            return {(mask_node.GetName() if mask_node is not None else "all voxels"):
-                    (mask if mask is not None else np.ones(shape, bool))}
+            masks = {(mask_node.GetName() if mask_node is not None else "all voxels"):
+                     (mask if mask is not None else np.ones(shape, bool))}
+            if mask_node is not None and mask_node.IsA("vtkMRMLSegmentationNode") \
+                    and mask_node.GetSegmentation().GetNumberOfSegments() > 1:
+                # A segmentation mask (e.g. tumour habitats): its union, then one row set per segment.
+                masks.update(self._statistics_masks(mask_node, None, inputs, ijk_to_ras))
+            return masks
         ijk = ijk_to_ras
         masks = {}
         seg = segmentation.GetSegmentation()
@@ -91,10 +102,20 @@ class DCELogic:
         return masks
 
     def write_outputs(self, analysis, ijk_to_ras, prefix, parent_item=None, statistics_masks=None):
+        """Output nodes for ``analysis``; if writing fails part-way, the nodes added so far are removed."""
+        before = {self.scene.GetNthNode(i).GetID() for i in range(self.scene.GetNumberOfNodes())}
+        try:
+            return self._write_outputs(analysis, ijk_to_ras, prefix, parent_item, statistics_masks)
+        except Exception:
+            added = [self.scene.GetNthNode(i) for i in range(self.scene.GetNumberOfNodes())]
+            for node in added:
+                if node is not None and node.GetID() not in before:
+                    self.scene.RemoveNode(node)
+            raise
+
+    def _write_outputs(self, analysis, ijk_to_ras, prefix, parent_item, statistics_masks):
         scene = self.scene
         result = DCEResult(analysis=analysis)
-        if parent_item is not None:
-            result.folder_item = hierarchy.add_folder(scene, parent_item, f"DCE ({analysis.settings.model})")
         description = _description(analysis)
         for name, values in analysis.maps.items():
             quantity, unit, colormap = PARAMETER_DISPLAY.get(name, _standard_error_display(name))
@@ -106,8 +127,13 @@ class DCELogic:
             colors = tme_scene.label_color_node(scene, "enhancement curve type", CURVE_TYPE_LABELS)
             result.curve_type_node = tme_scene.add_label_map(scene, analysis.curve_type, ijk_to_ras,
                                                              f"{prefix} curve type", colors)
+        if "model" in result.map_nodes:
+            result.map_nodes["model"].SetAttribute(
+                "TMEMonitor.ModelCodes", "; ".join(f"{code} {name}" for name, code in MODEL_CODES.items()))
         masks = statistics_masks or {"all voxels": analysis.mask}
-        columns, units = statistics_table(analysis.maps, masks, ijk_to_ras,
+        # Region statistics of every quantitative map (not of the model-choice codes).
+        quantitative = {k: v for k, v in analysis.maps.items() if k != "model"}
+        columns, units = statistics_table(quantitative, masks, ijk_to_ras,
                                           {k: PARAMETER_DISPLAY.get(k, _standard_error_display(k))[1]
                                            for k in analysis.maps}, status=analysis.status)
         result.table_node = tme_scene.add_table(scene, f"{prefix} statistics", columns, units=units)
@@ -116,6 +142,12 @@ class DCELogic:
                                                    {"plasma AIF": aif["cp_mM"], "blood AIF": aif["cb_mM"]},
                                                    "time", "concentration", "s", "mM")
         result.aif_chart_node.SetAttribute("TMEMonitor.AIFSource", aif["source"])
+        if aif.get("voxels") is not None:
+            voxels = np.zeros(analysis.mask.shape, np.uint8)
+            voxels[aif["voxels"]] = 1
+            result.aif_voxels_node = tme_scene.add_label_map(
+                scene, voxels, ijk_to_ras, f"{prefix} AIF voxels",
+                tme_scene.label_color_node(scene, "AIF voxels", {1: ("arterial input", (0.9, 0.1, 0.1))}))
         if analysis.concentration is not None:
             result.concentration_node = tme_scene.array_to_sequence(
                 scene, analysis.concentration, analysis.t_s, ijk_to_ras, f"{prefix} concentration",
@@ -124,13 +156,23 @@ class DCELogic:
             result.fitted_node = tme_scene.array_to_sequence(
                 scene, analysis.fitted, analysis.t_s, ijk_to_ras, f"{prefix} fitted {analysis.settings.model}",
                 axis_source="frame times of the DCE series")
-        if result.folder_item is not None:
+        if parent_item is not None:
+            model = "model selection" if analysis.settings.select_model else analysis.settings.model
+            result.folder_item = hierarchy.add_folder(scene, parent_item, f"DCE ({model})")
+            aif_data = result.aif_chart_node.GetNthPlotSeriesNode(0).GetTableNode()
             for node in [*result.map_nodes.values(), result.status_node, result.curve_type_node, result.table_node,
-                         result.aif_chart_node, result.concentration_node, result.fitted_node]:
+                         result.aif_chart_node, aif_data, result.aif_voxels_node, result.concentration_node,
+                         result.fitted_node]:
                 if node is not None:
                     hierarchy.place(scene, node, result.folder_item)
+        recorded = {}
+        for key, (value, source) in analysis.acquisition.items():
+            recorded[key] = value
+            recorded[f"{key}_source"] = source
+        recorded["model"] = "select (AICc)" if analysis.settings.select_model else analysis.settings.model
+        recorded["AIF_source"] = aif["source"]
         for node in [*result.map_nodes.values(), result.status_node]:
-            tme_scene.set_acquisition_attributes(node, {f"{k}_source": v[1] for k, v in analysis.acquisition.items()})
+            tme_scene.set_acquisition_attributes(node, recorded)
         return result
 
     def curve_plot(self, result, voxel=None, mask=None, name="DCE curve"):

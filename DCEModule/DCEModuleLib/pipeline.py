@@ -4,23 +4,37 @@ No MRML here: ``logic.py`` resolves nodes into arrays, calls :func:`analyse_dce`
 the result into the scene; the command line does the same from files. Everything is
 computed and checked before anything is written, so bad input leaves the scene untouched.
 Arrays of a series are (frames, slices, rows, cols); the numeric core works on (..., T).
+Times inside the analysis (AIF delay, bolus arrival, time to peak) count from the first frame.
 """
+import warnings as python_warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from TMEMonitorLib import kinetics
+from TMEMonitorLib.kinetics import extended_tofts
 from TMEMonitorLib.errors import InputError, MetadataError
 from TMEMonitorLib.fitting import status as fit_status
 from TMEMonitorLib.progress import report
 
 from . import agents, aif, semiquant, signal, t1
-from .settings import DCESettings
+from .bolus_arrival import fit_bolus_arrival
+from .settings import DCESettings, SELECTABLE_MODELS
 
 MIN_FRAMES = 8
-# Blood T1 used for measured/automatic AIF voxels when no T1 map covers them:
-# 1.932 s at 3 T, 1.441 s at 1.5 T (Lu et al., MRM 2004, doi:10.1002/mrm.20193).
+DELAY_STEP_S = 0.25      # grid step of the population AIF delay search
+# Foreground: mean signal above this fraction of the image's 99th percentile. Air and
+# background noise lie far below it; their "concentration" is noise and would pass for an
+# artery or fill the maps with meaningless fits.
+FOREGROUND_FRACTION = 0.1
+# Blood T1 used for arterial voxels when T10 is a fixed (tissue) value:
+# 1.441 s at 1.5 T, 1.932 s at 3 T (Lu et al., MRM 2004, doi:10.1002/mrm.20193).
 BLOOD_T1_S = {1.5: 1.441, 3.0: 1.932}
+SEMI_QUANTITATIVE_MAPS = ("iAUC60", "iAUC90", "TTP_s", "peak_enhancement", "wash_in_slope", "wash_out_slope",
+                          "BAT_s", "SER")
+# Code of the chosen model in the "model" map when models are selected per voxel.
+MODEL_CODES = {name: code for code, name in enumerate(SELECTABLE_MODELS, start=1)}
 
 # map name -> (quantity, unit, colour map)
 PARAMETER_DISPLAY = {
@@ -30,7 +44,9 @@ PARAMETER_DISPLAY = {
     "kep": ("kep", "1/min", "inferno"),
     "Fp": ("Fp", "mL/min/mL", "inferno"),
     "PS": ("PS", "1/min", "inferno"),
+    "E": ("extraction fraction", "", "viridis"),
     "delay_s": ("delay", "s", "viridis"),
+    "model": ("selected model", "code", "viridis"),
     "rmse": ("RMSE", "mM", "magma"),
     "r2": ("R2", "", "viridis"),
     "T10": ("T10", "s", "viridis"),
@@ -51,7 +67,7 @@ class DCEAnalysis:
     status: np.ndarray              # fit status (uint8) per voxel
     curve_type: np.ndarray          # 0 none, 1 persistent, 2 plateau, 3 washout
     mask: np.ndarray
-    t_s: np.ndarray
+    t_s: np.ndarray                 # frame times as given (the index of the output sequences)
     aif: dict                       # t_s, cp_mM (plasma), cb_mM (blood), source, voxels
     acquisition: dict               # name -> (value, where it came from)
     settings: DCESettings
@@ -70,8 +86,8 @@ def resolve_acquisition(metadata, provenance, settings):
                                  ("field_strength_T", settings.field_strength_T, "field strength (T)")):
         if override is not None:
             resolved[key] = (float(override), "user setting")
-        elif metadata.get(key) is not None:
-            resolved[key] = (float(metadata[key]), provenance.get(key, "acquisition metadata"))
+        elif _number(metadata.get(key)) is not None:
+            resolved[key] = (_number(metadata[key]), provenance.get(key, "acquisition metadata"))
         elif key == "field_strength_T" and settings.relaxivity_per_mM_s is not None:
             continue
         else:
@@ -83,7 +99,11 @@ def resolve_acquisition(metadata, provenance, settings):
     flip, _ = resolved["flip_angle_deg"]
     if not 0 < flip < 90:
         raise MetadataError(f"DCE series: flip angle {flip:g} deg is implausible for DCE")
+    if "field_strength_T" in resolved and not 0 < resolved["field_strength_T"][0] <= 21:
+        raise MetadataError(f"DCE series: field strength {resolved['field_strength_T'][0]:g} T is implausible")
     if settings.relaxivity_per_mM_s is not None:
+        if not settings.relaxivity_per_mM_s > 0:
+            raise InputError(f"relaxivity: {settings.relaxivity_per_mM_s:g} 1/(mM s) must be positive")
         resolved["r1_per_mM_s"] = (float(settings.relaxivity_per_mM_s), "user setting")
     else:
         field_T = resolved["field_strength_T"][0]
@@ -94,30 +114,119 @@ def resolve_acquisition(metadata, provenance, settings):
     return resolved
 
 
+def _number(value):
+    """A finite float from a metadata value (numbers or numeric text), else None."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if np.isfinite(number) else None
+
+
 def _check_series(signal_4d, t_s):
     if signal_4d.ndim != 4:
         raise InputError(f"DCE series: expected (frames, slices, rows, cols), got shape {signal_4d.shape}")
     if signal_4d.shape[0] < MIN_FRAMES:
         raise InputError(f"DCE series: {signal_4d.shape[0]} frames are too few (at least {MIN_FRAMES} needed)")
-    t = np.asarray(t_s, dtype=float)
+    t = np.asarray(t_s, dtype=float).ravel()
     if t.shape != (signal_4d.shape[0],):
         raise InputError(f"DCE series: {signal_4d.shape[0]} frames but {t.size} frame times")
+    if not np.all(np.isfinite(t)):
+        raise MetadataError("DCE series: frame times hold NaN or infinite values")
     if np.any(np.diff(t) <= 0):
         raise MetadataError("DCE series: frame times are not strictly increasing")
+    if t[-1] - t[0] > 6 * 3600:
+        raise MetadataError(f"DCE series: frames span {t[-1] - t[0]:g} s; are the frame times in seconds?")
+    empty = [i for i in range(signal_4d.shape[0]) if not np.isfinite(signal_4d[i]).any()]
+    if empty:
+        raise InputError(f"DCE series: frame(s) {empty} hold no finite value")
     return t
 
 
-def _population_onset_s(function, t_s):
-    """Time from a population AIF's zero to its rise (5 % of peak), on a fine grid."""
-    fine = np.arange(0.0, 120.0, 0.05)
-    values = function(fine, 0.0)
-    return float(fine[np.argmax(values >= 0.05 * values.max())])
+def _volume_mask(array, volume_shape, what):
+    array = np.asarray(array)
+    if array.shape != volume_shape:
+        raise InputError(f"{what}: shape {array.shape} does not match the DCE volume {volume_shape}")
+    mask = array.astype(bool)
+    if not mask.any():
+        raise InputError(f"{what}: no voxel selected")
+    return mask
 
 
-def _arrival_time_s(curves, t_s):
-    """Bolus arrival of the mean of the most enhancing curves (N, T)."""
-    frame = signal.find_arrival_frame(signal.enhancing_mean_curve(curves))
-    return float(t_s[max(frame - 1, 0)])
+@contextmanager
+def _collecting_warnings(into):
+    """Warnings of the numeric core go into the analysis' list (shown by the widget and the CLI)."""
+    with python_warnings.catch_warnings(record=True) as caught:
+        python_warnings.simplefilter("always")
+        yield
+    into.extend(str(w.message) for w in caught)
+
+
+def _foreground(signal_4d, finite_signal):
+    """Voxels holding tissue or blood rather than air or background noise."""
+    mean = np.where(finite_signal, signal_4d.mean(axis=0), np.nan)
+    if not np.isfinite(mean).any():
+        raise InputError("DCE series: no voxel has finite values at every frame")
+    return finite_signal & (mean > FOREGROUND_FRACTION * np.nanpercentile(mean, 99))
+
+
+def _population_delay_s(function, hematocrit, tissue, t_rel, step_s=DELAY_STEP_S, n_curves=64):
+    """Delay of a population AIF that best explains a sample of the tissue curves.
+
+    Each candidate delay evaluates the analytic AIF exactly (no interpolation of a sampled
+    curve) and is scored by the residual of the linear extended Tofts fit (Murase, MRM 2004,
+    doi:10.1002/mrm.20066; it covers the nested Tofts and Patlak shapes) summed over up to
+    ``n_curves`` voxels; the best few are then compared by the full nonlinear fit.
+    """
+    curves = tissue[np.unique(np.linspace(0, tissue.shape[0] - 1, min(n_curves, tissue.shape[0])).astype(int))]
+    t_min = t_rel / 60.0
+    candidates = np.arange(0.0, 0.5 * t_rel[-1], step_s)
+    errors = np.full(candidates.size, np.inf)
+    for index, delay in enumerate(candidates):
+        cp = aif.blood_to_plasma(function(t_rel, delay), hematocrit)
+        if not np.any(cp > 0):
+            continue
+        with np.errstate(all="ignore"):
+            start = extended_tofts.linear_start(curves, t_min, cp)
+            ok = np.all(np.isfinite(start), axis=1)
+            if not ok.any():
+                continue
+            predicted = kinetics.concentration("extended_tofts", t_rel, cp, Ktrans=np.clip(start[ok, 0], 0.0, None),
+                                               ve=np.clip(start[ok, 1], 1e-3, 1.0), vp=np.clip(start[ok, 2], 0.0, 1.0))
+        errors[index] = np.sum((predicted - curves[ok]) ** 2) / ok.sum()
+    if not np.isfinite(errors).any():
+        raise InputError("population AIF: no delay explains the tissue curves; give the AIF delay")
+    # The linear fit's running integrals bias it slightly: refine near its best by the full fit.
+    best = int(np.argmin(errors))
+    near = candidates[max(best - 4, 0): best + 5]
+    costs = []
+    for delay in near:
+        fit = kinetics.fit("extended_tofts", curves, t_rel, aif.blood_to_plasma(function(t_rel, delay), hematocrit))
+        costs.append(np.nanmean(fit["rmse"] ** 2) if np.isfinite(fit["rmse"]).any() else np.inf)
+    costs = np.asarray(costs)
+    return float(near[int(np.argmin(costs))]) if np.isfinite(costs).any() else float(candidates[best])
+
+
+def _arrival_time_s(curves, t_rel):
+    """Bolus arrival (s from the first frame) of the mean of the most enhancing curves (N, T).
+
+    The linear-quadratic upslope fit (bolus_arrival) places it between frames and, unlike a
+    threshold on the baseline level, is not misled by curves that rise until the last frame.
+    """
+    curve = signal.enhancing_mean_curve(curves)
+    arrival = float(fit_bolus_arrival(curve[None, :], t_rel)[0])
+    if not np.isfinite(arrival):
+        arrival = float(t_rel[max(signal.find_arrival_frame(curve) - 1, 0)])
+    return arrival
+
+
+def _pre_contrast_count(signal_curves, t_rel):
+    """Number of frames before the bolus arrival in signal curves (N, T); InputError if under 2."""
+    count = signal.find_baseline_frames(signal_curves, t_rel).size
+    # A persistently enhancing curve peaks at the last frame, which raises the threshold
+    # method's baseline level: take the upslope fit's arrival when it is earlier.
+    count_fit = int(np.count_nonzero(t_rel < _arrival_time_s(signal_curves, t_rel)))
+    return min(count, count_fit) if count_fit >= 2 else count
 
 
 def _blood_t1(field_T):
@@ -125,100 +234,142 @@ def _blood_t1(field_T):
     return BLOOD_T1_S[nearest]
 
 
+def _t10(settings, vfa, t10_map, needed, arterial, volume_shape, acquisition, warnings):
+    """T10 (s) of the ``needed`` voxels and where it came from."""
+    tr = acquisition["TR_s"][0]
+    if vfa is not None:
+        if len(vfa) not in (2, 3):
+            raise InputError("VFA series: give (signal, flip angles deg) or (signal, flip angles deg, TR s)")
+        vfa_signal, flip_angles = np.asarray(vfa[0], dtype=float), np.asarray(vfa[1], dtype=float).ravel()
+        vfa_tr = tr if len(vfa) == 2 or vfa[2] is None else float(vfa[2])
+        if vfa_signal.ndim != 4 or vfa_signal.shape[1:] != volume_shape:
+            raise InputError(f"VFA series: volume {vfa_signal.shape[1:]} does not match the DCE volume {volume_shape}")
+        if vfa_signal.shape[0] != flip_angles.size:
+            raise InputError(f"VFA series: {vfa_signal.shape[0]} volumes but {flip_angles.size} flip angles")
+        fit = t1.fit_vfa(np.moveaxis(vfa_signal[:, needed], 0, -1), flip_angles, vfa_tr, method=settings.t1_method)
+        n_failed = int(np.count_nonzero(~np.isfinite(fit["T1"])))
+        if n_failed:
+            warnings.append(f"T1 fit: {n_failed} of {fit['T1'].size} voxels have no T1; they are not fitted")
+        acquisition["VFA_TR_s"] = (vfa_tr, "DCE series TR" if len(vfa) == 2 or vfa[2] is None else "VFA series")
+        return fit["T1"], (f"variable flip angle fit ({settings.t1_method}, "
+                           f"{', '.join(f'{a:g}' for a in flip_angles)} deg)")
+    if t10_map is not None:
+        t10_map = np.asarray(t10_map, dtype=float)
+        if t10_map.shape != volume_shape:
+            raise InputError(f"T1 map: shape {t10_map.shape} does not match the DCE volume {volume_shape}")
+        if np.nanmedian(np.where(t10_map > 0, t10_map, np.nan)) > 50:
+            raise InputError("T1 map: median T1 above 50 s; is the map in ms? Give it in seconds")
+        return t10_map[needed], "T1 map"
+    if settings.fixed_t10_s is not None:
+        if not 0 < settings.fixed_t10_s < 10:
+            raise InputError(f"fixed T10: {settings.fixed_t10_s:g} s is implausible")
+        values = np.full(int(needed.sum()), float(settings.fixed_t10_s))
+        source = f"fixed T10 {settings.fixed_t10_s:g} s (user setting)"
+        if arterial is not None and arterial.any():
+            field_T = acquisition.get("field_strength_T", (None,))[0]
+            if field_T is None:
+                warnings.append("arterial voxels use the fixed tissue T10: no field strength to choose a blood T1")
+            else:
+                blood = _blood_t1(field_T)
+                values[arterial[needed]] = blood
+                source += f"; arterial voxels blood T1 {blood:g} s (Lu et al. 2004)"
+        return values, source
+    raise InputError("no T1 source: give a variable-flip-angle series, a T1 map or a fixed T10")
+
+
+def _baseline(settings, signal_4d, t_rel, mask, arterial):
+    """Pre-contrast frames: given, or those before the earliest bolus arrival (artery or tissue)."""
+    if settings.baseline_frames is not None:
+        count = int(settings.baseline_frames)
+        if count < 1 or count >= t_rel.size - 2:
+            raise InputError(f"baseline frames: {settings.baseline_frames} is not a valid number of "
+                             f"pre-contrast frames for a series of {t_rel.size}")
+        return np.arange(count)
+    count = _pre_contrast_count(np.moveaxis(signal_4d[:, mask], 0, -1), t_rel)
+    if arterial is not None and arterial.any():
+        # The artery enhances before the tissue: its frames after arrival are not baseline.
+        try:
+            count = min(count, _pre_contrast_count(np.moveaxis(signal_4d[:, arterial], 0, -1), t_rel))
+        except InputError as error:
+            raise InputError(f"arterial voxels: {error}") from None
+    return np.arange(count)
+
+
 def analyse_dce(signal_4d, t_s, settings=None, metadata=None, provenance=None, mask=None, vfa=None,
                 t10_map=None, aif_mask=None, aif_table=None, progress=None):
     """Run the whole DCE analysis on arrays; returns a :class:`DCEAnalysis`.
 
-    ``vfa``: (vfa_signal (n_flip, slices, rows, cols), flip_angles_deg) for T1 mapping, or
-    ``t10_map`` (slices, rows, cols) in s, or ``settings.fixed_t10_s``. ``aif_mask``: arterial
-    ROI for a measured AIF; ``aif_table``: (t_s, plasma mM) for a tabulated AIF.
+    ``vfa``: (vfa_signal (n_flip, slices, rows, cols), flip_angles_deg[, vfa TR s]) for T1
+    mapping (the DCE TR when none is given), or ``t10_map`` (slices, rows, cols) in s, or
+    ``settings.fixed_t10_s``. ``aif_mask``: arterial ROI for a measured AIF; ``aif_table``:
+    (t_s, plasma mM) for a tabulated AIF on the series' frame times.
     """
     settings = (settings or DCESettings()).validated()
     signal_4d = np.asarray(signal_4d, dtype=np.float32)
     t = _check_series(signal_4d, t_s)
+    t_rel = t - t[0]
     volume_shape = signal_4d.shape[1:]
     acquisition = resolve_acquisition(metadata or {}, provenance, settings)
-    tr, flip = acquisition["TR_s"][0], acquisition["flip_angle_deg"][0]
-    r1 = acquisition["r1_per_mM_s"][0]
-    mask = np.ones(volume_shape, bool) if mask is None else np.asarray(mask, bool)
-    if mask.shape != volume_shape:
-        raise InputError(f"mask: shape {mask.shape} does not match the DCE volume {volume_shape}")
-    if not mask.any():
-        raise InputError("mask: no voxel selected")
+    flip, r1 = acquisition["flip_angle_deg"][0], acquisition["r1_per_mM_s"][0]
     if settings.aif_source == "measured" and aif_mask is None:
         raise InputError("AIF source 'measured' needs an arterial ROI (aif_mask)")
     if settings.aif_source == "table" and aif_table is None:
         raise InputError("AIF source 'table' needs an AIF table (time s, plasma concentration mM)")
+    finite_signal = np.all(np.isfinite(signal_4d), axis=0)
+    foreground = _foreground(signal_4d, finite_signal)
+    # Without a mask every voxel with signal is analysed; the background is marked "no signal".
+    mask_given = mask is not None
+    mask = _volume_mask(mask, volume_shape, "mask") if mask_given else foreground
+    if not mask.any():
+        raise InputError("DCE series: no voxel holds signal")
     warnings = []
 
     # Voxels whose concentration is needed: the analysis mask, plus arterial candidates.
+    arterial = None
     if settings.aif_source == "automatic":
-        needed = signal_4d.mean(axis=0) > 0
+        needed = foreground | mask
+        arterial = needed & ~mask
     elif settings.aif_source == "measured":
-        aif_mask = np.asarray(aif_mask, bool)
-        if aif_mask.shape != volume_shape:
-            raise InputError(f"AIF ROI: shape {aif_mask.shape} does not match the DCE volume {volume_shape}")
+        aif_mask = _volume_mask(aif_mask, volume_shape, "AIF ROI")
         needed = mask | aif_mask
+        arterial = aif_mask
     else:
         needed = mask
     curves = np.moveaxis(signal_4d[:, needed], 0, -1)          # (N, T)
 
-    report(progress, 0.05, "T1 mapping")
-    if vfa is not None:
-        vfa_signal, flip_angles = vfa
-        vfa_signal = np.asarray(vfa_signal, dtype=float)
-        if vfa_signal.shape[1:] != volume_shape:
-            raise InputError(f"VFA series: volume {vfa_signal.shape[1:]} does not match the DCE volume {volume_shape}")
-        t1_fit = t1.fit_vfa(np.moveaxis(vfa_signal[:, needed], 0, -1), flip_angles, tr, method=settings.t1_method)
-        t10_voxels = t1_fit["T1"]
-        t10_source = f"variable flip angle fit ({settings.t1_method}, {len(flip_angles)} angles)"
-    elif t10_map is not None:
-        t10_map = np.asarray(t10_map, dtype=float)
-        if t10_map.shape != volume_shape:
-            raise InputError(f"T1 map: shape {t10_map.shape} does not match the DCE volume {volume_shape}")
-        t10_voxels = t10_map[needed]
-        t10_source = "T1 map"
-    elif settings.fixed_t10_s is not None:
-        t10_voxels = np.full(curves.shape[0], float(settings.fixed_t10_s))
-        t10_source = "fixed T10 (user setting)"
-    else:
-        raise InputError("no T1 source: give a variable-flip-angle series, a T1 map or a fixed T10")
-    acquisition["T10"] = (None, t10_source)
+    with _collecting_warnings(warnings):
+        report(progress, 0.05, "T1 mapping")
+        t10_voxels, t10_source = _t10(settings, vfa, t10_map, needed, arterial, volume_shape, acquisition, warnings)
+        acquisition["T10"] = (None, t10_source)
 
-    report(progress, 0.15, "signal to concentration")
-    if settings.baseline_frames is not None:
-        baseline = np.arange(int(settings.baseline_frames))
-        if baseline.size < 1 or baseline.size >= t.size:
-            raise InputError(f"baseline frames: {settings.baseline_frames} is not a valid number of frames")
-    else:
-        baseline = signal.find_baseline_frames(np.moveaxis(signal_4d[:, mask], 0, -1), t)
-    with np.errstate(all="ignore"):
-        import warnings as python_warnings
-        with python_warnings.catch_warnings(record=True) as caught:
-            python_warnings.simplefilter("always")
-            conc_voxels = signal.spgr_to_concentration(curves, baseline, t10_voxels, tr, flip, r1)
-        warnings.extend(str(w.message) for w in caught)
+        report(progress, 0.15, "signal to concentration")
+        baseline = _baseline(settings, signal_4d, t_rel, mask, arterial)
+        with np.errstate(all="ignore"):
+            conc_voxels = signal.spgr_to_concentration(curves, baseline, t10_voxels, acquisition["TR_s"][0], flip, r1)
+    acquisition["baseline_frames"] = (float(baseline.size), "user setting" if settings.baseline_frames is not None
+                                      else "frames before the bolus arrival")
     conc = np.full(volume_shape + (t.size,), np.nan, dtype=np.float32)
     conc[needed] = conc_voxels
     tissue = conc[mask]
-    if not np.isfinite(tissue).any():
-        raise InputError("concentration: every voxel of the mask is NaN (check T10, TR, flip angle and the baseline)")
+    tissue_ok = np.all(np.isfinite(tissue), axis=1)
+    if not tissue_ok.any():
+        raise InputError("concentration: no voxel of the mask has a finite concentration at every frame "
+                         "(check T10, TR, flip angle, relaxivity and the baseline)")
 
     report(progress, 0.25, "arterial input function")
-    aif_info = _arterial_input(settings, t, conc, tissue, mask, aif_mask, aif_table, acquisition, signal_4d, baseline)
+    with _collecting_warnings(warnings):
+        aif_info = _arterial_input(settings, t, t_rel, conc, tissue[tissue_ok], aif_mask, aif_table)
 
-    report(progress, 0.3, f"fitting {settings.model}")
-    fit = kinetics.fit(settings.model, tissue, t, aif_info["cp_mM"], fit_delay=settings.fit_delay,
-                       progress=lambda f, m="": report(progress, 0.3 + 0.55 * f, m))
+    report(progress, 0.3, "fitting " + ("patlak / tofts / extended_tofts" if settings.select_model else settings.model))
+    fit, fitted_tissue = _fit(settings, tissue, t_rel, aif_info["cp_mM"],
+                              lambda f, m="": report(progress, 0.3 + 0.55 * f, m))
     maps = {}
-    status = np.full(volume_shape, fit_status.MASKED, dtype=np.uint8)
+    status = np.full(volume_shape, fit_status.MASKED if mask_given else fit_status.NO_SIGNAL, dtype=np.uint8)
     status[mask] = fit["status"]
     for name, values in fit.items():
         if name == "status" or np.ndim(values) != 1:
             continue
-        full = np.full(volume_shape, np.nan, dtype=np.float32)
-        full[mask] = values
-        maps[name] = full
+        maps[name] = _full(values, mask)
     t10_full = np.full(volume_shape, np.nan, dtype=np.float32)
     t10_full[needed] = t10_voxels
     t10_full[~mask] = np.nan
@@ -227,21 +378,15 @@ def analyse_dce(signal_4d, t_s, settings=None, metadata=None, provenance=None, m
     curve_type = np.zeros(volume_shape, dtype=np.uint8)
     if settings.semi_quantitative:
         report(progress, 0.88, "semi-quantitative metrics")
-        arrival = aif_info.get("tissue_arrival_s")
-        metrics = semiquant.curve_metrics(tissue, t, arrival_s=arrival, baseline=baseline)
-        for name in ("iAUC60", "iAUC90", "TTP_s", "peak_enhancement", "wash_in_slope", "wash_out_slope", "BAT_s", "SER"):
-            full = np.full(volume_shape, np.nan, dtype=np.float32)
-            full[mask] = metrics[name]
-            maps[name] = full
+        metrics = semiquant.curve_metrics(tissue, t_rel, arrival_s=aif_info["tissue_arrival_s"], baseline=baseline)
+        for name in SEMI_QUANTITATIVE_MAPS:
+            maps[name] = _full(metrics[name], mask)
         curve_type[mask] = metrics["curve_type"]
 
     fitted = None
     if settings.write_fitted_curves:
-        params = {k: fit[k] for k in kinetics.MODELS[settings.model]["parameters"] if k in fit}
-        if "delay_s" in fit:
-            params["delay_s"] = fit["delay_s"]
         fitted = np.full(signal_4d.shape, np.nan, dtype=np.float32)
-        fitted[:, mask] = np.moveaxis(kinetics.concentration(settings.model, t, aif_info["cp_mM"], **params), -1, 0)
+        fitted[:, mask] = np.moveaxis(fitted_tissue, -1, 0)
     report(progress, 1.0, "done")
     return DCEAnalysis(maps=maps, status=status, curve_type=curve_type, mask=mask, t_s=t, aif=aif_info,
                        acquisition=acquisition, settings=settings, baseline_frames=baseline,
@@ -249,38 +394,96 @@ def analyse_dce(signal_4d, t_s, settings=None, metadata=None, provenance=None, m
                        fitted=fitted, warnings=warnings)
 
 
-def _arterial_input(settings, t, conc, tissue, mask, aif_mask, aif_table, acquisition, signal_4d, baseline):
+def _full(values, mask):
+    full = np.full(mask.shape, np.nan, dtype=np.float32)
+    full[mask] = values
+    return full
+
+
+def _model_curves(model, fit, t_rel, cp, rows=None):
+    """Fitted concentration curves (N, T) of ``model`` from its fit result (NaN where not fitted)."""
+    rows = slice(None) if rows is None else rows
+    params = {name: fit[name][rows] for name in kinetics.MODELS[model]["parameters"]}
+    if "delay_s" in fit:
+        params["delay_s"] = np.nan_to_num(fit["delay_s"][rows])
+    finite = np.all([np.isfinite(v) for v in params.values()], axis=0)
+    clean = {k: np.where(finite, v, 0.0) for k, v in params.items()}
+    with np.errstate(all="ignore"):
+        curves = kinetics.concentration(model, t_rel, cp, **clean)
+    return np.where(finite[:, None], curves, np.nan)
+
+
+def _fit(settings, tissue, t_rel, cp, progress):
+    """(fit dict over the mask voxels, fitted curves (N, T) or None)."""
+    if not settings.select_model:
+        fit = kinetics.fit(settings.model, tissue, t_rel, cp, fit_delay=settings.fit_delay, progress=progress)
+        curves = _model_curves(settings.model, fit, t_rel, cp) if settings.write_fitted_curves else None
+        return fit, curves
+    # Per-voxel choice among nested models by AICc (kinetics.select_model).
+    choice, fits, _ = kinetics.select_model(tissue, t_rel, cp, models=SELECTABLE_MODELS, progress=progress)
+    n = tissue.shape[0]
+    names = []
+    for model in SELECTABLE_MODELS:
+        names += [k for k in fits[model] if k != "status" and k not in names]
+    out = {name: np.full(n, np.nan) for name in names}
+    out["status"] = np.full(n, fit_status.NO_SIGNAL, dtype=fit_status.DTYPE)
+    out["model"] = np.full(n, np.nan)
+    curves = np.full(tissue.shape, np.nan) if settings.write_fitted_curves else None
+    fitted_any = np.zeros(n, bool)
+    for index, model in enumerate(SELECTABLE_MODELS):
+        chosen = (choice == index) & (fits[model]["status"] != fit_status.NO_SIGNAL) \
+            & (fits[model]["status"] != fit_status.MASKED)
+        fitted_any |= chosen
+        for name, values in fits[model].items():
+            if name in out:
+                out[name][chosen] = values[chosen]
+        if model == "tofts":
+            out["vp"][chosen] = 0.0           # the Tofts model has no plasma term
+        out["model"][chosen] = MODEL_CODES[model]
+        if curves is not None and chosen.any():
+            curves[chosen] = _model_curves(model, fits[model], t_rel, cp, rows=chosen)
+    return out, curves
+
+
+def _arterial_input(settings, t, t_rel, conc, tissue, aif_mask, aif_table):
     """Plasma AIF on the series' time grid, with where it came from."""
     hct = settings.hematocrit
-    tissue_arrival = _arrival_time_s(tissue[np.all(np.isfinite(tissue), axis=1)], t)
+    tissue_arrival = _arrival_time_s(tissue, t_rel)
+    common = {"t_s": t, "tissue_arrival_s": tissue_arrival, "voxels": None}
     if settings.aif_source == "population":
         function = aif.POPULATION_AIFS[settings.population_aif]
         if settings.aif_delay_s is not None:
             delay, delay_source = float(settings.aif_delay_s), "user setting"
+            if not 0 <= delay < t_rel[-1]:
+                raise InputError(f"AIF delay: {delay:g} s lies outside the series (0 to {t_rel[-1]:g} s)")
         else:
-            delay = max(tissue_arrival - _population_onset_s(function, t), 0.0)
-            delay_source = f"bolus arrival in the tissue ({tissue_arrival:.1f} s)"
-        cb = function(t, delay)
-        return {"t_s": t, "cb_mM": cb, "cp_mM": aif.blood_to_plasma(cb, hct), "tissue_arrival_s": tissue_arrival,
-                "source": f"population ({settings.population_aif}), delay {delay:.1f} s from {delay_source}",
-                "voxels": None}
+            delay = _population_delay_s(function, hct, tissue, t_rel)
+            delay_source = "the extended Tofts fit of the tissue curves"
+        cb = function(t_rel, delay)
+        return {**common, "cb_mM": cb, "cp_mM": aif.blood_to_plasma(cb, hct), "delay_s": delay,
+                "source": f"population ({settings.population_aif}), delay {delay:.1f} s from {delay_source}"}
     if settings.aif_source == "table":
-        table_t, table_cp = (np.asarray(v, dtype=float) for v in aif_table)
-        if table_t.size < t.size or table_t[-1] < t[-1] - 1e-3:
+        table_t, table_cp = (np.asarray(v, dtype=float).ravel() for v in aif_table)
+        if table_t.size != table_cp.size:
+            raise InputError(f"AIF table: {table_t.size} times but {table_cp.size} concentrations")
+        if table_t.size < t.size or table_t[-1] < min(t[-1], t_rel[-1]) - 1e-3:
             raise InputError(f"AIF table: {table_t.size} points up to {table_t[-1]:g} s is shorter than the "
-                             f"series ({t.size} frames up to {t[-1]:g} s)")
-        if table_t.size != t.size or not np.allclose(table_t, t, atol=1e-3):
-            raise InputError("AIF table: its times are on another grid than the series' frame times")
-        return {"t_s": t, "cb_mM": aif.plasma_to_blood(table_cp, hct), "cp_mM": table_cp,
-                "tissue_arrival_s": tissue_arrival, "source": "table (CSV)", "voxels": None}
+                             f"series ({t.size} frames up to {t_rel[-1]:g} s)")
+        on_grid = table_t.size == t.size and (np.allclose(table_t, t, atol=1e-3)
+                                              or np.allclose(table_t, t_rel, atol=1e-3))
+        if not on_grid:
+            raise InputError("AIF table: its times are on another grid than the series' frame times; "
+                             "resample it to the frame times")
+        if not np.all(np.isfinite(table_cp)):
+            raise InputError("AIF table: holds NaN or infinite concentrations")
+        return {**common, "cb_mM": aif.plasma_to_blood(table_cp, hct), "cp_mM": table_cp, "source": "table"}
     if settings.aif_source == "measured":
         cp = aif.measured_aif(conc, aif_mask, hct)
-        return {"t_s": t, "cb_mM": aif.plasma_to_blood(cp, hct), "cp_mM": cp, "tissue_arrival_s": tissue_arrival,
-                "source": f"measured in the arterial ROI ({int(aif_mask.sum())} voxels)",
-                "voxels": np.nonzero(aif_mask)}
-    # automatic
+        used = aif_mask & np.all(np.isfinite(conc), axis=-1)
+        return {**common, "cb_mM": aif.plasma_to_blood(cp, hct), "cp_mM": cp, "voxels": np.nonzero(used),
+                "source": f"measured in the arterial ROI ({int(used.sum())} of {int(aif_mask.sum())} voxels)"}
     candidates = np.isfinite(conc).all(axis=-1)
-    detected = aif.detect_aif(conc, t, mask=candidates, n_voxels=settings.aif_voxels, hematocrit=hct)
-    return {"t_s": t, "cb_mM": detected["aif_blood"], "cp_mM": detected["aif_plasma"],
-            "tissue_arrival_s": tissue_arrival, "source": f"automatic detection ({len(detected['flat_indices'])} voxels)",
+    detected = aif.detect_aif(conc, t_rel, mask=candidates, n_voxels=settings.aif_voxels, hematocrit=hct)
+    return {**common, "cb_mM": detected["aif_blood"], "cp_mM": detected["aif_plasma"],
+            "source": f"automatic detection ({len(detected['flat_indices'])} voxels)",
             "voxels": detected["indices"], "detection": detected}

@@ -2,6 +2,8 @@
 from dataclasses import asdict, dataclass
 
 MODELS = ("tofts", "extended_tofts", "patlak", "2cxm", "2cum")
+# Nested models compared per voxel when ``select_model`` is on (AICc).
+SELECTABLE_MODELS = ("patlak", "tofts", "extended_tofts")
 AIF_SOURCES = ("population", "measured", "automatic", "table")
 POPULATION_AIFS = ("parker", "georgiou", "mcgrath_preclinical")
 T1_METHODS = ("nonlinear", "linear", "two_point")
@@ -12,7 +14,7 @@ class DCESettings:
     model: str = "extended_tofts"
     aif_source: str = "population"          # population | measured (ROI) | automatic | table (CSV)
     population_aif: str = "parker"
-    aif_delay_s: float = None                # population AIF onset; None: from the data's bolus arrival
+    aif_delay_s: float = None                # population AIF onset after the first frame; None: from the data
     hematocrit: float = 0.42
     agent: str = "gadobutrol"
     relaxivity_per_mM_s: float = None        # None: preset for agent and field strength
@@ -23,7 +25,7 @@ class DCESettings:
     fixed_t10_s: float = None                # used when no VFA series or T1 map is given
     baseline_frames: int = None              # None: frames before the detected bolus arrival
     fit_delay: bool = False
-    select_model: bool = False               # per-voxel AIC choice among Patlak/Tofts/extended Tofts
+    select_model: bool = False               # per-voxel AICc choice among Patlak/Tofts/extended Tofts
     semi_quantitative: bool = True
     write_concentration: bool = False
     write_fitted_curves: bool = False
@@ -33,6 +35,7 @@ class DCESettings:
         return asdict(self)
 
     def validated(self):
+        """``self`` after checking every choice and range; InputError naming the setting otherwise."""
         from TMEMonitorLib.errors import InputError
         if self.model not in MODELS:
             raise InputError(f"model '{self.model}' is not one of {', '.join(MODELS)}")
@@ -44,4 +47,12 @@ class DCESettings:
             raise InputError(f"T1 method '{self.t1_method}' is not one of {', '.join(T1_METHODS)}")
         if not 0.0 <= self.hematocrit < 1.0:
             raise InputError(f"haematocrit {self.hematocrit} must lie in [0, 1)")
+        if self.select_model and self.fit_delay:
+            raise InputError("model selection and a fitted delay cannot be combined; choose one")
+        if int(self.aif_voxels) < 1:
+            raise InputError(f"AIF voxels: {self.aif_voxels} must be at least 1")
+        for name in ("relaxivity_per_mM_s", "field_strength_T", "tr_s", "flip_angle_deg", "fixed_t10_s"):
+            value = getattr(self, name)
+            if value is not None and not value > 0:
+                raise InputError(f"{name.replace('_', ' ')}: {value} must be positive")
         return self
