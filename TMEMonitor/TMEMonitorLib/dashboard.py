@@ -164,3 +164,369 @@ def _run_mrs(scene, visit_item, visit_name, nodes, progress):
     result = SpectroscopyLogic(scene).run_svs(source, parent_item=visit_item, name_prefix=f"{visit_name} MRS",
                                               progress=progress)
     return result
+
+
+# ---------------------------------------------------------------------------------------------
+# Registration, response and report
+# ---------------------------------------------------------------------------------------------
+TRANSFORM_OF_VISIT = "TMEMonitor.RegistrationOfVisit"
+
+# Biomarkers followed across visits: map name -> (unit, statistic shown)
+TRACKED_MAPS = {"ADC": "mm2/s", "D": "mm2/s", "f": "", "Dstar": "mm2/s", "Ktrans": "1/min", "ve": "", "vp": "",
+                "kep": "1/min", "iAUC60": "mM*s"}
+TRUTH_KEYS = {"volume_ml": "volume_ml", "longest_diameter_mm": "longest_diameter_mm", "ADC": "ADC_mean",
+              "D": "D_mean", "f": "f_mean", "Dstar": "Dstar_mean", "Ktrans": "Ktrans_mean", "ve": "ve_mean",
+              "vp": "vp_mean", "kep": "kep_mean", "tCho/tCr": "tCho/tCr"}
+
+
+@dataclass
+class RegistrationSummary:
+    results: dict          # visit name -> longitudinal.registration.RegistrationResult
+
+    def summary(self):
+        if not self.results:
+            return "Registration: only one visit, nothing to register"
+        return "Registration to baseline: " + "; ".join(f"{name} {r.summary()}" for name, r in self.results.items())
+
+
+def _baseline(visits):
+    for visit in visits:
+        if visit.role == "baseline":
+            return visit
+    return visits[0]
+
+
+def _anatomy(scene, visit_item):
+    nodes = visit_nodes_by_role(scene, visit_item)
+    node = nodes.get("anatomy")
+    if node is None:
+        raise InputError(f"visit '{scene_item_name(scene, visit_item)}' has no anatomy image to register "
+                         f"(a volume with {ROLE} = anatomy)")
+    return node
+
+
+def register_visits(scene, patient_item, method="rigid", progress=None):
+    """Register every visit's anatomy to baseline; adds a transform node per visit and keeps its quality."""
+    import slicer
+
+    from .longitudinal import registration
+    visits = list_visits(scene, patient_item)
+    if len(visits) < 2:
+        return RegistrationSummary({})
+    baseline = _baseline(visits)
+    fixed = _anatomy(scene, baseline.item)
+    fixed_array = tme_scene.volume_to_array(fixed)
+    fixed_ijk = tme_scene.node_ijk_to_ras(fixed)
+    results = {}
+    others = [v for v in visits if v.item != baseline.item]
+    for index, visit in enumerate(others):
+        report(progress, index / len(others), f"registering {visit.name}")
+        moving = _anatomy(scene, visit.item)
+        result = registration.register(fixed_array, fixed_ijk, tme_scene.volume_to_array(moving),
+                                       tme_scene.node_ijk_to_ras(moving), method=method)
+        transform = scene.AddNewNodeByClass("vtkMRMLLinearTransformNode",
+                                            scene.GenerateUniqueName(f"{visit.name} to baseline ({method})"))
+        transform.SetMatrixTransformFromParent(tme_scene.geometry.to_vtk_matrix(result.fixed_to_moving_ras))
+        transform.SetAttribute(TRANSFORM_OF_VISIT, str(visit.item))
+        transform.SetAttribute("TMEMonitor.RegistrationQuality", result.summary())
+        hierarchy.place(scene, transform, visit.item)
+        results[visit.name] = result
+        _REGISTRATIONS[(id(scene), visit.item)] = result
+    report(progress, 1.0, "registration done")
+    if any(r.warning for r in results.values()):
+        import warnings
+        warnings.warn("; ".join(f"{n}: {r.warning}" for n, r in results.items() if r.warning))
+    del slicer
+    return RegistrationSummary(results)
+
+
+# Registration results of this session (the SimpleITK transforms, B-spline included), by visit.
+_REGISTRATIONS = {}
+
+
+def _transform_for(scene, visit_item):
+    """SimpleITK transform baseline -> visit (identity when the visit was not registered)."""
+    result = _REGISTRATIONS.get((id(scene), visit_item))
+    if result is not None:
+        return result.transform
+    import SimpleITK as sitk
+    for index in range(scene.GetNumberOfNodesByClass("vtkMRMLLinearTransformNode")):
+        node = scene.GetNthNodeByClass(index, "vtkMRMLLinearTransformNode")
+        if node.GetAttribute(TRANSFORM_OF_VISIT) == str(visit_item):
+            import vtk
+            matrix = vtk.vtkMatrix4x4()
+            node.GetMatrixTransformFromParent(matrix)
+            ras = tme_scene.geometry.from_vtk_matrix(matrix)
+            lps = np.diag([-1.0, -1, 1, 1]) @ ras @ np.diag([-1.0, -1, 1, 1])
+            transform = sitk.AffineTransform(3)
+            transform.SetMatrix(tuple(lps[:3, :3].ravel()))
+            transform.SetTranslation(tuple(lps[:3, 3]))
+            return transform
+    return None
+
+
+@dataclass
+class ResponseSummary:
+    table_node: object
+    chart_nodes: list
+    calls: list
+    data: dict                      # everything for report.json
+    figures_input: dict             # arrays for the report figures
+
+    def summary(self):
+        lines = [f"{c.criterion} at {c.visit}: {c.category} ({c.reason})" for c in self.calls]
+        return "Response: " + (" | ".join(lines) if lines else "no follow-up visit")
+
+    def comparison_lines(self):
+        lines = []
+        for visit in self.data["visits"]:
+            for name, entry in visit["biomarkers"].items():
+                truth = entry.get("truth")
+                if truth is None or entry.get("measured") is None:
+                    continue
+                measured = entry["measured"]
+                error = 100.0 * (measured - truth) / truth if truth else float("nan")
+                change = entry.get("change_from_baseline_percent")
+                truth_change = entry.get("truth_change_from_baseline_percent")
+                change_text = "" if change is None else f"; change {change:+6.1f} % (true {truth_change:+6.1f} %)"
+                lines.append(f"{visit['name']:9s} {name:20s} measured {measured:10.4g}  true {truth:10.4g}  "
+                             f"({error:+5.1f} %){change_text}")
+        return lines
+
+
+def _tumour_mask(scene, visit_item, shape, ijk_to_ras):
+    node = visit_nodes_by_role(scene, visit_item).get("tumour")
+    if node is None:
+        raise InputError(f"visit '{scene_item_name(scene, visit_item)}' has no tumour segmentation "
+                         f"(a segmentation with {ROLE} = tumour)")
+    return tme_scene.mask_from_node(scene, node, shape, ijk_to_ras, what="tumour segmentation")
+
+
+def _perpendicular_product_mm2(mask, ijk_to_ras):
+    """Longest in-plane diameter x the longest diameter perpendicular to it (RANO bidimensional product)."""
+    from .phantom.measurements import longest_diameter_mm
+    best = (0.0, 0.0)
+    matrix = np.asarray(ijk_to_ras, float)
+    for k in range(mask.shape[0]):
+        j, i = np.nonzero(mask[k])
+        if j.size < 2:
+            continue
+        points = (matrix[:3, :3] @ np.stack([i, j, np.full(i.size, k)]).astype(float)).T[:, :2]
+        d = points[:, None, :] - points[None, :, :] if points.shape[0] < 1500 else None
+        if d is None:
+            continue
+        lengths = np.sqrt((d ** 2).sum(-1))
+        a, b = np.unravel_index(np.argmax(lengths), lengths.shape)
+        direction = (points[b] - points[a]) / max(lengths[a, b], 1e-9)
+        normal = np.array([-direction[1], direction[0]])
+        projection = points @ normal
+        perpendicular = projection.max() - projection.min() + np.linalg.norm(matrix[:2, 0])
+        if lengths[a, b] > best[0]:
+            best = (lengths[a, b], perpendicular)
+    del longest_diameter_mm
+    return float(best[0] * best[1])
+
+
+def compute_response(scene, patient_item, organ="breast", response_biomarker="ADC", truth=None, rc_overrides=None,
+                     prm_thresholds=None, progress=None):
+    """Per-visit biomarkers, changes against repeatability, PRM and habitats, response calls, table and plots."""
+    from .longitudinal import registration, repeatability, response_criteria, response_maps
+    from .phantom.measurements import longest_diameter_mm, volume_ml
+    from .statistics import region_statistics
+    visits = list_visits(scene, patient_item)
+    if len(visits) < 1:
+        raise InputError("the patient has no visits")
+    baseline = _baseline(visits)
+    truth = truth or {}
+    per_visit = []
+    for index, visit in enumerate(visits):
+        report(progress, 0.5 * index / len(visits), f"biomarkers of {visit.name}")
+        maps = visit_biomarker_maps(scene, visit.item)
+        reference = maps.get("ADC") or maps.get("Ktrans") or _anatomy(scene, visit.item)
+        shape, ijk = tme_scene.volume_geometry(reference)
+        mask = _tumour_mask(scene, visit.item, shape, ijk)
+        values = {"volume_ml": volume_ml(mask, ijk), "longest_diameter_mm": longest_diameter_mm(mask, ijk),
+                  "bidimensional_product_mm2": _perpendicular_product_mm2(mask, ijk)}
+        arrays = {}
+        for name in TRACKED_MAPS:
+            node = maps.get(name)
+            if node is None:
+                values[name] = None                   # missing, never zero
+                continue
+            array = tme_scene.volume_to_array(node)
+            arrays[name] = array
+            values[name] = region_statistics(array, mask)["mean"]
+        mrs = _mrs_biomarkers(scene, visit.item)
+        values["tCho/tCr"] = mrs.get("tCho/tCr")
+        per_visit.append({"visit": visit, "values": values, "mask": mask, "ijk": ijk, "shape": shape, "arrays": arrays,
+                          "anatomy": tme_scene.volume_to_array(_anatomy(scene, visit.item))})
+
+    units = {"volume_ml": "mL", "longest_diameter_mm": "mm", "bidimensional_product_mm2": "mm2", **TRACKED_MAPS,
+             "tCho/tCr": ""}
+    base_values = per_visit[visits.index(baseline)]["values"]
+    data = {"patient": {"name": scene_item_name(scene, patient_item),
+                        "id": hierarchy.item_attribute(scene, patient_item, "DICOM.PatientID"),
+                        "treatment_start": hierarchy.item_attribute(scene, patient_item, hierarchy.TREATMENT_START)},
+            "organ": organ, "visits": [], "response": [], "prm": {}, "habitats": {}}
+    flags = []
+    previous = None
+    for entry in per_visit:
+        visit = entry["visit"]
+        visit_truth = truth.get(visit.name, {})
+        base_truth = truth.get(baseline.name, {})
+        biomarkers, visit_flags = {}, {}
+        for name, value in entry["values"].items():
+            rc = repeatability.rc_percent(name, organ, rc_overrides)
+            _, from_baseline = repeatability.change(base_values.get(name), value)
+            _, from_previous = repeatability.change(previous["values"].get(name) if previous else None, value)
+            real = repeatability.is_real_change(base_values.get(name), value, rc) if visit is not baseline else None
+            truth_value = visit_truth.get(TRUTH_KEYS.get(name, ""), None)
+            base_truth_value = base_truth.get(TRUTH_KEYS.get(name, ""), None)
+            biomarkers[name] = {"unit": units.get(name, ""), "measured": value, "truth": truth_value,
+                                "change_from_baseline_percent": from_baseline if visit is not baseline else None,
+                                "change_from_previous_percent": from_previous if previous else None,
+                                "truth_change_from_baseline_percent":
+                                    repeatability.change(base_truth_value, truth_value)[1] if truth_value is not None
+                                    and visit is not baseline else None,
+                                "rc_percent": rc, "real_change": real}
+            visit_flags[name] = None if real is None else (0 if not real else int(np.sign(from_baseline)))
+        flags.append(visit_flags)
+        data["visits"].append({"name": visit.name, "date": visit.date.isoformat(), "day": visit.day,
+                               "biomarkers": biomarkers})
+        previous = entry
+
+    names = [v.name for v in visits]
+    days = [v.day if v.day is not None else (v.date - visits[0].date).days for v in visits]
+    calls = response_criteria.recist(names, [e["values"]["longest_diameter_mm"] for e in per_visit], days)
+    calls += response_criteria.volumetric(names, [e["values"]["volume_ml"] for e in per_visit], days)
+    calls += response_criteria.rano(names, [e["values"]["bidimensional_product_mm2"] for e in per_visit], days)
+    calls += response_criteria.functional(names, flags)
+    data["response"] = [c.as_dict() for c in calls]
+
+    # Voxel-wise response maps (last visit against baseline, in baseline space) and habitats.
+    report(progress, 0.6, "response maps")
+    base = per_visit[visits.index(baseline)]
+    last = per_visit[-1]
+    thresholds = {"ADC": 0.3e-3, "Ktrans": 0.05, **(prm_thresholds or {})}
+    prm_nodes = {}
+    if last is not base:
+        transform = _transform_for(scene, last["visit"].item)
+        for name in ("ADC", "Ktrans"):
+            if name not in base["arrays"] or name not in last["arrays"]:
+                continue
+            follow = registration.resample(last["arrays"][name], last["ijk"], base["shape"], base["ijk"], transform)
+            labels, fractions, scatter = response_maps.parametric_response_map(base["arrays"][name], follow,
+                                                                              base["mask"], thresholds[name])
+            data["prm"][name] = {"threshold": thresholds[name], "unit": TRACKED_MAPS[name], "fractions": fractions,
+                                 "follow_up": last["visit"].name}
+            colors = tme_scene.label_color_node(scene, "parametric response", response_maps.PRM_LABELS)
+            node = tme_scene.add_label_map(scene, labels, base["ijk"], f"PRM {name} {last['visit'].name} vs baseline",
+                                           colors)
+            hierarchy.place(scene, node, base["visit"].item)
+            prm_nodes[name] = (node, labels, scatter)
+    habitat_volumes = {}
+    for entry in per_visit:
+        if "ADC" in entry["arrays"] and "Ktrans" in entry["arrays"]:
+            labels = response_maps.habitats(entry["arrays"]["ADC"], entry["arrays"]["Ktrans"], entry["mask"])
+            voxel_ml = tme_scene.voxel_volume_ml(entry["ijk"])
+            habitat_volumes[entry["visit"].name] = response_maps.habitat_volumes_ml(labels, voxel_ml)
+            colors = tme_scene.label_color_node(scene, "habitats", response_maps.HABITAT_LABELS)
+            node = tme_scene.add_label_map(scene, labels, entry["ijk"], f"{entry['visit'].name} habitats", colors)
+            hierarchy.place(scene, node, entry["visit"].item)
+            entry["habitats"] = labels
+    data["habitats"] = habitat_volumes
+
+    # Table node: one row per visit, one column per biomarker (+ change from baseline).
+    report(progress, 0.85, "table and plots")
+    columns = {"visit": names, "date": [v.date.isoformat() for v in visits], "day": days}
+    column_units = {"day": "d"}
+    for name in units:
+        columns[name] = [e["values"].get(name) for e in per_visit]
+        column_units[name] = units[name]
+        columns[f"{name} change %"] = [v["biomarkers"][name]["change_from_baseline_percent"] for v in data["visits"]]
+        columns[f"{name} real change"] = [_flag_text(v["biomarkers"][name]["real_change"]) for v in data["visits"]]
+    table = tme_scene.add_table(scene, f"{data['patient']['name']} biomarkers", columns, units=column_units)
+    hierarchy.place(scene, table, patient_item)
+    charts = []
+    percent_series = {}
+    for name in ("volume_ml", "longest_diameter_mm", "ADC", "Ktrans", "tCho/tCr"):
+        series = [v["biomarkers"][name]["change_from_baseline_percent"] for v in data["visits"]]
+        series = [0.0 if i == visits.index(baseline) else (np.nan if s is None else s) for i, s in enumerate(series)]
+        if any(np.isfinite(series[1:])):
+            percent_series[name] = series
+    if percent_series and len(visits) > 1:
+        chart = tme_scene.add_plot(scene, "Change from baseline", days, percent_series, "day on treatment",
+                                   "change from baseline", "d", "%", styles={k: "line+markers" for k in percent_series})
+        hierarchy.place(scene, chart, patient_item)
+        charts.append(chart)
+    report(progress, 1.0, "response done")
+    figures_input = {"per_visit": per_visit, "prm": prm_nodes, "days": days, "percent_series": percent_series,
+                     "thresholds": thresholds}
+    return ResponseSummary(table_node=table, chart_nodes=charts, calls=calls, data=data, figures_input=figures_input)
+
+
+def _flag_text(flag):
+    return "" if flag is None else ("yes" if flag else "no")
+
+
+def _mrs_biomarkers(scene, visit_item):
+    """Spectroscopy results of a visit (a table node carrying ``TMEMonitor.Biomarkers`` JSON)."""
+    import json
+    for node in hierarchy.children_nodes(scene, visit_item):
+        text = node.GetAttribute("TMEMonitor.Biomarkers")
+        if text:
+            try:
+                return json.loads(text)
+            except ValueError:
+                continue
+    return {}
+
+
+def write_report(scene, patient_item, out_dir, response=None, organ="breast", progress=None):
+    """HTML report with maps over anatomy, response maps, plots and the table; plus report.json."""
+    import os
+
+    from .longitudinal import report as report_writer
+    from .longitudinal import response_maps
+    response = response or compute_response(scene, patient_item, organ=organ)
+    figures_dir = os.path.join(out_dir, "figures")
+    os.makedirs(figures_dir, exist_ok=True)
+    figures = []
+    inputs = response.figures_input
+    for index, entry in enumerate(inputs["per_visit"]):
+        report(progress, index / max(len(inputs["per_visit"]), 1), f"figures of {entry['visit'].name}")
+        k = int(np.argmax(entry["mask"].sum(axis=(1, 2))))
+        name = entry["visit"].name.replace(" ", "_")
+        for biomarker, cmap, scale, unit in (("Ktrans", "inferno", 1.0, "Ktrans (1/min)"),
+                                             ("ADC", "viridis", 1e3, "ADC (10^-3 mm2/s)")):
+            if biomarker in entry["arrays"]:
+                values = entry["arrays"][biomarker][k] * scale
+                values = np.where(entry["mask"][k] | (entry["anatomy"][k] > 0), values, np.nan)
+                value_range = (0, 0.4) if biomarker == "Ktrans" else (0, 3.0)
+                figures.append((f"{entry['visit'].name} (day {entry['visit'].day}): {unit}",
+                                report_writer.overlay_png(os.path.join(figures_dir, f"{name}_{biomarker}.png"),
+                                                          entry["anatomy"][k], values, f"{entry['visit'].name} {biomarker}",
+                                                          unit, cmap, value_range)))
+        if "habitats" in entry:
+            figures.append((f"{entry['visit'].name}: habitats", report_writer.labels_png(
+                os.path.join(figures_dir, f"{name}_habitats.png"), entry["anatomy"][k], entry["habitats"][k],
+                response_maps.HABITAT_LABELS, f"{entry['visit'].name} habitats")))
+    base = inputs["per_visit"][0]
+    k = int(np.argmax(base["mask"].sum(axis=(1, 2))))
+    for name, (node, labels, scatter) in inputs["prm"].items():
+        figures.append((f"Parametric response map of {name}", report_writer.labels_png(
+            os.path.join(figures_dir, f"prm_{name}.png"), base["anatomy"][k], labels[k], response_maps.PRM_LABELS,
+            f"PRM {name} (baseline space)")))
+        figures.append((f"{name}: baseline vs follow-up voxels", report_writer.scatter_png(
+            os.path.join(figures_dir, f"prm_{name}_scatter.png"), scatter[0], scatter[1],
+            inputs["thresholds"][name], f"{name} voxel scatter", TRACKED_MAPS[name])))
+    if inputs["percent_series"]:
+        figures.append(("Change from baseline", report_writer.lines_png(
+            os.path.join(figures_dir, "change_from_baseline.png"), inputs["days"], inputs["percent_series"],
+            "Biomarker change from baseline", "change (%)")))
+    data = dict(response.data)
+    data["registration"] = {name: r.summary() for (sid, item), r in _REGISTRATIONS.items() if sid == id(scene)
+                            for name in [scene_item_name(scene, item)]}
+    html_path, _ = report_writer.write_report(out_dir, data, figures)
+    report(progress, 1.0, "report written")
+    return html_path

@@ -183,9 +183,12 @@ def run_demo(out_dir, size="default", seed=0, n_visits=3, progress=None, log=pri
     log(f"Synthetic patient {build.patient.patient_id}: {len(build.visits)} visits, volume {build.visits[0].visit.labels.shape} "
         f"(slices, rows, cols)")
     analyse = stage.next()
+    spectra = _spectroscopy_available()
     for index, visit in enumerate(build.visits):
         dashboard.run_visit_analyses(scene, visit.item, progress=_scaled(analyse, index, len(build.visits)))
-        log(f"  analysed visit '{visit.name}' (day {visit.visit.day})")
+        if spectra:
+            _analyse_visit_spectrum(scene, visit, out_dir, seed + index)
+        log(f"  analysed visit '{visit.name}' (day {visit.visit.day}): DCE, DWI" + (", MRS" if spectra else ""))
     registration = dashboard.register_visits(scene, build.patient_item, method="rigid", progress=stage.next())
     log(registration.summary())
     truth = {visit.name: visit.visit.truth_summary for visit in build.visits}
@@ -199,6 +202,25 @@ def run_demo(out_dir, size="default", seed=0, n_visits=3, progress=None, log=pri
     return DemoOutcome(out_dir=out_dir, scene_path=scene_path, report_html=report_html,
                        report_json=os.path.join(out_dir, "report.json"), files=files,
                        summary_lines=response.comparison_lines())
+
+
+def _spectroscopy_available():
+    try:
+        import SpectroscopyModuleLib.logic  # noqa: F401
+        return True
+    except ImportError:
+        return False
+
+
+def _analyse_visit_spectrum(scene, visit, out_dir, seed):
+    """The visit's synthetic tumour spectrum: written as NIfTI-MRS and fitted into the visit's folder."""
+    from SpectroscopyModuleLib.demo_spectrum import visit_spectrum, write_nifti_mrs
+    from SpectroscopyModuleLib.logic import SpectroscopyLogic
+    spectrum = visit_spectrum(visit.visit, rng=np.random.default_rng(seed))
+    folder = os.path.join(out_dir, "mrs")
+    os.makedirs(folder, exist_ok=True)
+    write_nifti_mrs(spectrum, os.path.join(folder, visit.name.replace(" ", "_") + "_svs.nii.gz"))
+    return SpectroscopyLogic(scene).run_svs(spectrum, parent_item=visit.item, name_prefix=f"{visit.name} MRS")
 
 
 class _Stages:

@@ -13,7 +13,7 @@ from scipy import ndimage
 
 from .labels import HABITATS, LABELS, TUMOUR_LABELS
 from .measurements import longest_diameter_mm, volume_ml
-from .tissue_values import (METABOLITES_MM, NON_RESPONDER_GEOMETRY, RESPONDER_CHANGE, RESPONDER_GEOMETRY,
+from .tissue_values import (CHOLINES, CREATINES, METABOLITES_MM, NON_RESPONDER_GEOMETRY, RESPONDER_CHANGE, RESPONDER_GEOMETRY,
                             TISSUES)
 
 PARAMETERS = ("Ktrans", "ve", "vp", "T10_s", "M0", "D", "f", "Dstar", "K", "S0_dwi", "R2star")
@@ -166,7 +166,8 @@ def _truth_maps(labels, heterogeneity, change):
 
 
 def _metabolites(change):
-    tumour = {m: v * change.get(m, 1.0) for m, v in METABOLITES_MM["tumour"].items()}
+    factor = {m: change.get("tCho", 1.0) for m in CHOLINES}
+    tumour = {m: v * change.get(m, factor.get(m, 1.0)) for m, v in METABOLITES_MM["tumour"].items()}
     return {"tumour": tumour, "normal": dict(METABOLITES_MM["normal"])}
 
 
@@ -181,9 +182,12 @@ def summarise(visit):
     for habitat in HABITATS:
         region = visit.labels == LABELS[habitat]
         summary[f"{habitat}_volume_ml"] = volume_ml(region, visit.ijk_to_ras)
-    for metabolite, value in visit.truth["metabolites_mM"]["tumour"].items():
+    tumour = visit.truth["metabolites_mM"]["tumour"]
+    for metabolite, value in tumour.items():
         summary[f"{metabolite}_mM"] = value
-    summary["tCho/tCr"] = visit.truth["metabolites_mM"]["tumour"]["tCho"] / visit.truth["metabolites_mM"]["tumour"]["tCr"]
+    summary["tCho_mM"] = sum(tumour[m] for m in CHOLINES)
+    summary["tCr_mM"] = sum(tumour[m] for m in CREATINES)
+    summary["tCho/tCr"] = summary["tCho_mM"] / summary["tCr_mM"]
     return summary
 
 

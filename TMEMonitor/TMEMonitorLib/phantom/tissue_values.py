@@ -34,10 +34,13 @@ TISSUES = {
 }
 
 # Metabolite concentrations (mM) of the tumour at baseline and of normal tissue.
+# Total choline = GPC + PCh, total creatine = Cr + PCr.
 METABOLITES_MM = {
-    "tumour": {"tCho": 3.0, "tCr": 6.0, "NAA": 2.0, "Lac": 4.0, "Cit": 1.0},
-    "normal": {"tCho": 1.5, "tCr": 7.0, "NAA": 9.0, "Lac": 0.5, "Cit": 0.3},
+    "tumour": {"GPC": 1.2, "PCh": 1.8, "Cr": 3.0, "PCr": 3.0, "NAA": 2.0, "Lac": 4.0, "Cit": 1.0},
+    "normal": {"GPC": 0.7, "PCh": 0.8, "Cr": 3.5, "PCr": 3.5, "NAA": 9.0, "Lac": 0.5, "Cit": 0.3},
 }
+CHOLINES = ("GPC", "PCh")
+CREATINES = ("Cr", "PCr")
 
 # Multiplicative change of a habitat's parameters at each visit after baseline, for a
 # responder (early response: perfusion falls, cellularity falls so D rises, choline falls).
