@@ -74,14 +74,16 @@ def _fit_chunk(model, jacobian, p0, y, lower, upper, args, weights, max_iter, xt
             jac = jacobian(pa, *aa)
         jac = jac * wa[..., None]
         ra = (fa - ya) * wa
-        g = np.einsum("ntp,nt->np", jac, ra)
+        jac_t = np.swapaxes(jac, 1, 2)
+        g = np.matmul(jac_t, ra[..., None])[..., 0]
         # Active set: a parameter on a bound whose descent direction points outside stays put.
         span = np.where(np.isfinite(upper - lower), upper - lower, 1.0)
         frozen = ((pa <= lower + 1e-9 * span) & (g > 0)) | ((pa >= upper - 1e-9 * span) & (g < 0))
         if frozen.any():
             jac = jac * ~frozen[:, None, :]
+            jac_t = np.swapaxes(jac, 1, 2)
             g = np.where(frozen, 0.0, g)
-        jtj = np.einsum("ntp,ntq->npq", jac, jac)
+        jtj = np.matmul(jac_t, jac)          # batched BLAS; much faster than einsum here
         step = _solve(jtj, g, lam[active])
         step = np.where(frozen, 0.0, step)
         trial = np.clip(pa + step, lower, upper)
@@ -163,7 +165,7 @@ def _standard_errors(model, jacobian, p, f, args, weights, cost, lower, upper, n
     n, n_params = p.shape
     jac = finite_difference_jacobian(model, p, args, lower, upper, f) if jacobian is None else jacobian(p, *args)
     jac = jac * weights[..., None]
-    jtj = np.einsum("ntp,ntq->npq", jac, jac)
+    jtj = np.matmul(np.swapaxes(jac, 1, 2), jac)
     dof = max(n_points - n_params, 1)
     se = np.full((n, n_params), np.nan)
     with np.errstate(all="ignore"):

@@ -18,10 +18,10 @@ def solve_batched(design, y, weights=None, ridge=0.0):
         y_w = y * w
     else:
         design_w, y_w = design, y
-    ata = np.einsum("ntp,ntq->npq", design_w, design_w)
+    ata = np.matmul(np.swapaxes(design_w, 1, 2), design_w)
     if ridge:
         ata = ata + ridge * np.eye(ata.shape[-1])[None]
-    aty = np.einsum("ntp,nt->np", design_w, y_w)
+    aty = np.matmul(np.swapaxes(design_w, 1, 2), y_w[..., None])[..., 0]
     coefficients = np.full(aty.shape, np.nan)
     with np.errstate(all="ignore"):
         ok = np.abs(np.linalg.det(ata)) > 1e-300

@@ -9,6 +9,9 @@ Public API (units: t in s, concentrations in mM, Ktrans/kep/PS/Fp in 1/min, frac
 
 Models: "tofts", "extended_tofts", "patlak", "2cxm", "2cum" (one file each).
 """
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 
 from ..errors import InputError
@@ -144,8 +147,13 @@ def fit(model, ct_mM, t_s, cp_mM, fit_delay=False, mask=None, bounds=None, delay
     status[selected & ~finite] = fit_status.NO_SIGNAL
 
     t_min = (t - t[0]) / 60.0
-    for start in range(0, rows.size, chunk_size):
-        chunk = rows[start:start + chunk_size]
+    # Chunks bound memory; they run on all cores at once (numpy releases the GIL in its kernels).
+    threads = max(1, min(os.cpu_count() or 1, 8))
+    size = int(min(chunk_size, max(256, -(-rows.size // threads))))
+    chunks = [rows[start:start + size] for start in range(0, rows.size, size)]
+    done = [0]
+
+    def fit_chunk(chunk):
         y = flat[chunk]
         if fit_delay:
             delays = _grid_delays(model, y, t, t_min, cp, delay_bounds_s, delay_step_s)
@@ -162,10 +170,12 @@ def fit(model, ct_mM, t_s, cp_mM, fit_delay=False, mask=None, bounds=None, delay
 
             def forward(p, _module=module):
                 return _module.forward(p, t_min, cp)
+        analytic = getattr(module, "jacobian", None) if not fit_delay else None
+        jacobian = (lambda p, _j=analytic: _j(p, t_min, cp)) if analytic else None
         best = None
         for p0 in starts:
-            trial = levenberg_marquardt.fit(lambda p: forward(p), p0, y, lo, hi, max_iter=max_iter,
-                                            chunk_size=chunk.size)
+            trial = levenberg_marquardt.fit(lambda p: forward(p), p0, y, lo, hi, jacobian=jacobian,
+                                            max_iter=max_iter, chunk_size=chunk.size)
             if best is None:
                 best = trial
                 continue
@@ -179,7 +189,15 @@ def fit(model, ct_mM, t_s, cp_mM, fit_delay=False, mask=None, bounds=None, delay
         results["rmse"][chunk] = best["rmse"]
         results["r2"][chunk] = best["r2"]
         status[chunk] = best["status"]
-        report(progress, (start + chunk.size) / max(rows.size, 1), f"{model}: {start + chunk.size} of {rows.size} voxels")
+        done[0] += chunk.size
+        report(progress, done[0] / max(rows.size, 1), f"{model}: {done[0]} of {rows.size} voxels")
+
+    if len(chunks) > 1 and threads > 1:
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            list(pool.map(fit_chunk, chunks))
+    else:
+        for chunk in chunks:
+            fit_chunk(chunk)
 
     params = {name: results[name] for name in module.PARAMETERS}
     for name, values in module.derived(params).items():

@@ -10,12 +10,16 @@ percent at high k (Flouri et al., MRM 2016, doi:10.1002/mrm.25991, discuss the e
 import numpy as np
 
 
-def _coefficients(x):
-    """A/dt and B/dt for an array of x = k dt, stable near zero."""
-    small = x < 1e-4
-    xs = np.where(small, 1.0, x)
-    a = np.where(small, 1.0 - x / 2.0 + x * x / 6.0, -np.expm1(-xs) / xs)
-    b = np.where(small, 0.5 - x / 6.0 + x * x / 24.0, (xs + np.expm1(-xs)) / (xs * xs))
+def _coefficients(x, e):
+    """A/dt and B/dt for x = k dt and e = exp(-x), with series where x is tiny."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        a = (1.0 - e) / x
+        b = (x - 1.0 + e) / (x * x)
+    small = x < 1e-3
+    if np.any(small):
+        xs = x[small]
+        a[small] = 1.0 - xs / 2.0 + xs * xs / 6.0
+        b[small] = 0.5 - xs / 6.0 + xs * xs / 24.0
     return a, b
 
 
@@ -39,22 +43,26 @@ def exp_conv(c, t, k):
         return out
     dt = np.diff(t)
     x = k[:, None] * dt[None, :]
-    a, b = _coefficients(x)
+    e = np.exp(-x)
+    a, b = _coefficients(x, e)
     c0, c1 = c[..., :-1], c[..., 1:]
     u = dt * (c0 * a + (c1 - c0) * b)                       # (N, T-1)
     elapsed = t[1:] - t[0]
     closed = k * elapsed[-1] < 600.0
+    if np.all(closed):
+        decay = np.exp(-k[:, None] * elapsed[None, :])
+        out[:, 1:] = decay * np.cumsum(u / decay, axis=1)
+        return out
     if np.any(closed):
-        log_d = -k[closed, None] * elapsed[None, :]
-        out[closed, 1:] = np.exp(log_d) * np.cumsum(u[closed] * np.exp(-log_d), axis=1)
+        decay = np.exp(-k[closed, None] * elapsed[None, :])
+        out[closed, 1:] = decay * np.cumsum(u[closed] / decay, axis=1)
     stepwise = np.flatnonzero(~closed)
-    if stepwise.size:
-        decay = np.exp(-x[stepwise])
-        previous = np.zeros(stepwise.size)
-        us = u[stepwise]
-        for i in range(dt.size):
-            previous = previous * decay[:, i] + us[:, i]
-            out[stepwise, i + 1] = previous
+    decay_steps = e[stepwise]
+    previous = np.zeros(stepwise.size)
+    us = u[stepwise]
+    for i in range(dt.size):
+        previous = previous * decay_steps[:, i] + us[:, i]
+        out[stepwise, i + 1] = previous
     return out
 
 
