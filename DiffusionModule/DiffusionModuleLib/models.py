@@ -71,6 +71,15 @@ def _loglinear(b, values, weights):
     """Weighted least squares of ln S = ln S0 - b ADC for every voxel (closed form)."""
     y = np.log(values)
     w = weights
+    if w.min(initial=1.0) == 1.0:
+        # Every sample used: one shared design, so the fit is two matrix-vector products.
+        b_centred = b - b.mean()
+        sxx = float(b_centred @ b_centred)
+        slope = (y @ b_centred) / sxx
+        intercept = y.mean(axis=1) - slope * b.mean()
+        residual = y - intercept[:, None] - slope[:, None] * b
+        se_slope = np.sqrt((residual * residual).sum(1) / max(b.size - 2, 1) / sxx)
+        return -slope, np.exp(intercept), se_slope
     sw, sb, sbb = w.sum(1), (w * b).sum(1), (w * b * b).sum(1)
     sy, sby = (w * y).sum(1), (w * b * y).sum(1)
     det = sw * sbb - sb * sb
