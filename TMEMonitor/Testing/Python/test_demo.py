@@ -92,3 +92,22 @@ class InfoCommandTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class ReportCommandTest(unittest.TestCase):
+    def test_report_from_saved_scene(self):
+        folder = tempfile.mkdtemp(prefix="tme-report-")
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):
+                self.assertEqual(main(["demo", "--out", folder, "--size", "tiny", "--seed", "5"]), 0)
+                out = os.path.join(folder, "again")
+                self.assertEqual(main(["report", os.path.join(folder, "TMEMonitorDemo.mrb"), "--out", out,
+                                       "--register", "none"]), 0)
+            with open(os.path.join(out, "report.json")) as handle:
+                report = json.load(handle)
+            self.assertEqual(len(report["visits"]), 3)
+            self.assertIsNotNone(report["visits"][2]["biomarkers"]["Ktrans"]["measured"])
+            with contextlib.redirect_stderr(io.StringIO()):
+                self.assertEqual(main(["report", os.path.join(folder, "missing.mrb"), "--out", out]), 2)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
