@@ -1,15 +1,7 @@
 #!/usr/bin/env bash
-# The README's test command: create a virtual environment, install TME Monitor with its
-# test extra, and run the whole suite headless (pytest on a real slicer-core scene).
+# The README's test command: set up .venv (Utilities/setup_env.sh) and run the whole suite
+# headless (pytest on a real slicer-core scene). Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PYTHON=${PYTHON:-python3}
-VENV=${TME_VENV:-.venv}
-if [ ! -x "$VENV/bin/python" ]; then
-  "$PYTHON" -m venv "$VENV"
-fi
-"$VENV/bin/python" -m pip install --quiet --upgrade pip
-"$VENV/bin/python" -m pip install --quiet -e ".[test]"
-# Headless: matplotlib must not look for a display.
-export MPLBACKEND=Agg
+source Utilities/setup_env.sh
 "$VENV/bin/python" -m pytest -q "$@"

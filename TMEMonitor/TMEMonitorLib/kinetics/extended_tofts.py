@@ -37,16 +37,8 @@ def derived(params):
         return {"kep": params["Ktrans"] / params["ve"]}
 
 
+
 def jacobian(p, t_min, cp):
-    """d Ct / d(Ktrans, ve, vp) (n, T, P): Ct = Ktrans E(kep) + vp cp, kep = Ktrans / ve,
-    with dE/dkep by a forward difference of the exact convolution (one extra convolution)."""
-    ktrans, ve = p[:, 0], p[:, 1]
-    kep = ktrans / ve
-    step = 1e-6 * np.maximum(kep, 1e-3)
-    e0 = exp_conv(cp, t_min, kep)
-    d_e = (exp_conv(cp, t_min, kep + step) - e0) / step[:, None]
-    jac = np.empty(e0.shape + (p.shape[1],))
-    jac[..., 0] = e0 + (ktrans / ve)[:, None] * d_e
-    jac[..., 1] = -(ktrans * ktrans / (ve * ve))[:, None] * d_e
-    jac[..., 2] = np.broadcast_to(cp, e0.shape)
-    return jac
+    """Analytic Jacobian shared with the standard Tofts model (tofts.jacobian handles vp)."""
+    from .tofts import jacobian as tofts_family_jacobian
+    return tofts_family_jacobian(p, t_min, cp)

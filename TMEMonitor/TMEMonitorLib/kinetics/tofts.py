@@ -36,9 +36,11 @@ def derived(params):
         return {"kep": params["Ktrans"] / params["ve"]}
 
 
+
 def jacobian(p, t_min, cp):
-    """d Ct / d(Ktrans, ve) (n, T, P): Ct = Ktrans E(kep), kep = Ktrans / ve,
-    with dE/dkep by a forward difference of the exact convolution (one extra convolution)."""
+    """d Ct / d(Ktrans, ve[, vp]) (n, T, P) for Ct = Ktrans E(kep) [+ vp cp], kep = Ktrans / ve,
+    with dE/dkep by a forward difference of the exact convolution (one extra convolution).
+    Shared with the extended Tofts model, whose third column (vp) is cp itself."""
     ktrans, ve = p[:, 0], p[:, 1]
     kep = ktrans / ve
     step = 1e-6 * np.maximum(kep, 1e-3)
@@ -47,4 +49,6 @@ def jacobian(p, t_min, cp):
     jac = np.empty(e0.shape + (p.shape[1],))
     jac[..., 0] = e0 + (ktrans / ve)[:, None] * d_e
     jac[..., 1] = -(ktrans * ktrans / (ve * ve))[:, None] * d_e
+    if p.shape[1] == 3:
+        jac[..., 2] = np.broadcast_to(cp, e0.shape)
     return jac
