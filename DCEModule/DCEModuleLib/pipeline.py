@@ -23,6 +23,7 @@ from .bolus_arrival import fit_bolus_arrival
 from .settings import DCESettings, SELECTABLE_MODELS
 
 MIN_FRAMES = 8
+CONCENTRATION_CHUNK = 65536      # voxels converted at a time (bounds the float64 temporaries)
 DELAY_STEP_S = 0.25      # grid step of the population AIF delay search
 # Foreground: mean signal above this fraction of the image's 99th percentile. Air and
 # background noise lie far below it; their "concentration" is noise and would pass for an
@@ -335,6 +336,7 @@ def analyse_dce(signal_4d, t_s, settings=None, metadata=None, provenance=None, m
         arterial = aif_mask
     else:
         needed = mask
+    # Voxel-major signal of the needed voxels, float32: the only full-size copy of the series.
     curves = np.moveaxis(signal_4d[:, needed], 0, -1)          # (N, T)
 
     with _collecting_warnings(warnings):
@@ -344,13 +346,23 @@ def analyse_dce(signal_4d, t_s, settings=None, metadata=None, provenance=None, m
 
         report(progress, 0.15, "signal to concentration")
         baseline = _baseline(settings, signal_4d, t_rel, mask, arterial)
+        # Converted in voxel chunks straight into float32, so no float64 copy of the series exists.
+        conc_voxels = np.empty(curves.shape, dtype=np.float32)
+        t10_rows = np.broadcast_to(np.asarray(t10_voxels, dtype=float), (curves.shape[0],))
         with np.errstate(all="ignore"):
-            conc_voxels = signal.spgr_to_concentration(curves, baseline, t10_voxels, acquisition["TR_s"][0], flip, r1)
+            for start in range(0, curves.shape[0], CONCENTRATION_CHUNK):
+                rows = slice(start, start + CONCENTRATION_CHUNK)
+                conc_voxels[rows] = signal.spgr_to_concentration(curves[rows], baseline, t10_rows[rows],
+                                                                 acquisition["TR_s"][0], flip, r1)
+        del curves
     acquisition["baseline_frames"] = (float(baseline.size), "user setting" if settings.baseline_frames is not None
                                       else "frames before the bolus arrival")
-    conc = np.full(volume_shape + (t.size,), np.nan, dtype=np.float32)
-    conc[needed] = conc_voxels
-    tissue = conc[mask]
+    tissue = conc_voxels if mask is needed or np.array_equal(mask, needed) else conc_voxels[mask[needed]]
+    # The whole-volume concentration is only needed to find or measure the AIF, or to write it.
+    conc = None
+    if settings.aif_source in ("measured", "automatic") or settings.write_concentration:
+        conc = np.full(volume_shape + (t.size,), np.nan, dtype=np.float32)
+        conc[needed] = conc_voxels
     tissue_ok = np.all(np.isfinite(tissue), axis=1)
     if not tissue_ok.any():
         raise InputError("concentration: no voxel of the mask has a finite concentration at every frame "
@@ -358,7 +370,10 @@ def analyse_dce(signal_4d, t_s, settings=None, metadata=None, provenance=None, m
 
     report(progress, 0.25, "arterial input function")
     with _collecting_warnings(warnings):
-        aif_info = _arterial_input(settings, t, t_rel, conc, tissue[tissue_ok], aif_mask, aif_table)
+        # An even sample of the valid tissue curves is enough to time the bolus (no full copy).
+        valid = np.flatnonzero(tissue_ok)
+        sample = valid[np.unique(np.linspace(0, valid.size - 1, min(valid.size, 4096)).astype(int))]
+        aif_info = _arterial_input(settings, t, t_rel, conc, tissue[sample], aif_mask, aif_table)
 
     report(progress, 0.3, "fitting " + ("patlak / tofts / extended_tofts" if settings.select_model else settings.model))
     fit, fitted_tissue = _fit(settings, tissue, t_rel, aif_info["cp_mM"],

@@ -119,7 +119,9 @@ def fit(model, ct_mM, t_s, cp_mM, fit_delay=False, mask=None, bounds=None, delay
     "se_<parameter>", "rmse" (mM), "r2" and "status".
     """
     module = _module(model)
-    ct = np.asarray(ct_mM, dtype=float)
+    ct = np.asarray(ct_mM)
+    if not np.issubdtype(ct.dtype, np.floating):
+        ct = ct.astype(float)
     if ct.ndim < 1:
         raise InputError("ct_mM: expected an array shaped (..., T)")
     t, cp = _check_grid(t_s, cp_mM, ct.shape[-1])
@@ -154,7 +156,7 @@ def fit(model, ct_mM, t_s, cp_mM, fit_delay=False, mask=None, bounds=None, delay
     done = [0]
 
     def fit_chunk(chunk):
-        y = flat[chunk]
+        y = flat[chunk].astype(float)        # float64 per chunk only; the input keeps its dtype
         if fit_delay:
             delays = _grid_delays(model, y, t, t_min, cp, delay_bounds_s, delay_step_s)
             starts = [_clean(s, module) for s in _starts_for_delays(model, module, y, t, t_min, cp, delays)]
