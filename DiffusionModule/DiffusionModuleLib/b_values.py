@@ -7,40 +7,51 @@ MAX_B = 10000.0     # s/mm2: above this a value is almost surely in other units
 
 
 def check_b_values(signal, b_values, minimum_distinct=2):
-    s = np.asarray(signal, dtype=float)
+    """(signal as a float array, b as a 1-D float64 array) after checking counts, range and content.
+
+    float32 and 8/16-bit integer images stay (become) float32: the closed-form fits then run in
+    single precision, which holds every digit such data have and is several times faster.
+    """
+    s = np.asarray(signal)
+    if s.dtype.kind != "f" or s.dtype.itemsize < 4:
+        # Scanner integers of up to 16 bits are exact in float32; wider ones need float64.
+        s = s.astype(np.float32 if s.dtype.itemsize <= 2 else np.float64)
     b = np.asarray(b_values, dtype=float).ravel()
     if s.ndim < 1 or s.shape[-1] != b.size:
-        raise InputError(f"b-values: {b.size} values for {s.shape[-1] if s.ndim else 0} diffusion frames")
+        raise InputError(f"b-values: {b.size} values for {s.shape[-1] if s.ndim else 0} diffusion frames "
+                         "(the last axis of the signal)")
     if not np.all(np.isfinite(b)) or np.any(b < 0) or np.any(b > MAX_B):
         raise InputError(f"b-values must lie in [0, {MAX_B:g}] s/mm2; got {b.tolist()}")
     if np.unique(np.round(b)).size < minimum_distinct:
-        raise InputError(f"b-values: at least {minimum_distinct} distinct b-values are needed, got {np.unique(b).tolist()}")
-    if s.size and not np.any(np.nan_to_num(s) != 0):
-        raise InputError("signal: every sample is zero")
+        raise InputError(f"b-values: at least {minimum_distinct} distinct b-values are needed, "
+                         f"got {np.unique(b).tolist()}")
+    if s.size == 0 or not np.any(s):
+        raise InputError("signal: empty, or every sample is zero")
     return s, b
 
 
 def sample_weights(signal, clip_value=None, floor=None, noise_sigma=None):
-    """(signal to fit, 0/1 weights, excluded count per voxel).
+    """(signal to fit, 0/1 weights, excluded count per voxel, every sample used?).
 
-    Samples at or above ``clip_value`` (saturated), at or below ``floor`` (noise floor), or
-    not positive and finite are excluded. With ``noise_sigma`` the Rician bias is removed
-    from the magnitude by power subtraction, S^2 = M^2 - 2 sigma^2 (Gudbjartsson & Patz,
-    MRM 1995, doi:10.1002/mrm.1910340618); samples that fall to zero are excluded.
+    ``signal`` is (n_voxels, n_b). Samples at or above ``clip_value`` (saturated), at or below
+    ``floor`` (noise floor), or not positive and finite are excluded. With ``noise_sigma``
+    (n_voxels,) the Rician bias is removed from the magnitude by power subtraction,
+    S^2 = M^2 - 2 sigma^2 (Gudbjartsson & Patz, MRM 1995, doi:10.1002/mrm.1910340618);
+    samples that fall to zero are excluded.
     """
-    s = np.asarray(signal, dtype=float)
+    s = signal
     if noise_sigma is not None:
-        sigma = np.asarray(noise_sigma, dtype=float)
-        sigma = sigma[..., None] if sigma.ndim else sigma
-        power = s * s - 2.0 * sigma * sigma
-        s = np.sqrt(np.where(power > 0, power, 0.0))
-    valid = np.isfinite(s) & (s > 0)
+        power = s * s - 2.0 * (np.asarray(noise_sigma, dtype=float) ** 2)[:, None]
+        s = np.sqrt(np.maximum(power, 0.0))
+    valid = (s > 0) & (s < np.inf)     # False for NaN and inf too
     if clip_value is not None:
-        valid &= np.asarray(signal) < clip_value
+        valid &= signal < clip_value
     if floor is not None:
         valid &= s > floor
-    weights = valid.astype(float)
-    return np.where(valid, s, 1.0), weights, np.count_nonzero(~valid, axis=-1)
+    if valid.all():
+        return s, np.ones(s.shape), np.zeros(s.shape[0], int), True
+    excluded = s.shape[1] - np.count_nonzero(valid, axis=1)
+    return np.where(valid, s, 1.0), valid.astype(float), excluded, False
 
 
 def average_directions(signal, b_values, decimals=0):

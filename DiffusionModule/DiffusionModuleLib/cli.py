@@ -3,28 +3,93 @@ import os
 
 from TMEMonitorLib.cli.progress_bar import ProgressBar
 
-from .settings import ADC_METHODS, IVIM_METHODS, DiffusionSettings
+from .settings import ADC_METHODS, IVIM_METHODS, MODELS, DiffusionSettings
 
 
 def add_parser(subparsers):
     parser = subparsers.add_parser("dwi", help="diffusion: ADC, IVIM and kurtosis maps from multi-b DWI")
-    parser.add_argument("series", help="multi-b DWI: DICOM folder, 4D NIfTI with .bval, or .seq.nrrd")
+    parser.add_argument("series", help="multi-b DWI: DICOM folder, 4D NIfTI with .bval beside it, or .seq.nrrd")
     parser.add_argument("--out", required=True, help="output folder (maps as NRRD, statistics CSV, scene .mrb)")
     parser.add_argument("--series-select", help="series to read when the folder holds several")
     parser.add_argument("--mask", help="label map / mask volume (voxels > 0 are analysed)")
-    parser.add_argument("--models", default="adc,ivim", help="comma-separated: adc, ivim, kurtosis")
+    parser.add_argument("--models", default="adc,ivim", help="comma-separated: adc, ivim, kurtosis (default adc,ivim)")
     parser.add_argument("--adc-method", choices=ADC_METHODS, default="loglinear")
-    parser.add_argument("--adc-b-range", nargs=2, type=float, metavar=("MIN", "MAX"))
+    parser.add_argument("--adc-b-range", nargs=2, type=float, metavar=("MIN", "MAX"),
+                        help="b-range of the ADC fit, s/mm2 (default: every b)")
     parser.add_argument("--ivim-method", choices=IVIM_METHODS, default="full")
-    parser.add_argument("--b-threshold", type=float, default=200.0)
-    parser.add_argument("--bvals", help="b-values (s/mm2), comma separated, overriding the file's")
-    parser.add_argument("--clip", type=float, help="saturation value to exclude (e.g. 4095)")
-    parser.add_argument("--rician", type=float, metavar="SIGMA", help="Rician noise-floor correction with this sigma")
-    parser.add_argument("--high-b", default="1400", help="computed high-b images (s/mm2), comma separated")
+    parser.add_argument("--b-threshold", type=float, default=200.0, help="IVIM threshold b, s/mm2 (default 200)")
+    parser.add_argument("--kurtosis-b-max", type=float, help="highest b of the kurtosis fit, s/mm2 (default: every b)")
+    parser.add_argument("--bvals", help="b-values overriding the file's: an FSL .bval file or numbers, "
+                                        "comma separated (s/mm2, one per frame)")
+    parser.add_argument("--clip", type=float, help="exclude samples at or above this value (e.g. 4095 for 12-bit)")
+    parser.add_argument("--noise-floor", type=float, help="exclude samples at or below this value")
+    parser.add_argument("--rician", action="store_true", help="correct the Rician noise bias (power subtraction)")
+    parser.add_argument("--noise-sigma", type=float,
+                        help="noise sigma for --rician (default: series metadata, else estimated from background)")
+    parser.add_argument("--high-b", default="1400",
+                        help="computed high-b images, s/mm2, comma separated (default 1400; 'none' for none)")
     parser.set_defaults(func=run)
 
 
+def _numbers(text, option):
+    from TMEMonitorLib.errors import InputError
+    try:
+        return tuple(float(v) for v in text.replace(";", ",").replace(" ", ",").split(",") if v.strip())
+    except ValueError:
+        raise InputError(f"{option} '{text}': expected numbers separated by commas") from None
+
+
+def settings_from_args(args):
+    from TMEMonitorLib.errors import InputError
+    chosen = {m.strip().lower() for m in args.models.split(",") if m.strip()}
+    unknown = chosen - set(MODELS)
+    if unknown:
+        raise InputError(f"--models: unknown model(s) {', '.join(sorted(unknown))} (choose from {', '.join(MODELS)})")
+    high_b = () if args.high_b.strip().lower() in ("", "none") else _numbers(args.high_b, "--high-b")
+    return DiffusionSettings(
+        fit_adc="adc" in chosen, fit_ivim="ivim" in chosen, fit_kurtosis="kurtosis" in chosen,
+        adc_method=args.adc_method, adc_b_min=args.adc_b_range[0] if args.adc_b_range else None,
+        adc_b_max=args.adc_b_range[1] if args.adc_b_range else None, ivim_method=args.ivim_method,
+        ivim_b_threshold=args.b_threshold, kurtosis_b_max=args.kurtosis_b_max, clip_value=args.clip,
+        noise_floor=args.noise_floor, rician_correction=args.rician, noise_sigma=args.noise_sigma,
+        high_b_values=high_b).validated()
+
+
+def read_b_values(text):
+    """(b-values, source) from --bvals: an FSL .bval file (whitespace separated) or numbers."""
+    if os.path.isfile(text):
+        with open(text, encoding="utf-8") as handle:
+            return _numbers(handle.read(), f"--bvals file {text}"), f"--bvals file {os.path.basename(text)}"
+    return _numbers(text, "--bvals"), "command line --bvals"
+
+
 def run(args):
+    from TMEMonitorLib import io
+    from TMEMonitorLib import scene as tme_scene
+
+    settings = settings_from_args(args)
+    overrides = {"axis_name": "b"}
+    if args.series_select:
+        overrides["series"] = args.series_select
+    b_source = None
+    if args.bvals:
+        values, b_source = read_b_values(args.bvals)
+        overrides["axis_values"] = list(values)
+    series = io.read_series(args.series, **overrides)
+    source = b_source or series.provenance.get("axis_values", "?")
+    for warning in series.warnings:
+        print(f"warning: {warning}")
+    print(f"DWI series: {series.array.shape[0]} frames, b = {', '.join(f'{v:g}' for v in series.axis_values)} "
+          f"s/mm2 from {source}")
+    scene = tme_scene.create_scene()
+    try:
+        return _analyse(args, settings, series, source, scene)
+    finally:
+        tme_scene.release_scene(scene)
+
+
+def _analyse(args, settings, series, source, scene):
+    """Series and mask into ``scene``, DiffusionLogic, then maps, statistics and the scene bundle to --out."""
     import numpy as np
 
     from TMEMonitorLib import io
@@ -34,34 +99,17 @@ def run(args):
 
     from .logic import DiffusionLogic
 
-    chosen = {m.strip() for m in args.models.split(",") if m.strip()}
-    unknown = chosen - {"adc", "ivim", "kurtosis"}
-    if unknown:
-        raise InputError(f"--models: unknown model(s) {', '.join(sorted(unknown))}")
-    settings = DiffusionSettings(
-        fit_adc="adc" in chosen, fit_ivim="ivim" in chosen, fit_kurtosis="kurtosis" in chosen,
-        adc_method=args.adc_method, adc_b_min=args.adc_b_range[0] if args.adc_b_range else None,
-        adc_b_max=args.adc_b_range[1] if args.adc_b_range else None, ivim_method=args.ivim_method,
-        ivim_b_threshold=args.b_threshold, clip_value=args.clip, rician_correction=args.rician is not None,
-        noise_sigma=args.rician, high_b_values=tuple(float(v) for v in args.high_b.split(",") if v)).validated()
-    overrides = {"axis_name": "b"}
-    if args.series_select:
-        overrides["series"] = args.series_select
-    if args.bvals:
-        overrides["axis_values"] = [float(v) for v in args.bvals.split(",")]
-    series = io.read_series(args.series, **overrides)
-    for warning in series.warnings:
-        print(f"warning: {warning}")
-    print(f"DWI series: b = {', '.join(f'{v:g}' for v in series.axis_values)} s/mm2 "
-          f"from {series.provenance.get('axis_values', '?')}")
-    scene = tme_scene.create_scene()
     node = tme_scene.array_to_sequence(scene, series.array, series.axis_values, series.ijk_to_ras, "DWI",
-                                       axis_name="b", axis_source=series.provenance.get("axis_values"))
+                                       axis_name="b", axis_source=source)
+    # Scalar acquisition values only (b-vectors and raw header keys are not node attributes).
+    tme_scene.set_acquisition_attributes(node, {k: v for k, v in series.metadata.items()
+                                                if isinstance(v, (int, float, str, np.number))})
     mask_node = None
     if args.mask:
         volume = io.read_volume(args.mask)
         if volume.array.shape != series.array.shape[1:]:
-            raise InputError(f"mask '{args.mask}': shape {volume.array.shape} differs from the DWI volume")
+            raise InputError(f"mask '{args.mask}': shape {volume.array.shape} differs from the DWI volume "
+                             f"{series.array.shape[1:]}")
         mask_node = tme_scene.add_label_map(scene, volume.array > 0, volume.ijk_to_ras, "mask")
     bar = ProgressBar("DWI")
     result = DiffusionLogic(scene).run(node, settings, mask_node=mask_node, name_prefix="DWI", progress=bar)
@@ -69,15 +117,19 @@ def run(args):
     os.makedirs(args.out, exist_ok=True)
     for name, map_node in result.map_nodes.items():
         tme_scene.write_node(map_node, os.path.join(args.out, f"{name}.nrrd"))
-    for b, map_node in result.high_b_nodes.items():
+    for b, map_node in result.computed_high_b_nodes.items():
         tme_scene.write_node(map_node, os.path.join(args.out, f"computed_b{b:g}.nrrd"))
     for model, status_node in result.status_nodes.items():
         tme_scene.write_node(status_node, os.path.join(args.out, f"fit_status_{model}.nrrd"))
-        print(f"  {model} fit status: {describe(tme_scene.volume_to_array(status_node)[result.analysis.mask])}")
     tme_scene.write_node(result.table_node, os.path.join(args.out, "statistics.csv"))
     mrb = tme_scene.save_scene(scene, os.path.join(args.out, "dwi.mrb"))
-    for note in result.analysis.notes:
-        print("  " + note)
-    print(f"wrote {len(result.map_nodes)} maps, statistics and {mrb}")
-    del np
+    analysis = result.analysis
+    for note in analysis.notes:
+        print(f"  {note}")
+    for warning in analysis.warnings:
+        print(f"warning: {warning}")
+    for model, status in analysis.status.items():
+        print(f"  {model} fit status: {describe(status[analysis.mask])}")
+    print(f"wrote {len(result.map_nodes)} maps, {len(result.computed_high_b_nodes)} computed high-b image(s), "
+          f"statistics and {mrb}")
     return 0

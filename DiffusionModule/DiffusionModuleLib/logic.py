@@ -1,4 +1,11 @@
-"""DiffusionLogic: the diffusion analysis between MRML nodes (widget, console, CLI, dashboard)."""
+"""DiffusionLogic: the diffusion analysis between MRML nodes (used by the widget, the console, the CLI
+and the longitudinal dashboard).
+
+Resolves the DWI node into an array with its b-values and their source (refusing bad input
+before anything is written), runs :func:`pipeline.analyse_dwi`, then writes display-ready map
+nodes with units, one fit-status label map per model, computed high-b images, per-segment
+statistics with histogram metrics, and records the b-values and their source on every output.
+"""
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -8,110 +15,215 @@ from TMEMonitorLib.errors import InputError
 from TMEMonitorLib.scene import hierarchy
 from TMEMonitorLib.statistics import statistics_table
 
-from .pipeline import MAP_DISPLAY, analyse_dwi
+from . import models
+from .inputs_dwi import dwi_series
+from .pipeline import MODEL_LABELS, analyse_dwi, map_display
 from .settings import DiffusionSettings
+
+NOISE_ATTRIBUTE = "noise_sigma"          # TMEMonitor.noise_sigma on the DWI node (signal units)
 
 
 @dataclass
 class DiffusionResult:
-    analysis: object
-    map_nodes: dict = field(default_factory=dict)
-    status_nodes: dict = field(default_factory=dict)
-    high_b_nodes: dict = field(default_factory=dict)
+    analysis: object                        # pipeline.DiffusionAnalysis (arrays)
+    map_nodes: dict = field(default_factory=dict)            # "ADC", "D", "f", "Dstar", "K", "S0", "rmse_ADC", ...
+    status_nodes: dict = field(default_factory=dict)         # model -> fit-status label map
+    computed_high_b_nodes: dict = field(default_factory=dict)   # b (s/mm2) -> computed DWI volume
     table_node: object = None
     folder_item: int = None
+    b_values_source: str = ""
 
-
-def _display(name):
-    if name in MAP_DISPLAY:
-        return MAP_DISPLAY[name]
-    if name.startswith("se_"):
-        quantity, unit, _ = MAP_DISPLAY.get(name[3:], (name[3:], "", ""))
-        return (f"standard error of {quantity}", unit, "magma")
-    if name.startswith("rmse_"):
-        return (f"RMSE of {name[5:]}", "a.u.", "magma")
-    if name.startswith("excluded_samples_"):
-        return (f"excluded samples ({name[17:]})", "", "magma")
-    return (name, "", "viridis")
+    @property
+    def high_b_nodes(self):
+        """Alias of ``computed_high_b_nodes``."""
+        return self.computed_high_b_nodes
 
 
 class DiffusionLogic:
     def __init__(self, scene):
         self.scene = scene
 
-    def run(self, dwi_node, settings=None, mask_node=None, parent_item=None, name_prefix=None,
-            statistics_segmentation=None, progress=None):
-        settings = (settings or DiffusionSettings()).validated()
-        series = tme_scene.series_from_node(dwi_node, expected_axis="b")
+    def resolve_inputs(self, dwi_node, mask_node=None, b_values=None):
+        """(NodeSeries with b-values, analysis mask or None); InputError on any mismatch."""
+        series = dwi_series(dwi_node, b_values)
         shape = series.array.shape[1:]
         mask = tme_scene.mask_from_node(self.scene, mask_node, shape, series.ijk_to_ras, what="mask")
-        masks = self._statistics_masks(statistics_segmentation, mask, shape, series.ijk_to_ras)
+        return series, mask
+
+    def run(self, dwi_node, settings=None, mask_node=None, parent_item=None, name_prefix=None,
+            statistics_segmentation=None, b_values=None, progress=None):
+        """Analyse ``dwi_node`` and write the outputs; returns a :class:`DiffusionResult`.
+
+        ``b_values`` (s/mm2, one per frame) replace or supply the node's own; ``mask_node`` limits
+        the fit; ``statistics_segmentation`` gives the table one row set per segment.
+        """
+        settings = (settings or DiffusionSettings()).validated()
+        series, mask = self.resolve_inputs(dwi_node, mask_node, b_values)
+        shape = series.array.shape[1:]
+        statistics_masks = self._statistics_masks(statistics_segmentation, mask_node, mask, shape, series.ijk_to_ras)
+        sigma = series.metadata.get(NOISE_ATTRIBUTE)
         analysis = analyse_dwi(series.array, series.axis_values, settings, mask=mask,
-                               noise_sigma=series.metadata.get("noise_sigma"), progress=progress)
-        return self.write_outputs(analysis, series, name_prefix or dwi_node.GetName(), parent_item, masks)
+                               noise_sigma=sigma if isinstance(sigma, float) else None,
+                               noise_sigma_source=f"TMEMonitor.{NOISE_ATTRIBUTE} attribute of '{dwi_node.GetName()}'",
+                               progress=progress)
+        analysis.warnings[:0] = series.warnings
+        return self.write_outputs(analysis, series, name_prefix or dwi_node.GetName(), parent_item, statistics_masks)
 
-    def _statistics_masks(self, segmentation, mask, shape, ijk_to_ras):
+    def _statistics_masks(self, segmentation, mask_node, mask, shape, ijk_to_ras):
+        """Segment name -> mask for the statistics table (the analysis mask when none is given)."""
         if segmentation is None:
-            return {"analysed voxels": mask if mask is not None else np.ones(shape, bool)}
+            masks = {(mask_node.GetName() if mask_node is not None else "all voxels"):
+                     (mask if mask is not None else np.ones(shape, bool))}
+            if mask_node is not None and mask_node.IsA("vtkMRMLSegmentationNode") \
+                    and mask_node.GetSegmentation().GetNumberOfSegments() > 1:
+                masks.update(self._statistics_masks(mask_node, None, None, shape, ijk_to_ras))
+            return masks
+        masks = {}
         seg = segmentation.GetSegmentation()
-        return {seg.GetSegment(seg.GetNthSegmentID(i)).GetName():
-                tme_scene.mask_from_node(self.scene, segmentation, shape, ijk_to_ras, segment_id=seg.GetNthSegmentID(i))
-                for i in range(seg.GetNumberOfSegments())}
+        for index in range(seg.GetNumberOfSegments()):
+            segment_id = seg.GetNthSegmentID(index)
+            masks[seg.GetSegment(segment_id).GetName()] = tme_scene.mask_from_node(
+                self.scene, segmentation, shape, ijk_to_ras, segment_id=segment_id)
+        return masks
 
-    def write_outputs(self, analysis, series, prefix, parent_item=None, masks=None):
+    def write_outputs(self, analysis, series, prefix, parent_item=None, statistics_masks=None):
+        """Output nodes for ``analysis``; if writing fails part-way, the nodes added so far are removed."""
+        before = {self.scene.GetNthNode(i).GetID() for i in range(self.scene.GetNumberOfNodes())}
+        try:
+            return self._write_outputs(analysis, series, prefix, parent_item, statistics_masks)
+        except Exception:
+            added = [self.scene.GetNthNode(i) for i in range(self.scene.GetNumberOfNodes())]
+            for node in added:
+                if node is not None and node.GetID() not in before:
+                    self.scene.RemoveNode(node)
+            raise
+
+    def _write_outputs(self, analysis, series, prefix, parent_item, statistics_masks):
         scene = self.scene
-        result = DiffusionResult(analysis=analysis)
-        if parent_item is not None:
-            result.folder_item = hierarchy.add_folder(scene, parent_item, "Diffusion")
-        provenance = {"b_values": " ".join(f"{v:g}" for v in series.axis_values),
-                      "b_values_source": series.provenance.get("axis_values", ""),
-                      "notes": "; ".join(analysis.notes)}
+        ijk_to_ras = series.ijk_to_ras
+        source = series.provenance.get("axis_values", "")
+        result = DiffusionResult(analysis=analysis, b_values_source=source)
+        description = "; ".join(analysis.notes)
+        recorded = _recorded_attributes(analysis, source)
         for name, values in analysis.maps.items():
-            quantity, unit, colormap = _display(name)
-            node = tme_scene.add_parameter_map(scene, values, series.ijk_to_ras, f"{prefix} {quantity}", quantity, unit,
-                                               colormap, mask=analysis.mask, description="; ".join(analysis.notes))
-            tme_scene.set_acquisition_attributes(node, provenance)
+            quantity, unit, colormap = map_display(name)
+            node = tme_scene.add_parameter_map(scene, values, ijk_to_ras, f"{prefix} {quantity}", quantity, unit,
+                                               colormap, mask=analysis.mask, description=description)
+            model = analysis.map_models.get(name)
+            tme_scene.set_acquisition_attributes(node, {**recorded, **_model_attributes(analysis, model)})
             result.map_nodes[name] = node
         for model, status in analysis.status.items():
-            result.status_nodes[model] = tme_scene.add_status_map(scene, status, series.ijk_to_ras,
-                                                                  f"{prefix} {model} fit status")
+            node = tme_scene.add_status_map(scene, status, ijk_to_ras, f"{prefix} {MODEL_LABELS[model]} fit status")
+            tme_scene.set_acquisition_attributes(node, {**recorded, **_model_attributes(analysis, model)})
+            result.status_nodes[model] = node
         for b, image in analysis.high_b.items():
-            node = tme_scene.add_parameter_map(scene, image, series.ijk_to_ras, f"{prefix} computed b={b:g}",
-                                               f"computed DWI b={b:g}", "a.u.", "viridis", mask=analysis.mask)
-            result.high_b_nodes[b] = node
-        units = {name: _display(name)[1] for name in analysis.maps}
-        any_status = next(iter(analysis.status.values())) if analysis.status else None
-        columns, column_units = statistics_table(
-            {k: v for k, v in analysis.maps.items() if not k.startswith(("rmse_", "excluded_"))},
-            masks or {"analysed voxels": analysis.mask}, series.ijk_to_ras, units, status=any_status)
-        result.table_node = tme_scene.add_table(scene, f"{prefix} statistics", columns, units=column_units)
-        if result.folder_item is not None:
-            for node in [*result.map_nodes.values(), *result.status_nodes.values(), *result.high_b_nodes.values(),
-                         result.table_node]:
+            node = tme_scene.add_parameter_map(scene, image, ijk_to_ras, f"{prefix} computed b={b:g}",
+                                               f"computed DWI b={b:g} s/mm2", "a.u.", "viridis", mask=analysis.mask,
+                                               description=description)
+            grey = scene.GetNodeByID("vtkMRMLColorTableNodeGrey")
+            if grey is not None:      # a DWI image reads best in grey
+                node.GetDisplayNode().SetAndObserveColorNodeID(grey.GetID())
+            tme_scene.set_acquisition_attributes(node, {**recorded, "computed_b": b,
+                                                        **_model_attributes(analysis, analysis.high_b_model)})
+            result.computed_high_b_nodes[b] = node
+        result.table_node = tme_scene.add_table(scene, f"{prefix} statistics",
+                                                *self._statistics(analysis, series, statistics_masks))
+        tme_scene.set_acquisition_attributes(result.table_node, recorded)
+        if parent_item is not None:
+            result.folder_item = hierarchy.add_folder(scene, parent_item, "Diffusion")
+            for node in [*result.map_nodes.values(), *result.status_nodes.values(),
+                         *result.computed_high_b_nodes.values(), result.table_node]:
                 hierarchy.place(scene, node, result.folder_item)
         return result
 
-    def signal_plot(self, result, dwi_node, voxel=None, mask=None, name="DWI signal"):
-        """Chart of measured signal vs b with the fitted curves, for a voxel (k, j, i) or a mask mean."""
-        from . import models
-        series = tme_scene.series_from_node(dwi_node, expected_axis="b")
-        maps = result.analysis.maps
-        if voxel is not None:
-            index = tuple(voxel)
-            measured = series.array[(slice(None),) + index]
-            take = lambda name: maps[name][index] if name in maps else None  # noqa: E731
+    @staticmethod
+    def _statistics(analysis, series, statistics_masks):
+        """Statistics columns of every quantitative map, each with its own model's failed fraction."""
+        masks = statistics_masks or {"all voxels": analysis.mask}
+        columns, column_units = None, {}
+        for model, status in analysis.status.items():
+            maps = {name: values for name, values in analysis.maps.items()
+                    if analysis.map_models.get(name) == model and not name.startswith("excluded_")}
+            part, column_units = statistics_table(maps, masks, series.ijk_to_ras,
+                                                  {name: map_display(name)[1] for name in maps}, status=status)
+            if columns is None:
+                columns = part
+            else:
+                for key, values in part.items():
+                    columns[key].extend(values)
+        return columns, column_units
+
+    def signal_plot(self, result, dwi, voxel=None, mask=None, name="DWI signal"):
+        """Chart of the measured signal vs b with each fitted model's curve.
+
+        ``result``: a DiffusionResult or DiffusionAnalysis; ``dwi``: the DWI node or its array
+        (n_b, slices, rows, cols); ``voxel`` (k, j, i), else the mean over ``mask`` (default: the
+        analysis mask). Frames sharing a b-value are averaged as in the fit.
+        """
+        analysis = getattr(result, "analysis", result)
+        if hasattr(dwi, "IsA"):
+            # The analysis' own b-values: the node may lack them (typed by the user for the fit).
+            signal = dwi_series(dwi, analysis.b_values_frames).array
         else:
-            region = result.analysis.mask if mask is None else np.asarray(mask, bool)
-            measured = series.array[:, region].mean(axis=1)
-            take = lambda name: np.nanmedian(maps[name][region]) if name in maps else None  # noqa: E731
-        if take("ADC") is None and take("D") is None:
-            raise InputError("signal plot: no fitted diffusion model in this result")
-        b = series.axis_values
-        curves = {"measured": measured}
-        if take("ADC") is not None:
-            curves["ADC fit"] = models.predict_signal("adc", b, S0=take("S0"), ADC=take("ADC"))
-        if take("D") is not None:
-            curves["IVIM fit"] = models.predict_signal("ivim", b, S0=take("S0"), D=take("D"), f=take("f"),
-                                                       Dstar=take("Dstar"))
-        return tme_scene.add_plot(self.scene, name, b, curves, "b", "signal", "s/mm2", "a.u.",
+            signal = np.asarray(dwi, dtype=float)
+        if signal.shape != (analysis.b_values_frames.size,) + analysis.mask.shape:
+            raise InputError(f"signal plot: DWI data of shape {signal.shape} do not match the analysis "
+                             f"({analysis.b_values_frames.size} frames of {analysis.mask.shape})")
+        if voxel is not None:
+            region = np.zeros(analysis.mask.shape, bool)
+            region[tuple(int(v) for v in voxel)] = True
+        else:
+            region = analysis.mask if mask is None else (np.asarray(mask, bool) & analysis.mask)
+        if not region.any():
+            raise InputError("signal plot: the region holds no analysed voxel")
+        curves = np.moveaxis(signal[:, region].astype(float), 0, -1)
+        b = analysis.b_values
+        if analysis.directions_averaged:
+            curves, _ = models.average_directions(curves, analysis.b_values_frames)
+        series = {"measured": np.nanmean(curves, axis=0)}
+        parameters = {"adc": ("S0", "ADC"), "ivim": ("S0_IVIM", "D", "f", "Dstar"),
+                      "kurtosis": ("S0_kurtosis", "D_kurtosis", "K")}
+        for model in analysis.status:
+            names = [n if n in analysis.maps else "S0" for n in parameters[model]]
+            values = {key: analysis.maps[n][region] for key, n in zip(_PREDICT_KEYS[model], names)}
+            predicted = models.predict_signal(model, b, **values)
+            series[f"{MODEL_LABELS[model]} fit"] = np.nanmean(predicted, axis=0)
+        return tme_scene.add_plot(self.scene, name, b, series, "b", "signal", "s/mm2", "a.u.",
                                   styles={"measured": "markers"})
+
+
+_PREDICT_KEYS = {"adc": ("S0", "ADC"), "ivim": ("S0", "D", "f", "Dstar"), "kurtosis": ("S0", "D", "K")}
+
+
+def _text(values):
+    return " ".join(f"{float(v):g}" for v in values)
+
+
+def _recorded_attributes(analysis, source):
+    """What every output node records: the b-values found, their source, and how they were used."""
+    recorded = {"b_values": _text(analysis.b_values_frames), "b_values_source": source,
+                "b_values_fitted": _text(analysis.b_values), "b_values_unit": "s/mm2",
+                "directions_averaged": "geometric mean (trace)" if analysis.directions_averaged else "no"}
+    settings = analysis.settings
+    if analysis.noise_sigma is not None:
+        recorded["rician_noise_sigma"] = analysis.noise_sigma
+        recorded["rician_noise_sigma_source"] = analysis.noise_sigma_source
+    if settings.clip_value is not None:
+        recorded["clip_value"] = settings.clip_value
+    if settings.noise_floor is not None:
+        recorded["noise_floor"] = settings.noise_floor
+    return recorded
+
+
+def _model_attributes(analysis, model):
+    if not model:
+        return {}
+    settings = analysis.settings
+    method = {"adc": settings.adc_method, "ivim": settings.ivim_method, "kurtosis": "bounded nonlinear"}[model]
+    low, high = analysis.b_ranges[model]
+    out = {"model": MODEL_LABELS[model], "method": method, "b_range": f"{low:g} {high:g}"}
+    if model == "ivim":
+        out["b_threshold"] = settings.ivim_b_threshold
+    if model == "adc" and settings.adc_b_min is None and settings.adc_b_max is None:
+        out["b_range_source"] = "default (every b-value)"
+    return out

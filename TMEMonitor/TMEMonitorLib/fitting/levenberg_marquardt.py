@@ -1,20 +1,23 @@
 """Batched, bounded Levenberg-Marquardt least squares over many voxels at once.
 
 All voxels of a chunk iterate together in numpy: each has its own damping, steps are
-projected onto the bounds, and voxels that have converged leave the active set. The
-Jacobian is the caller's (analytic) or batched forward differences. Memory is bounded by
-``chunk_size`` voxels at a time.
+projected onto the bounds (a parameter on a bound whose gradient points outward is held
+there), and voxels that have converged leave the active set. The Jacobian is the caller's
+(analytic) or batched forward differences; it is recomputed only for voxels whose last step
+was accepted. Memory is bounded by ``chunk_size`` voxels at a time.
 
 Marquardt's scaled damping (Marquardt 1963, doi:10.1137/0111030); projection onto box
-bounds as in projected-gradient LM (Kanzow, Yamashita & Fukushima 2004,
-doi:10.1016/j.cam.2003.12.042).
+bounds as in projected LM (Kanzow, Yamashita & Fukushima 2004, doi:10.1016/j.cam.2003.12.042).
 """
 import numpy as np
 
+from ..errors import InputError
 from ..progress import report
+from . import quality
 from . import status as fit_status
 
 _EPS = np.finfo(float).eps
+_LAMBDA_START, _LAMBDA_UP, _LAMBDA_DOWN, _LAMBDA_GIVE_UP = 1e-3, 5.0, 3.0, 1e8
 
 
 def _take(args, rows):
@@ -45,7 +48,7 @@ def _solve(jtj, g, lam):
         return np.linalg.solve(a, -g[..., None])[..., 0]
     except np.linalg.LinAlgError:
         out = np.full(g.shape, np.nan)
-        for i in range(a.shape[0]):
+        for i in range(a.shape[0]):          # rare: only when some system is exactly singular
             try:
                 out[i] = np.linalg.solve(a[i], -g[i])
             except np.linalg.LinAlgError:
@@ -53,98 +56,125 @@ def _solve(jtj, g, lam):
         return out
 
 
-def _fit_chunk(model, jacobian, p0, y, lower, upper, args, weights, max_iter, xtol, ftol):
+def _fit_chunk(model, jacobian, p0, y, lower, upper, args, weights, max_iter, xtol, ftol, on_iteration):
     n, n_params = p0.shape
-    p = np.clip(p0.astype(float), lower, upper)
-    lam = np.full(n, 1e-3)
+    p = np.clip(p0, lower, upper)
     f = model(p, *args)
     r = (f - y) * weights
     cost = np.sum(r * r, axis=1)
+    lam = np.full(n, _LAMBDA_START)
     converged = np.zeros(n, bool)
     n_iter = np.zeros(n, int)
+    jtj = np.zeros((n, n_params, n_params))
+    grad = np.zeros((n, n_params))
+    frozen = np.zeros((n, n_params), bool)
+    stale = np.ones(n, bool)                 # Jacobian to (re)compute at the current p
+    span = np.where(np.isfinite(upper - lower), upper - lower, 1.0)
     active = np.flatnonzero(np.isfinite(cost))
     for _ in range(max_iter):
         if active.size == 0:
             break
-        pa, ya, wa, aa = p[active], y[active], weights[active], _take(args, active)
-        fa = f[active]
-        if jacobian is None:
-            jac = finite_difference_jacobian(model, pa, aa, lower, upper, fa)
-        else:
-            jac = jacobian(pa, *aa)
-        jac = jac * wa[..., None]
-        ra = (fa - ya) * wa
-        jac_t = np.swapaxes(jac, 1, 2)
-        g = np.matmul(jac_t, ra[..., None])[..., 0]
-        # Active set: a parameter on a bound whose descent direction points outside stays put.
-        span = np.where(np.isfinite(upper - lower), upper - lower, 1.0)
-        frozen = ((pa <= lower + 1e-9 * span) & (g > 0)) | ((pa >= upper - 1e-9 * span) & (g < 0))
-        if frozen.any():
-            jac = jac * ~frozen[:, None, :]
+        need = active[stale[active]]
+        if need.size:
+            pn, wn = p[need], weights[need]
+            args_n = _take(args, need)
+            jac = finite_difference_jacobian(model, pn, args_n, lower, upper, f[need]) if jacobian is None \
+                else jacobian(pn, *args_n)
+            jac = jac * wn[..., None]
+            rn = (f[need] - y[need]) * wn
             jac_t = np.swapaxes(jac, 1, 2)
-            g = np.where(frozen, 0.0, g)
-        jtj = np.matmul(jac_t, jac)          # batched BLAS; much faster than einsum here
-        step = _solve(jtj, g, lam[active])
-        step = np.where(frozen, 0.0, step)
+            g = np.matmul(jac_t, rn[..., None])[..., 0]
+            # Active set: a parameter on a bound whose descent direction points outside stays put.
+            fr = ((pn <= lower + 1e-9 * span) & (g > 0)) | ((pn >= upper - 1e-9 * span) & (g < 0))
+            if fr.any():
+                jac = jac * ~fr[:, None, :]
+                jac_t = np.swapaxes(jac, 1, 2)
+                g = np.where(fr, 0.0, g)
+            jtj[need] = np.matmul(jac_t, jac)   # batched BLAS; much faster than einsum here
+            grad[need], frozen[need], stale[need] = g, fr, False
+        pa, ga = p[active], grad[active]
+        step = np.where(frozen[active], 0.0, _solve(jtj[active], ga, lam[active]))
         trial = np.clip(pa + step, lower, upper)
-        f_trial = model(trial, *aa)
-        r_trial = (f_trial - ya) * wa
+        f_trial = model(trial, *_take(args, active))
+        r_trial = (f_trial - y[active]) * weights[active]
         cost_trial = np.sum(r_trial * r_trial, axis=1)
-        better = np.isfinite(cost_trial) & (cost_trial < cost[active])
-        idx_better = active[better]
-        old_cost = cost[idx_better]
-        moved = np.abs(trial[better] - pa[better])
-        p[idx_better] = trial[better]
-        f[idx_better] = f_trial[better]
-        cost[idx_better] = cost_trial[better]
-        lam[idx_better] = np.maximum(lam[idx_better] / 3.0, 1e-9)
-        idx_worse = active[~better]
-        lam[idx_worse] *= 5.0
+        old_cost = cost[active]
+        better = np.isfinite(cost_trial) & (cost_trial < old_cost)
+        accepted = active[better]
+        p[accepted] = trial[better]
+        f[accepted] = f_trial[better]
+        cost[accepted] = cost_trial[better]
+        stale[accepted] = True
+        lam[accepted] = np.maximum(lam[accepted] / _LAMBDA_DOWN, 1e-12)
+        lam[active[~better]] *= _LAMBDA_UP
         n_iter[active] += 1
-        small_step = np.all(moved <= xtol * (np.abs(trial[better]) + xtol), axis=1)
-        small_gain = (old_cost - cost_trial[better]) <= ftol * np.maximum(old_cost, 1e-300)
-        done = np.zeros(active.size, bool)
-        done[better] = small_step | small_gain
-        done[~better] = lam[idx_worse] > 1e8      # no downhill step left: at a minimum
+        moved = np.abs(trial - pa)
+        small_step = np.all(moved <= xtol * (np.abs(pa) + xtol), axis=1)
+        small_gain = better & ((old_cost - cost_trial) <= ftol * np.maximum(old_cost, 1e-300))
+        stationary = np.all(ga == 0.0, axis=1)           # zero projected gradient: nothing to do
+        done = small_gain | (small_step & np.isfinite(cost_trial)) | stationary | (lam[active] > _LAMBDA_GIVE_UP)
         converged[active[done]] = True
         active = active[~done]
+        on_iteration(1.0 - active.size / max(n, 1))
     return p, f, cost, converged, n_iter
 
 
-def fit(model, p0, y, lower, upper, jacobian=None, args=(), weights=None, max_iter=50, xtol=1e-7,
-        ftol=1e-9, chunk_size=20000, progress=None):
-    """Fit ``model(p, *args) -> (n, T)`` to ``y`` (N, T) for every row; see the module docstring.
+def _default_start(p0, lower, upper):
+    """Non-finite starting values replaced by the middle of the bounds (or 0 clipped to them)."""
+    middle = np.where(np.isfinite(lower) & np.isfinite(upper), 0.5 * (lower + upper), np.clip(0.0, lower, upper))
+    return np.where(np.isfinite(p0), p0, middle)
 
-    Returns a dict: "params" (N, P), "status" (N,) uint8, "rmse" (N,), "r2" (N,), "se" (N, P),
-    "n_iter" (N,). Rows with non-finite data get status NO_SIGNAL and NaN parameters.
+
+def fit(model, p0, y, lower, upper, jacobian=None, args=(), weights=None, max_iter=50, xtol=1e-8,
+        ftol=1e-10, chunk_size=20000, progress=None):
+    """Fit ``model(p, *args) -> (n, T)`` to ``y`` (N, T) for every row.
+
+    ``p0`` (N, P) starting values; ``lower``/``upper`` (P,) bounds (may be +-inf);
+    ``jacobian(p, *args) -> (n, T, P)`` or None for forward differences; ``args`` arrays
+    whose leading dim is N, sliced with ``y``; ``weights`` None, (T,) or (N, T), multiplying
+    the residuals. Returns a dict: "params" (N, P), "status" (N,) uint8, "rmse" (N,),
+    "r2" (N,), "se" (N, P) standard errors from J^T J (NaN where singular), "n_iter" (N,).
+    Rows with non-finite data get status NO_SIGNAL and NaN parameters; rows that do not
+    converge keep their best (finite) estimate with status FAILED; a converged row with a
+    parameter on a bound gets HIT_BOUND.
     """
     y = np.asarray(y, dtype=float)
     p0 = np.asarray(p0, dtype=float)
     if y.ndim != 2 or p0.ndim != 2 or p0.shape[0] != y.shape[0]:
-        raise ValueError(f"fit: y must be (N, T) and p0 (N, P); got {y.shape} and {p0.shape}")
+        raise InputError(f"fit: y must be (N, T) and p0 (N, P); got {y.shape} and {p0.shape}")
     n, n_params = p0.shape
     lower = np.broadcast_to(np.asarray(lower, dtype=float), (n_params,))
     upper = np.broadcast_to(np.asarray(upper, dtype=float), (n_params,))
+    if np.any(lower > upper):
+        raise InputError(f"fit: lower bounds {lower} exceed upper bounds {upper}")
     if weights is None:
         weights = np.ones_like(y)
     else:
         weights = np.broadcast_to(np.asarray(weights, dtype=float), y.shape)
+        if np.any(weights < 0):
+            raise InputError("fit: weights must be non-negative")
     args = tuple(np.asarray(a) for a in args)
+    for a in args:
+        if a.ndim == 0 or a.shape[0] != n:
+            raise InputError(f"fit: every element of args needs a leading dimension of {n}; got {a.shape}")
+    p0 = _default_start(p0, lower, upper)
+    chunk_size = max(int(chunk_size), 1)
     out = {"params": np.full((n, n_params), np.nan), "status": np.full(n, fit_status.NO_SIGNAL, fit_status.DTYPE),
            "rmse": np.full(n, np.nan), "r2": np.full(n, np.nan), "se": np.full((n, n_params), np.nan),
            "n_iter": np.zeros(n, int)}
-    usable = np.flatnonzero(np.all(np.isfinite(y), axis=1) & np.all(np.isfinite(p0), axis=1))
+    usable = np.flatnonzero(np.all(np.isfinite(y), axis=1) & np.all(np.isfinite(weights), axis=1))
+    total = max(usable.size, 1)
     for start in range(0, usable.size, chunk_size):
         rows = usable[start:start + chunk_size]
+
+        def on_iteration(fraction, _start=start, _size=rows.size):
+            report(progress, (_start + fraction * _size) / total, "fitting")
+
         p, f, cost, converged, n_iter = _fit_chunk(model, jacobian, p0[rows], y[rows], lower, upper,
-                                                   _take(args, rows), weights[rows], max_iter, xtol, ftol)
-        residual = f - y[rows]
-        n_points = y.shape[1]
-        rmse = np.sqrt(np.mean(residual ** 2, axis=1))
-        total = np.sum((y[rows] - y[rows].mean(axis=1, keepdims=True)) ** 2, axis=1)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            r2 = 1.0 - np.sum(residual ** 2, axis=1) / total
-        se = _standard_errors(model, jacobian, p, f, _take(args, rows), weights[rows], cost, lower, upper, n_points)
+                                                   _take(args, rows), weights[rows], max_iter, xtol, ftol,
+                                                   on_iteration)
+        se = _standard_errors(model, jacobian, p, f, _take(args, rows), weights[rows], cost, lower, upper,
+                              y.shape[1])
         state = np.where(converged, fit_status.OK, fit_status.FAILED).astype(fit_status.DTYPE)
         span = np.where(np.isfinite(upper - lower), upper - lower, np.maximum(np.abs(p), 1.0))
         on_bound = np.any((np.abs(p - lower) <= 1e-6 * span) | (np.abs(p - upper) <= 1e-6 * span), axis=1)
@@ -152,26 +182,34 @@ def fit(model, p0, y, lower, upper, jacobian=None, args=(), weights=None, max_it
         state[~np.isfinite(cost)] = fit_status.FAILED
         out["params"][rows] = p
         out["status"][rows] = state
-        out["rmse"][rows] = rmse
-        out["r2"][rows] = r2
+        out["rmse"][rows] = quality.rmse(f - y[rows])
+        out["r2"][rows] = quality.r2(y[rows], f)
         out["se"][rows] = se
         out["n_iter"][rows] = n_iter
-        report(progress, min(1.0, (start + rows.size) / max(usable.size, 1)), "fitting")
+        report(progress, (start + rows.size) / total, "fitting")
     return out
 
 
 def _standard_errors(model, jacobian, p, f, args, weights, cost, lower, upper, n_points):
-    """Standard errors from (J^T J)^-1 scaled by the residual variance; NaN where singular."""
+    """Standard errors sqrt(diag((J^T J)^-1) RSS / (T - P)); NaN where J^T J is (near) singular.
+
+    J^T J is scaled to unit diagonal before the conditioning test so that parameters of very
+    different magnitudes (Fp ~ 1, vp ~ 0.01) do not look singular."""
     n, n_params = p.shape
+    se = np.full((n, n_params), np.nan)
+    if n == 0:
+        return se
     jac = finite_difference_jacobian(model, p, args, lower, upper, f) if jacobian is None else jacobian(p, *args)
     jac = jac * weights[..., None]
     jtj = np.matmul(np.swapaxes(jac, 1, 2), jac)
     dof = max(n_points - n_params, 1)
-    se = np.full((n, n_params), np.nan)
     with np.errstate(all="ignore"):
-        cond_ok = np.linalg.cond(jtj) < 1e12
-        if np.any(cond_ok):
-            inv = np.linalg.inv(jtj[cond_ok])
-            variance = np.einsum("nii->ni", inv) * (cost[cond_ok] / dof)[:, None]
-            se[cond_ok] = np.sqrt(np.where(variance >= 0, variance, np.nan))
+        d = np.sqrt(np.einsum("nii->ni", jtj))
+        scaled = jtj / (d[:, :, None] * d[:, None, :])
+        ok = np.all(np.isfinite(scaled), axis=(1, 2)) & np.all(d > 0, axis=1)
+        ok[ok] = np.linalg.cond(scaled[ok]) < 1e12
+        if np.any(ok):
+            inv = np.linalg.inv(scaled[ok]) / (d[ok][:, :, None] * d[ok][:, None, :])
+            variance = np.einsum("nii->ni", inv) * (cost[ok] / dof)[:, None]
+            se[ok] = np.sqrt(np.where(variance >= 0, variance, np.nan))
     return se

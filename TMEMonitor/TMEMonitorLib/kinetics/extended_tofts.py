@@ -1,7 +1,7 @@
 """Extended Tofts model: Ct = vp cp + Ktrans * (cp conv exp(-kep t)), kep = Ktrans / ve.
 
 Tofts 1997 / Sourbron & Buckley, MRM 2011, doi:10.1002/mrm.22861 (naming). Linear start
-(Murase 2004): Ct = (Ktrans + kep vp) int cp - kep int Ct + vp cp.
+(Murase, MRM 2004, doi:10.1002/mrm.20066): Ct = (Ktrans + kep vp) int cp - kep int Ct + vp cp.
 """
 import numpy as np
 
@@ -17,6 +17,18 @@ def forward(p, t_min, cp):
     ktrans, ve, vp = p[:, 0], p[:, 1], p[:, 2]
     cp_rows = np.broadcast_to(cp, (p.shape[0], np.shape(cp)[-1]))
     return vp[:, None] * cp_rows + ktrans[:, None] * exp_conv(cp, t_min, ktrans / ve)
+
+
+def jacobian(p, t_min, cp):
+    """d Ct / d(Ktrans, ve, vp) (n, T, 3), with dE/dkep from the convolution's own recursion."""
+    ktrans, ve = p[:, 0], p[:, 1]
+    kep = ktrans / ve
+    e, d_e = exp_conv(cp, t_min, kep, derivative=True)
+    jac = np.empty(e.shape + (3,))
+    jac[..., 0] = e + kep[:, None] * d_e
+    jac[..., 1] = -(kep * kep)[:, None] * d_e
+    jac[..., 2] = np.broadcast_to(cp, e.shape)
+    return jac
 
 
 def linear_start(ct, t_min, cp):
@@ -35,10 +47,3 @@ def linear_start(ct, t_min, cp):
 def derived(params):
     with np.errstate(all="ignore"):
         return {"kep": params["Ktrans"] / params["ve"]}
-
-
-
-def jacobian(p, t_min, cp):
-    """Analytic Jacobian shared with the standard Tofts model (tofts.jacobian handles vp)."""
-    from .tofts import jacobian as tofts_family_jacobian
-    return tofts_family_jacobian(p, t_min, cp)

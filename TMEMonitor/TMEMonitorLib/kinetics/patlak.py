@@ -18,6 +18,11 @@ def forward(p, t_min, cp):
     return p[:, 1:2] * cp_rows + p[:, 0:1] * cumulative_integral(cp_rows, t_min)
 
 
+def jacobian(p, t_min, cp):
+    cp_rows = np.broadcast_to(cp, (p.shape[0], np.shape(cp)[-1]))
+    return np.stack([cumulative_integral(cp_rows, t_min), cp_rows], axis=-1)
+
+
 def linear_start(ct, t_min, cp):
     from ..fitting.linear import solve_batched
     cp_rows = np.broadcast_to(cp, ct.shape)

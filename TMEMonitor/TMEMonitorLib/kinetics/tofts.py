@@ -19,6 +19,17 @@ def forward(p, t_min, cp):
     return ktrans[:, None] * exp_conv(cp, t_min, ktrans / ve)
 
 
+def jacobian(p, t_min, cp):
+    """d Ct / d(Ktrans, ve) (n, T, 2), with dE/dkep from the convolution's own recursion."""
+    ktrans, ve = p[:, 0], p[:, 1]
+    kep = ktrans / ve
+    e, d_e = exp_conv(cp, t_min, kep, derivative=True)
+    jac = np.empty(e.shape + (2,))
+    jac[..., 0] = e + kep[:, None] * d_e
+    jac[..., 1] = -(kep * kep)[:, None] * d_e
+    return jac
+
+
 def linear_start(ct, t_min, cp):
     from ..fitting.linear import solve_batched
     int_cp = np.broadcast_to(cumulative_integral(cp, t_min), ct.shape)
@@ -34,21 +45,3 @@ def linear_start(ct, t_min, cp):
 def derived(params):
     with np.errstate(all="ignore"):
         return {"kep": params["Ktrans"] / params["ve"]}
-
-
-
-def jacobian(p, t_min, cp):
-    """d Ct / d(Ktrans, ve[, vp]) (n, T, P) for Ct = Ktrans E(kep) [+ vp cp], kep = Ktrans / ve,
-    with dE/dkep by a forward difference of the exact convolution (one extra convolution).
-    Shared with the extended Tofts model, whose third column (vp) is cp itself."""
-    ktrans, ve = p[:, 0], p[:, 1]
-    kep = ktrans / ve
-    step = 1e-6 * np.maximum(kep, 1e-3)
-    e0 = exp_conv(cp, t_min, kep)
-    d_e = (exp_conv(cp, t_min, kep + step) - e0) / step[:, None]
-    jac = np.empty(e0.shape + (p.shape[1],))
-    jac[..., 0] = e0 + (ktrans / ve)[:, None] * d_e
-    jac[..., 1] = -(ktrans * ktrans / (ve * ve))[:, None] * d_e
-    if p.shape[1] == 3:
-        jac[..., 2] = np.broadcast_to(cp, e0.shape)
-    return jac

@@ -3,8 +3,8 @@ plasma and interstitial volumes vp, ve.
 
 vp dCp/dt = Fp (Ca - Cp) - PS (Cp - Ce),  ve dCe/dt = PS (Cp - Ce),  Ct = vp Cp + ve Ce.
 Solving in the Laplace domain gives the impulse response
-Ct = Fp [A exp(-alpha t) + (1 - A) exp(-beta t)] conv Ca, with alpha + beta = PS/ve + (Fp+PS)/vp,
-alpha beta = Fp PS / (vp ve), A = (c - alpha)/(beta - alpha), c = PS (vp + ve)/(vp ve)
+Ct = Fp [A exp(-alpha t) + (1 - A) exp(-beta t)] conv Ca, with alpha + beta = S = PS/ve + (Fp+PS)/vp,
+alpha beta = P = Fp PS / (vp ve), A = (c - alpha)/(beta - alpha), c = PS (vp + ve)/(vp ve)
 (Sourbron & Buckley, NMR Biomed 2013, doi:10.1002/nbm.2940).
 """
 import numpy as np
@@ -18,6 +18,7 @@ UPPER = np.array([10.0, 5.0, 1.0, 1.0])
 
 
 def rates(fp, ps, ve, vp):
+    """alpha, beta (1/min) and the weight A of exp(-alpha t)."""
     total = ps / ve + (fp + ps) / vp
     product = fp * ps / (vp * ve)
     root = np.sqrt(np.maximum(total * total - 4.0 * product, 0.0))
@@ -25,14 +26,46 @@ def rates(fp, ps, ve, vp):
     beta = 0.5 * (total + root)
     c = ps * (vp + ve) / (vp * ve)
     with np.errstate(all="ignore"):
-        a = np.where(beta - alpha > 1e-12 * beta, (c - alpha) / (beta - alpha), 0.5)
+        a = np.where(root > 1e-12 * beta, (c - alpha) / root, 0.5)
     return alpha, beta, a
+
+
+def _rate_derivatives(fp, ps, ve, vp):
+    """d(alpha, beta, A)/d(Fp, PS, ve, vp), each (n, 4), by the chain rule through S, P, c."""
+    total = ps / ve + (fp + ps) / vp
+    product = fp * ps / (vp * ve)
+    root = np.sqrt(np.maximum(total * total - 4.0 * product, 1e-300))
+    alpha = 0.5 * (total - root)
+    c = ps / ve + ps / vp
+    d_total = np.stack([1 / vp, 1 / ve + 1 / vp, -ps / ve ** 2, -(fp + ps) / vp ** 2], axis=1)
+    d_product = np.stack([ps / (vp * ve), fp / (vp * ve), -product / ve, -product / vp], axis=1)
+    d_c = np.stack([np.zeros_like(fp), 1 / ve + 1 / vp, -ps / ve ** 2, -ps / vp ** 2], axis=1)
+    d_root = (total[:, None] * d_total - 2 * d_product) / root[:, None]
+    d_alpha = 0.5 * (d_total - d_root)
+    d_beta = 0.5 * (d_total + d_root)
+    d_a = ((d_c - d_alpha) * root[:, None] - (c - alpha)[:, None] * d_root) / (root * root)[:, None]
+    return d_alpha, d_beta, d_a
 
 
 def forward(p, t_min, cp):
     fp, ps, ve, vp = p[:, 0], p[:, 1], p[:, 2], p[:, 3]
     alpha, beta, a = rates(fp, ps, ve, vp)
     return fp[:, None] * (a[:, None] * exp_conv(cp, t_min, alpha) + (1 - a)[:, None] * exp_conv(cp, t_min, beta))
+
+
+def jacobian(p, t_min, cp):
+    """d Ct / d(Fp, PS, ve, vp) (n, T, 4): Ct = Fp [A E(alpha) + (1 - A) E(beta)]."""
+    fp, ps, ve, vp = p[:, 0], p[:, 1], p[:, 2], p[:, 3]
+    alpha, beta, a = rates(fp, ps, ve, vp)
+    d_alpha, d_beta, d_a = _rate_derivatives(fp, ps, ve, vp)
+    e_alpha, de_alpha = exp_conv(cp, t_min, alpha, derivative=True)
+    e_beta, de_beta = exp_conv(cp, t_min, beta, derivative=True)
+    fp_, a_ = fp[:, None, None], a[:, None, None]
+    jac = fp_ * (d_a[:, None, :] * (e_alpha - e_beta)[..., None]
+                 + a_ * de_alpha[..., None] * d_alpha[:, None, :]
+                 + (1 - a_) * de_beta[..., None] * d_beta[:, None, :])
+    jac[..., 0] += a[:, None] * e_alpha + (1 - a)[:, None] * e_beta
+    return jac
 
 
 def starts_from_tofts(ktrans, ve, vp):

@@ -16,11 +16,28 @@ UPPER = np.array([10.0, 5.0, 1.0])
 
 def forward(p, t_min, cp):
     fp, ps, vp = p[:, 0], p[:, 1], p[:, 2]
-    tau = (fp + ps) / vp
-    extraction = ps / (fp + ps)
+    total = fp + ps
     cp_rows = np.broadcast_to(cp, (p.shape[0], np.shape(cp)[-1]))
-    return (fp * (1 - extraction))[:, None] * exp_conv(cp, t_min, tau) + \
-        (fp * extraction)[:, None] * cumulative_integral(cp_rows, t_min)
+    # Fp (1 - E) = Fp^2 / (Fp + PS) and Fp E = Fp PS / (Fp + PS)
+    return (fp * fp / total)[:, None] * exp_conv(cp, t_min, total / vp) + \
+        (fp * ps / total)[:, None] * cumulative_integral(cp_rows, t_min)
+
+
+def jacobian(p, t_min, cp):
+    """d Ct / d(Fp, PS, vp) (n, T, 3) in closed form (dE/dtau from the convolution recursion)."""
+    fp, ps, vp = p[:, 0], p[:, 1], p[:, 2]
+    total = fp + ps
+    tau = total / vp
+    e, d_e = exp_conv(cp, t_min, tau, derivative=True)
+    integral = cumulative_integral(np.broadcast_to(cp, e.shape), t_min)
+    w_exp = (fp * fp / total)[:, None]
+    square = (total * total)[:, None]
+    jac = np.empty(e.shape + (3,))
+    jac[..., 0] = (fp * (fp + 2 * ps))[:, None] / square * e + w_exp * d_e / vp[:, None] + \
+        (ps * ps)[:, None] / square * integral
+    jac[..., 1] = -(fp * fp)[:, None] / square * e + w_exp * d_e / vp[:, None] + (fp * fp)[:, None] / square * integral
+    jac[..., 2] = -w_exp * d_e * (tau / vp)[:, None]
+    return jac
 
 
 def starts_from_tofts(ktrans, ve, vp):
@@ -35,7 +52,8 @@ def starts_from_tofts(ktrans, ve, vp):
     return starts
 
 
-
 def derived(params):
-    from .two_compartment_exchange import derived as exchange_derived
-    return exchange_derived(params)        # Ktrans = E Fp with E = PS / (Fp + PS), as for the 2CXM
+    fp, ps = params["Fp"], params["PS"]
+    with np.errstate(all="ignore"):
+        extraction = ps / (fp + ps)
+    return {"Ktrans": extraction * fp, "E": extraction}

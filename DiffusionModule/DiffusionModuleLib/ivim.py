@@ -1,0 +1,136 @@
+"""Intravoxel incoherent motion: S(b) = S0 [f exp(-b D*) + (1 - f) exp(-b D)].
+
+(Le Bihan et al., Radiology 1988, doi:10.1148/radiology.168.2.3393671.) Signals are fitted
+normalised to the mean of their lowest-b samples, so S0 is about 1 and one set of bounds
+serves every scanner scale. Methods:
+
+- "segmented": D (and the intercept, hence f) from a log-linear fit of b >= ``b_threshold``,
+  where the perfusion term has decayed; then D* alone with S0, f, D fixed (the usual two-step
+  fit). Exact when exp(-b_threshold D*) is negligible.
+- "full": bounded nonlinear least squares of all four parameters from the segmented start.
+- "bayesian": posterior mean under an empirical population prior (ivim_bayesian.py).
+"""
+import numpy as np
+
+from TMEMonitorLib.errors import InputError
+from TMEMonitorLib.fitting import levenberg_marquardt
+from TMEMonitorLib.fitting import status as fit_status
+from TMEMonitorLib.progress import report
+
+from .adc import loglinear
+from .fit_common import empty_outputs, finish, mark_failed, prepare, quality
+
+METHODS = ("segmented", "full", "bayesian")
+PARAMETERS = ("S0", "f", "D", "Dstar")
+# Bounds that never clip physiological values (mm2/s; S0 relative to the lowest-b signal). Free
+# water D is 3.0e-3 mm2/s at 37 C (Holz et al. 2000, doi:10.1039/b005319h); D* spans roughly
+# 0.005-0.1 mm2/s over the body regions of the OSIPI TF2.4 reference set (Testing/Data/osipi-ivim).
+DEFAULT_BOUNDS = {"S0": (0.5, 2.0), "f": (0.0, 1.0), "D": (0.0, 0.005), "Dstar": (0.005, 0.2)}
+MAX_REFERENCE_B = 50.0   # s/mm2: the lowest b must be at or below this to serve as the S0 reference
+
+
+def model(p, b):
+    """Normalised IVIM signal for p = (S0, f, D, D*) rows (n, 4) at b (n_b,) -> (n, n_b)."""
+    return p[:, :1] * (p[:, 1:2] * np.exp(-b * p[:, 3:4]) + (1 - p[:, 1:2]) * np.exp(-b * p[:, 2:3]))
+
+
+def jacobian(p, b):
+    """Analytic d model / d (S0, f, D, D*) -> (n, n_b, 4)."""
+    s0, f = p[:, :1], p[:, 1:2]
+    e_star, e_d = np.exp(-b * p[:, 3:4]), np.exp(-b * p[:, 2:3])
+    return np.stack([f * e_star + (1 - f) * e_d, s0 * (e_star - e_d), -s0 * (1 - f) * b * e_d,
+                     -s0 * f * b * e_star], axis=-1)
+
+
+def check_design(b, threshold):
+    """Raise unless the b-values can support an IVIM fit with this threshold."""
+    distinct = np.unique(np.round(b))
+    if distinct[0] > MAX_REFERENCE_B:
+        raise InputError(f"IVIM needs a b = 0 (or b <= {MAX_REFERENCE_B:g} s/mm2) reference; the lowest b-value "
+                         f"is {distinct[0]:g} s/mm2")
+    if np.count_nonzero(distinct >= threshold) < 2:
+        raise InputError(f"IVIM: fewer than 2 b-values at or above the threshold {threshold:g} s/mm2 "
+                         f"(b = {distinct.tolist()})")
+    if np.count_nonzero(distinct < threshold) < 2:
+        raise InputError(f"IVIM: D* needs at least one b-value between the reference and the threshold "
+                         f"{threshold:g} s/mm2 (b = {distinct.tolist()})")
+
+
+def segmented(b, v, w, threshold, bounds):
+    """(n, 4) segmented estimates on normalised signals ``v`` with 0/1 weights ``w``."""
+    high = b >= threshold
+    d, intercept, _ = loglinear(b[high], v[:, high], w[:, high])
+    low = b == b.min()
+    s0 = (v[:, low] * w[:, low]).sum(1) / np.maximum(w[:, low].sum(1), 1)
+    s0 = np.where(s0 > 0, s0, 1.0)
+    f = np.clip(np.nan_to_num(1.0 - intercept / s0, nan=0.1), *bounds["f"])
+    d = np.clip(np.nan_to_num(d, nan=1e-3), *bounds["D"])
+    s0 = np.clip(s0, *bounds["S0"])
+    fixed = np.column_stack([s0, f, d])
+    # D* alone with the others fixed: a one-parameter bounded fit, all voxels at once.
+    dstar = levenberg_marquardt.fit(
+        lambda p, k: model(np.column_stack([k, p]), b), np.full((v.shape[0], 1), 0.03), v,
+        [bounds["Dstar"][0]], [bounds["Dstar"][1]], args=(fixed,), weights=w,
+        jacobian=lambda p, k: jacobian(np.column_stack([k, p]), b)[..., 3:])["params"][:, 0]
+    return np.column_stack([s0, f, d, np.nan_to_num(dstar, nan=0.03)])
+
+
+def fit_ivim(signal, b_values, method="segmented", b_threshold=200.0, bounds=None, mask=None, clip_value=None,
+             floor=None, noise_sigma=None, prior=None, progress=None):
+    """IVIM maps from ``signal`` (..., n_b) at ``b_values`` (s/mm2).
+
+    ``bounds``: {"S0"|"f"|"D"|"Dstar": (low, high)} overriding DEFAULT_BOUNDS (S0 relative to
+    the lowest-b signal). ``prior``: for "bayesian", (mean, covariance) in the latent space
+    of ivim_bayesian, instead of the population prior learnt from the data.
+    Returns "S0", "f", "D", "Dstar" (mm2/s), "se_f", "se_D", "se_Dstar" (standard errors, or
+    posterior SDs for "bayesian"), "rmse", "r2", "status", "n_excluded", "method", "b_threshold".
+    """
+    if method not in METHODS:
+        raise InputError(f"IVIM method '{method}' is not one of {', '.join(METHODS)}")
+    limits = dict(DEFAULT_BOUNDS)
+    for name, pair in (bounds or {}).items():
+        if name not in limits or len(pair) != 2 or not pair[0] < pair[1]:
+            raise InputError(f"IVIM bounds: '{name}': {pair} is not a (low, high) pair for one of {PARAMETERS}")
+        limits[name] = (float(pair[0]), float(pair[1]))
+    prep = prepare(signal, b_values, mask=mask, clip_value=clip_value, floor=floor, noise_sigma=noise_sigma,
+                   minimum_distinct=4)
+    b = prep.b
+    check_design(b, b_threshold)
+    out, state = empty_outputs(prep, ("S0", "f", "D", "Dstar", "se_f", "se_D", "se_Dstar", "rmse", "r2"))
+    rows = np.flatnonzero(prep.usable)
+    v_raw, w = prep.values[rows], prep.weights[rows]
+    low = b == b.min()
+    reference = (v_raw[:, low] * w[:, low]).sum(1) / np.maximum(w[:, low].sum(1), 1)
+    # No usable lowest-b sample (e.g. saturated): scale by the largest used sample instead.
+    reference = np.where(reference > 0, reference, np.where(w > 0, v_raw, 0).max(1))
+    v = v_raw / reference[:, None]
+    report(progress, 0.05, "IVIM segmented fit")
+    params = segmented(b, v, w, b_threshold, limits)
+    lower = np.array([limits[k][0] for k in PARAMETERS])
+    upper = np.array([limits[k][1] for k in PARAMETERS])
+    se = np.full((rows.size, 4), np.nan)
+    state_rows = np.full(rows.size, fit_status.OK, fit_status.DTYPE)
+    if method in ("full", "bayesian"):
+        share = 0.3 if method == "bayesian" else 0.9
+        fit = levenberg_marquardt.fit(lambda p: model(p, b), np.clip(params, lower, upper), v, lower, upper,
+                                      jacobian=lambda p: jacobian(p, b), weights=w, max_iter=100,
+                                      progress=lambda f, m="": report(progress, 0.1 + share * f, "IVIM full fit"))
+        params, se, state_rows = fit["params"], fit["se"], fit["status"]
+    if method == "bayesian":
+        from .ivim_bayesian import posterior_mean
+        sigma = None if prep.sigma is None else prep.sigma[rows] / reference
+        params, se, state_rows = posterior_mean(
+            b, v, w, params, state_rows, lower, upper, prior=prior, sigma=sigma,
+            progress=lambda f, m="": report(progress, 0.4 + 0.55 * f, "IVIM Bayesian posterior"))
+    rmse, r2 = quality(v, model(params, b), w)
+    state_rows = mark_failed(state_rows, *params.T)
+    out["S0"][rows] = params[:, 0] * reference
+    for index, name in ((1, "f"), (2, "D"), (3, "Dstar")):
+        out[name][rows] = params[:, index]
+        out[f"se_{name}"][rows] = se[:, index]
+    out["rmse"][rows] = rmse * reference
+    out["r2"][rows] = r2
+    state[rows] = state_rows
+    report(progress, 1.0, "IVIM done")
+    return finish(out, state, prep, method=method, b_threshold=float(b_threshold),
+                  b_range=(float(b.min()), float(b.max())))
