@@ -24,6 +24,17 @@ def _take(args, rows):
     return tuple(a[rows] for a in args)
 
 
+def _rows(weights, rows):
+    return None if weights is None else weights[rows]
+
+
+def _weighted(values, weights):
+    """Residuals (n, T) or Jacobians (n, T, P) times the weights; no copy without weights."""
+    if weights is None:
+        return values
+    return values * (weights if values.ndim == 2 else weights[..., None])
+
+
 def finite_difference_jacobian(model, p, args, lower, upper, f0=None):
     """Forward-difference Jacobian (n, T, P), stepping inward at an upper bound."""
     f0 = model(p, *args) if f0 is None else f0
@@ -60,7 +71,7 @@ def _fit_chunk(model, jacobian, p0, y, lower, upper, args, weights, max_iter, xt
     n, n_params = p0.shape
     p = np.clip(p0, lower, upper)
     f = model(p, *args)
-    r = (f - y) * weights
+    r = _weighted(f - y, weights)
     cost = np.sum(r * r, axis=1)
     lam = np.full(n, _LAMBDA_START)
     converged = np.zeros(n, bool)
@@ -76,12 +87,12 @@ def _fit_chunk(model, jacobian, p0, y, lower, upper, args, weights, max_iter, xt
             break
         need = active[stale[active]]
         if need.size:
-            pn, wn = p[need], weights[need]
+            pn, wn = p[need], _rows(weights, need)
             args_n = _take(args, need)
             jac = finite_difference_jacobian(model, pn, args_n, lower, upper, f[need]) if jacobian is None \
                 else jacobian(pn, *args_n)
-            jac = jac * wn[..., None]
-            rn = (f[need] - y[need]) * wn
+            jac = _weighted(jac, wn)
+            rn = _weighted(f[need] - y[need], wn)
             jac_t = np.swapaxes(jac, 1, 2)
             g = np.matmul(jac_t, rn[..., None])[..., 0]
             # Active set: a parameter on a bound whose descent direction points outside stays put.
@@ -96,7 +107,7 @@ def _fit_chunk(model, jacobian, p0, y, lower, upper, args, weights, max_iter, xt
         step = np.where(frozen[active], 0.0, _solve(jtj[active], ga, lam[active]))
         trial = np.clip(pa + step, lower, upper)
         f_trial = model(trial, *_take(args, active))
-        r_trial = (f_trial - y[active]) * weights[active]
+        r_trial = _weighted(f_trial - y[active], _rows(weights, active))
         cost_trial = np.sum(r_trial * r_trial, axis=1)
         old_cost = cost[active]
         better = np.isfinite(cost_trial) & (cost_trial < old_cost)
@@ -147,9 +158,7 @@ def fit(model, p0, y, lower, upper, jacobian=None, args=(), weights=None, max_it
     upper = np.broadcast_to(np.asarray(upper, dtype=float), (n_params,))
     if np.any(lower > upper):
         raise InputError(f"fit: lower bounds {lower} exceed upper bounds {upper}")
-    if weights is None:
-        weights = np.ones_like(y)
-    else:
+    if weights is not None:
         weights = np.broadcast_to(np.asarray(weights, dtype=float), y.shape)
         if np.any(weights < 0):
             raise InputError("fit: weights must be non-negative")
@@ -162,7 +171,10 @@ def fit(model, p0, y, lower, upper, jacobian=None, args=(), weights=None, max_it
     out = {"params": np.full((n, n_params), np.nan), "status": np.full(n, fit_status.NO_SIGNAL, fit_status.DTYPE),
            "rmse": np.full(n, np.nan), "r2": np.full(n, np.nan), "se": np.full((n, n_params), np.nan),
            "n_iter": np.zeros(n, int)}
-    usable = np.flatnonzero(np.all(np.isfinite(y), axis=1) & np.all(np.isfinite(weights), axis=1))
+    usable = np.all(np.isfinite(y), axis=1)
+    if weights is not None:
+        usable &= np.all(np.isfinite(weights), axis=1)
+    usable = np.flatnonzero(usable)
     total = max(usable.size, 1)
     for start in range(0, usable.size, chunk_size):
         rows = usable[start:start + chunk_size]
@@ -171,9 +183,9 @@ def fit(model, p0, y, lower, upper, jacobian=None, args=(), weights=None, max_it
             report(progress, (_start + fraction * _size) / total, "fitting")
 
         p, f, cost, converged, n_iter = _fit_chunk(model, jacobian, p0[rows], y[rows], lower, upper,
-                                                   _take(args, rows), weights[rows], max_iter, xtol, ftol,
+                                                   _take(args, rows), _rows(weights, rows), max_iter, xtol, ftol,
                                                    on_iteration)
-        se = _standard_errors(model, jacobian, p, f, _take(args, rows), weights[rows], cost, lower, upper,
+        se = _standard_errors(model, jacobian, p, f, _take(args, rows), _rows(weights, rows), cost, lower, upper,
                               y.shape[1])
         state = np.where(converged, fit_status.OK, fit_status.FAILED).astype(fit_status.DTYPE)
         span = np.where(np.isfinite(upper - lower), upper - lower, np.maximum(np.abs(p), 1.0))
@@ -200,7 +212,7 @@ def _standard_errors(model, jacobian, p, f, args, weights, cost, lower, upper, n
     if n == 0:
         return se
     jac = finite_difference_jacobian(model, p, args, lower, upper, f) if jacobian is None else jacobian(p, *args)
-    jac = jac * weights[..., None]
+    jac = _weighted(jac, weights)
     jtj = np.matmul(np.swapaxes(jac, 1, 2), jac)
     dof = max(n_points - n_params, 1)
     with np.errstate(all="ignore"):

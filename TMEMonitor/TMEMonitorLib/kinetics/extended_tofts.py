@@ -5,6 +5,7 @@ Tofts 1997 / Sourbron & Buckley, MRM 2011, doi:10.1002/mrm.22861 (naming). Linea
 """
 import numpy as np
 
+from . import tofts
 from .convolution import cumulative_integral, exp_conv
 
 NAME = "extended_tofts"
@@ -20,15 +21,8 @@ def forward(p, t_min, cp):
 
 
 def jacobian(p, t_min, cp):
-    """d Ct / d(Ktrans, ve, vp) (n, T, 3), with dE/dkep from the convolution's own recursion."""
-    ktrans, ve = p[:, 0], p[:, 1]
-    kep = ktrans / ve
-    e, d_e = exp_conv(cp, t_min, kep, derivative=True)
-    jac = np.empty(e.shape + (3,))
-    jac[..., 0] = e + kep[:, None] * d_e
-    jac[..., 1] = -(kep * kep)[:, None] * d_e
-    jac[..., 2] = np.broadcast_to(cp, e.shape)
-    return jac
+    """d Ct / d(Ktrans, ve, vp) (n, T, 3), shared with the standard Tofts model."""
+    return tofts.jacobian(p, t_min, cp)
 
 
 def linear_start(ct, t_min, cp):

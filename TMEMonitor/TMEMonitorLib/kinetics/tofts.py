@@ -20,13 +20,17 @@ def forward(p, t_min, cp):
 
 
 def jacobian(p, t_min, cp):
-    """d Ct / d(Ktrans, ve) (n, T, 2), with dE/dkep from the convolution's own recursion."""
+    """d Ct / d(Ktrans, ve[, vp]) (n, T, P) for Ct = Ktrans E(kep) [+ vp cp], kep = Ktrans / ve,
+    with dE/dkep from the convolution's own recursion. Shared with the extended Tofts model,
+    whose third column (vp) is cp itself."""
     ktrans, ve = p[:, 0], p[:, 1]
     kep = ktrans / ve
     e, d_e = exp_conv(cp, t_min, kep, derivative=True)
-    jac = np.empty(e.shape + (2,))
+    jac = np.empty(e.shape + (p.shape[1],))
     jac[..., 0] = e + kep[:, None] * d_e
     jac[..., 1] = -(kep * kep)[:, None] * d_e
+    if p.shape[1] == 3:
+        jac[..., 2] = np.broadcast_to(cp, e.shape)
     return jac
 
 

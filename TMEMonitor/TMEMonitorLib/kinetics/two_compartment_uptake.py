@@ -53,7 +53,5 @@ def starts_from_tofts(ktrans, ve, vp):
 
 
 def derived(params):
-    fp, ps = params["Fp"], params["PS"]
-    with np.errstate(all="ignore"):
-        extraction = ps / (fp + ps)
-    return {"Ktrans": extraction * fp, "E": extraction}
+    from .two_compartment_exchange import derived as exchange_derived
+    return exchange_derived(params)        # Ktrans = E Fp with E = PS / (Fp + PS), as for the 2CXM

@@ -118,7 +118,8 @@ def _fit_rows(module, y, t, t_min, cp, lower, upper, fit_delay, delay_bounds_s, 
         if best is None:
             best = trial
             continue
-        improved = np.isfinite(trial["rmse"]) & (trial["rmse"] < np.where(np.isfinite(best["rmse"]), best["rmse"], np.inf))
+        best_rmse = np.where(np.isfinite(best["rmse"]), best["rmse"], np.inf)
+        improved = np.isfinite(trial["rmse"]) & (trial["rmse"] < best_rmse)
         for key in best:
             best[key][improved] = trial[key][improved]
     return best
@@ -140,7 +141,7 @@ def _bounds(module, model, bounds):
 
 
 def fit(model, ct_mM, t_s, cp_mM, fit_delay=False, mask=None, bounds=None, delay_bounds_s=DEFAULT_DELAY_BOUNDS_S,
-        delay_step_s=0.5, max_iter=100, xtol=1e-8, ftol=1e-10, n_starts=None, chunk_size=20000, threads=None,
+        delay_step_s=0.5, max_iter=100, xtol=1e-8, ftol=1e-10, n_starts=None, chunk_size=4096, threads=None,
         progress=None):
     """Fit ``model`` to every curve of ``ct_mM`` (..., T) in mM.
 
@@ -149,8 +150,9 @@ def fit(model, ct_mM, t_s, cp_mM, fit_delay=False, mask=None, bounds=None, delay
     {parameter: (lower, upper)} overrides; ``delay_bounds_s``/``delay_step_s`` the delay
     search range and grid step when ``fit_delay``; ``chunk_size`` voxels per chunk (bounds
     memory); ``n_starts`` how many of the two-compartment models' candidate starts (ranked
-    by their residual; default all) are each fitted, the best result kept; ``threads`` chunks fitted at once (default: all cores); ``progress(fraction,
-    message)`` (called from the calling thread; it may raise Cancelled).
+    by their residual; default all) are each fitted, the best result kept; ``threads``
+    chunks fitted at once (default: all cores); ``progress(fraction, message)`` (called
+    from the calling thread; it may raise Cancelled).
 
     Returns arrays over the leading dims: the model's parameters and derived ones (kep;
     PS for Patlak; Ktrans and E for the two-compartment models), "delay_s" when fitted,

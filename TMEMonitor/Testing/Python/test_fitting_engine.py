@@ -34,7 +34,8 @@ class LevenbergMarquardtTest(unittest.TestCase):
 
     def test_bound_hit_is_flagged_and_respected(self):
         truth = np.array([[0.5, 6.0], [1.0, 1.0]])
-        result = levenberg_marquardt.fit(decay, np.ones((2, 2)), decay(truth), [0, 0], [10, 5.0], jacobian=decay_jacobian)
+        result = levenberg_marquardt.fit(decay, np.ones((2, 2)), decay(truth), [0, 0], [10, 5.0],
+                                         jacobian=decay_jacobian)
         self.assertEqual(result["status"][0], status.HIT_BOUND)
         self.assertEqual(result["params"][0, 1], 5.0)
         self.assertEqual(result["status"][1], status.OK)
@@ -124,7 +125,8 @@ class LevenbergMarquardtTest(unittest.TestCase):
         with self.assertRaises(InputError):
             levenberg_marquardt.fit(decay, np.ones((3, 2)), np.ones((4, T.size)), [0, 0], [1, 1])
         with self.assertRaises(InputError):
-            levenberg_marquardt.fit(decay, np.ones((3, 2)), np.ones((3, T.size)), [0, 0], [1, 1], weights=-np.ones(T.size))
+            levenberg_marquardt.fit(decay, np.ones((3, 2)), np.ones((3, T.size)), [0, 0], [1, 1],
+                                    weights=-np.ones(T.size))
 
 
 class LinearAndQualityTest(unittest.TestCase):

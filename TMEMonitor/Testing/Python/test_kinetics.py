@@ -9,7 +9,7 @@ from scipy.integrate import trapezoid
 from TMEMonitorLib import kinetics
 from TMEMonitorLib.errors import InputError
 from TMEMonitorLib.fitting import status
-from TMEMonitorLib.kinetics import convolution, voxelwise_fit
+from TMEMonitorLib.kinetics import voxelwise_fit
 from TMEMonitorLib.kinetics.convolution import exp_conv, shift, shift_derivative
 from TMEMonitorLib.kinetics.registry import MODULES
 

@@ -104,12 +104,20 @@ class OsipiModelTest(unittest.TestCase):
         cases = load_cases("2cxm_sd_0.001_delay_5.csv")
         result = self._fit("2cxm", cases, "C_t", "cp_aif", fit_delay=True)
         self._check(cases, result, self._2cxm_delay_checks, skip=KNOWN_HARD_2CXM_DELAYED)
+        # The optimiser is not to blame for the hard case: on every case, that one included, the
+        # fitted RMSE is at most the RMSE of the true parameters (plus 0.1 %).
+        for index, case in enumerate(cases):
+            truth = kinetics.concentration("2cxm", case["t"], case["cp_aif"], Fp=case["fp"] / 100.0, PS=case["ps"],
+                                           ve=case["ve"], vp=case["vp"], delay_s=case["arterial_delay"])
+            rmse_truth = np.sqrt(np.mean((truth - case["C_t"]) ** 2))
+            with self.subTest(case=case["label"], check="rmse <= rmse at truth"):
+                self.assertLessEqual(result["rmse"][index], rmse_truth * 1.001)
 
     @unittest.expectedFailure
     def test_2cxm_delayed_known_hard_case(self):
         # Low flow (Fp 5 mL/100mL/min) with a 5 s delay: the noisy curve has a deeper minimum
-        # away from the truth (the fitted RMSE is below the RMSE at the true parameters), so PS
-        # comes out 22 % low. The suite's authors report 23/24 as the best any method reaches.
+        # away from the truth (see test_2cxm_delayed), where PS comes out 15 % low, just outside
+        # 0.005 + 10 %. 23/24 is also the best result noted in the validation notes.
         cases = [c for c in load_cases("2cxm_sd_0.001_delay_5.csv") if c["label"] in KNOWN_HARD_2CXM_DELAYED]
         result = self._fit("2cxm", cases, "C_t", "cp_aif", fit_delay=True)
         failures = self._check_quietly(cases, result, self._2cxm_delay_checks)
