@@ -302,35 +302,11 @@ def _tumour_mask(scene, visit_item, shape, ijk_to_ras):
     return tme_scene.mask_from_node(scene, node, shape, ijk_to_ras, what="tumour segmentation")
 
 
-def _perpendicular_product_mm2(mask, ijk_to_ras):
-    """Longest in-plane diameter x the longest diameter perpendicular to it (RANO bidimensional product)."""
-    from .phantom.measurements import longest_diameter_mm
-    best = (0.0, 0.0)
-    matrix = np.asarray(ijk_to_ras, float)
-    for k in range(mask.shape[0]):
-        j, i = np.nonzero(mask[k])
-        if j.size < 2:
-            continue
-        points = (matrix[:3, :3] @ np.stack([i, j, np.full(i.size, k)]).astype(float)).T[:, :2]
-        d = points[:, None, :] - points[None, :, :] if points.shape[0] < 1500 else None
-        if d is None:
-            continue
-        lengths = np.sqrt((d ** 2).sum(-1))
-        a, b = np.unravel_index(np.argmax(lengths), lengths.shape)
-        direction = (points[b] - points[a]) / max(lengths[a, b], 1e-9)
-        normal = np.array([-direction[1], direction[0]])
-        projection = points @ normal
-        perpendicular = projection.max() - projection.min() + np.linalg.norm(matrix[:2, 0])
-        if lengths[a, b] > best[0]:
-            best = (lengths[a, b], perpendicular)
-    del longest_diameter_mm
-    return float(best[0] * best[1])
-
-
 def compute_response(scene, patient_item, organ="breast", response_biomarker="ADC", truth=None, rc_overrides=None,
                      prm_thresholds=None, progress=None):
     """Per-visit biomarkers, changes against repeatability, PRM and habitats, response calls, table and plots."""
     from .longitudinal import registration, repeatability, response_criteria, response_maps
+    from .longitudinal.segmentation_tools import bidimensional_product_mm2
     from .phantom.measurements import longest_diameter_mm, volume_ml
     from .statistics import region_statistics
     visits = list_visits(scene, patient_item)
@@ -346,7 +322,7 @@ def compute_response(scene, patient_item, organ="breast", response_biomarker="AD
         shape, ijk = tme_scene.volume_geometry(reference)
         mask = _tumour_mask(scene, visit.item, shape, ijk)
         values = {"volume_ml": volume_ml(mask, ijk), "longest_diameter_mm": longest_diameter_mm(mask, ijk),
-                  "bidimensional_product_mm2": _perpendicular_product_mm2(mask, ijk)}
+                  "bidimensional_product_mm2": bidimensional_product_mm2(mask, ijk)}
         arrays = {}
         for name in TRACKED_MAPS:
             node = maps.get(name)
@@ -527,6 +503,6 @@ def write_report(scene, patient_item, out_dir, response=None, organ="breast", pr
     data = dict(response.data)
     data["registration"] = {name: r.summary() for (sid, item), r in _REGISTRATIONS.items() if sid == id(scene)
                             for name in [scene_item_name(scene, item)]}
-    html_path, _ = report_writer.write_report(out_dir, data, figures)
+    html_path, _ = report_writer.write_report_data(out_dir, data, figures)
     report(progress, 1.0, "report written")
     return html_path

@@ -1,5 +1,14 @@
-"""Longitudinal response: registration to baseline, repeatability, response maps, habitats, criteria, report.
+"""Longitudinal response: the numeric and reporting core (Qt- and MRML-free).
 
-Qt- and MRML-free (numpy arrays indexed [k, j, i] with 4x4 IJK-to-RAS matrices); the scene
-side lives in ``TMEMonitorLib.dashboard``.
+Arrays are indexed [k, j, i] (slices, rows, columns) with 4x4 IJK-to-RAS matrices (mm).
+- ``registration``: follow-up to baseline with SimpleITK (rigid, affine, B-spline; Mattes MI),
+  ``resample_to_reference``; ``registration_quality``: NMI, correlation, Dice, warnings;
+  ``itk_geometry``: RAS <-> LPS images and transforms.
+- ``segmentation_tools``: mask propagation and threshold refinement, volume, RECIST longest
+  diameter, RANO bidimensional product, lesion matching across visits.
+- ``biomarkers``: per-visit biomarker table, changes; ``repeatability``: RC and real change.
+- ``response_maps``: parametric response map; ``habitats``: rule-based and k-means habitats.
+- ``response_criteria``: RECIST 1.1, volumetric, RANO 2.0, functional (research) calls.
+- ``report`` / ``figures``: report.html + report.json and their PNG figures.
+The scene side lives in ``TMEMonitorLib.dashboard``.
 """

@@ -121,9 +121,11 @@ def _bspline_stage(fixed, moving, linear, options):
     mesh = [max(1, int(round(e / options["bspline_grid_spacing_mm"]))) for e in extent_mm]
     bspline = sitk.BSplineTransformInitializer(fixed, mesh, order=3)
     method = _method(options["seed"], options["sampling_percentage"], options["histogram_bins"], options["threads"])
-    method.SetOptimizerAsLBFGSB(gradientConvergenceTolerance=1e-5, numberOfIterations=int(options["bspline_iterations"]),
-                                maximumNumberOfCorrections=5, maximumNumberOfFunctionEvaluations=1000,
-                                costFunctionConvergenceFactor=1e7)
+    # Limited-memory BFGS (ITK LBFGS2, libLBFGS) proved steadier here than LBFGSB, whose line
+    # search often stops early on the sampled Mattes metric.
+    method.SetOptimizerAsLBFGS2(solutionAccuracy=1e-4, numberOfIterations=int(options["bspline_iterations"]),
+                                hessianApproximateAccuracy=5, deltaConvergenceDistance=0,
+                                deltaConvergenceTolerance=1e-5, lineSearchMaximumEvaluations=40)
     shrink, sigmas = _levels(fixed, (2, 1), (1, 0))
     method.SetShrinkFactorsPerLevel(shrink)
     method.SetSmoothingSigmasPerLevel(sigmas)

@@ -1,176 +1,210 @@
-"""The longitudinal report: figures (PNG), ``report.html`` (self-contained page) and ``report.json``.
+"""The longitudinal report: ``report.json`` (every number) and ``report.html`` (one page).
 
-``report.json`` holds every number (strict JSON: missing values are null, never 0).
-matplotlib is imported where the figures are drawn (not bundled with Slicer: installed on
-first use there).
+``report.json`` is strict JSON: NaN/inf and missing values are ``null``, never 0. Per visit
+it holds each biomarker's measured value, its true value when known (phantom), the changes
+from baseline and from the previous visit, the repeatability coefficient, the real-change
+flag, and the response category of every criterion at that visit.
+``report.html`` shows the same tables and the images: relative links to PNG files inside
+the output folder (images elsewhere are copied into ``figures/``) or, with
+``embed_images=True``, base64 data inside the page so it travels as one file.
+The figure helpers are in ``figures.py`` (re-exported here).
 """
+import base64
 import html
 import json
 import math
 import os
+import shutil
 
 import numpy as np
 
-from ..dependencies import require
+from ..errors import InputError
+from .biomarkers import BiomarkerTable
+from .figures import labels_png, lines_png, overlay_png, scatter_png  # noqa: F401  (re-exported)
 
-
-def _pyplot():
-    matplotlib = require("matplotlib")
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-    return plt
+RESEARCH_NOTE = ("The functional call is a research readout from real-change flags, not a clinical response "
+                 "criterion. Volumetric calls are research use as well.")
 
 
 def strict(value):
-    """JSON-safe copy: NaN/inf -> None, numpy scalars -> Python numbers."""
+    """JSON-safe copy: NaN/inf -> None, numpy scalars and arrays -> Python numbers and lists."""
     if isinstance(value, dict):
         return {str(k): strict(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [strict(v) for v in value]
-    if isinstance(value, (np.floating, float)):
-        return None if not math.isfinite(float(value)) else float(value)
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, np.bool_):
-        return bool(value)
     if isinstance(value, np.ndarray):
         return strict(value.tolist())
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value) if math.isfinite(float(value)) else None
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if hasattr(value, "as_dict"):
+        return strict(value.as_dict())
     return value
 
 
-def overlay_png(path, anatomy, values, title, unit, cmap="viridis", value_range=None):
-    """A slice of anatomy in grey with a parameter map over it (NaN transparent) and a colour bar."""
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(4.2, 3.6), dpi=100)
-    ax.imshow(anatomy, cmap="gray", origin="lower")
-    masked = np.ma.masked_invalid(values)
-    low, high = value_range or (np.nanpercentile(values, 2), np.nanpercentile(values, 98)) if np.isfinite(values).any() else (0, 1)
-    image = ax.imshow(masked, cmap=cmap, origin="lower", vmin=low, vmax=high, alpha=0.85)
-    fig.colorbar(image, ax=ax, label=unit)
-    ax.set_title(title, fontsize=9)
-    ax.set_axis_off()
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+def _as_dict(item):
+    return item.as_dict() if hasattr(item, "as_dict") else dict(item)
 
 
-def labels_png(path, anatomy, labels, names_colours, title):
-    plt = _pyplot()
-    from matplotlib.colors import ListedColormap
-    fig, ax = plt.subplots(figsize=(4.2, 3.6), dpi=100)
-    ax.imshow(anatomy, cmap="gray", origin="lower")
-    colours = [(0, 0, 0, 0)] + [(*rgb, 1.0) for _, rgb in [names_colours[k] for k in sorted(names_colours)]]
-    masked = np.ma.masked_equal(labels, 0)
-    ax.imshow(masked, cmap=ListedColormap(colours), vmin=0, vmax=len(colours) - 1, origin="lower", alpha=0.8,
-              interpolation="nearest")
-    handles = [plt.Rectangle((0, 0), 1, 1, color=rgb) for _, rgb in [names_colours[k] for k in sorted(names_colours)]]
-    ax.legend(handles, [names_colours[k][0] for k in sorted(names_colours)], fontsize=7, loc="lower right")
-    ax.set_title(title, fontsize=9)
-    ax.set_axis_off()
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+def write_report(out_dir, patient_info, visits_table, response_calls=(), figures=(), maps_images=(),
+                 registration=None, prm=None, habitats=None, organ=None, rc_percent=None, embed_images=False,
+                 title="TME Monitor report"):
+    """Write ``out_dir/report.json`` and ``out_dir/report.html``; returns (html path, json path).
+
+    - ``patient_info``: dict (name, id, treatment_start, ... anything shown and stored).
+    - ``visits_table``: a :class:`BiomarkerTable` (``rc_percent``: biomarker -> %RC for the
+      real-change flags) or rows as ``BiomarkerTable.as_rows`` makes them.
+    - ``response_calls``: ResponseCall objects (or their dicts).
+    - ``figures``: [(caption, png path)] plots (biomarker vs day, PRM scatter ...);
+      ``maps_images``: [(caption, png path)] maps over anatomy, response maps, habitats.
+    - ``registration``: {visit: RegistrationResult or dict}; ``prm``: {map: {...}};
+      ``habitats``: {visit: {habitat: mL}}.
+    """
+    rows = visits_table.as_rows(rc_percent) if isinstance(visits_table, BiomarkerTable) else list(visits_table)
+    calls = [_as_dict(c) for c in response_calls]
+    for row in rows:
+        row["response"] = {c["criterion"]: c["category"] for c in calls if c["visit"] == row["name"]}
+    data = {"title": title, "patient": dict(patient_info or {}), "organ": organ, "visits": rows, "response": calls,
+            "registration": {name: (r.as_dict() if hasattr(r, "as_dict") else r)
+                             for name, r in (registration or {}).items()},
+            "prm": prm or {}, "habitats": habitats or {}}
+    return write_report_data(out_dir, data, list(figures), maps_images=list(maps_images), embed_images=embed_images)
 
 
-def lines_png(path, days, series, title, ylabel):
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(5, 3.4), dpi=100)
-    for label, values in series.items():
-        ax.plot(days, [np.nan if v is None else v for v in values], marker="o", label=label)
-    ax.axhline(0, color="0.6", lw=0.8)
-    ax.set_xlabel("days on treatment")
-    ax.set_ylabel(ylabel)
-    ax.set_title(title, fontsize=9)
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+def _image_source(out_dir, path, embed):
+    if embed:
+        with open(path, "rb") as handle:
+            return "data:image/png;base64," + base64.b64encode(handle.read()).decode("ascii")
+    path = os.path.abspath(path)
+    root = os.path.abspath(out_dir)
+    if os.path.commonpath([path, root]) != root:                 # outside the report folder: copy it in
+        target_dir = os.path.join(root, "figures")
+        os.makedirs(target_dir, exist_ok=True)
+        target = os.path.join(target_dir, os.path.basename(path))
+        shutil.copyfile(path, target)
+        path = target
+    return os.path.relpath(path, root).replace(os.sep, "/")
 
 
-def scatter_png(path, baseline, follow_up, threshold, title, unit):
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(4, 4), dpi=100)
-    ax.scatter(baseline, follow_up, s=4, alpha=0.5)
-    finite = np.concatenate([baseline, follow_up])
-    finite = finite[np.isfinite(finite)]
-    if finite.size:
-        low, high = np.percentile(finite, [1, 99])
-        line = np.array([low, high])
-        ax.plot(line, line, "k-", lw=0.8)
-        ax.plot(line, line + threshold, "r--", lw=0.8)
-        ax.plot(line, line - threshold, "b--", lw=0.8)
-    ax.set_xlabel(f"baseline ({unit})")
-    ax.set_ylabel(f"follow-up ({unit})")
-    ax.set_title(title, fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return path
-
-
-def _cell(value):
+def _cell(value, css=""):
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "<td class='missing'>missing</td>"
-    if isinstance(value, float):
-        return f"<td>{value:.4g}</td>"
-    return f"<td>{html.escape(str(value))}</td>"
+    if isinstance(value, bool):
+        value = "yes" if value else "no"
+    elif isinstance(value, float):
+        value = f"{value:.4g}"
+    return f"<td{css}>{html.escape(str(value))}</td>"
 
 
-def write_report(out_dir, data, figures):
-    """Write ``report.json`` (``data``) and ``report.html`` (tables, calls and ``figures``: [(caption, path)])."""
-    os.makedirs(out_dir, exist_ok=True)
-    json_path = os.path.join(out_dir, "report.json")
-    with open(json_path, "w") as handle:
-        json.dump(strict(data), handle, indent=1, allow_nan=False)
+def _flag(flag):
+    """Real-change flag: +1/-1/0 (direction) or True/False (first version), None unknown."""
+    if flag is None:
+        return "<td class='na'>–</td>"
+    if isinstance(flag, bool):
+        return "<td class='real'>real change</td>" if flag else "<td>within RC</td>"
+    return {1: "<td class='real'>real increase</td>", -1: "<td class='real'>real decrease</td>"}.get(
+        flag, "<td>within RC</td>")
+
+
+_STYLE = ("body{font-family:sans-serif;margin:2em;max-width:1250px} table{border-collapse:collapse;font-size:12px;"
+          "margin-bottom:1em} td,th{border:1px solid #ccc;padding:3px 6px;text-align:left} .missing{color:#a00;"
+          "font-style:italic} .na{color:#999} .real{font-weight:bold;color:#063} figure{display:inline-block;"
+          "margin:6px;vertical-align:top} figcaption{font-size:11px;max-width:440px} .note{color:#555}")
+
+
+def _html(data, figures, maps_images, sources):
     patient = data.get("patient", {})
-    parts = ["<!DOCTYPE html><html><head><meta charset='utf-8'><title>TME Monitor report</title>",
-             "<style>body{font-family:sans-serif;margin:2em;max-width:1200px} table{border-collapse:collapse;"
-             "font-size:12px} td,th{border:1px solid #ccc;padding:3px 6px} .missing{color:#a00;font-style:italic}"
-             " .real{font-weight:bold;color:#063} figure{display:inline-block;margin:6px} figcaption{font-size:11px}"
-             "</style></head><body>",
-             f"<h1>TME Monitor — {html.escape(str(patient.get('name', '')))}</h1>",
-             f"<p>Patient ID {html.escape(str(patient.get('id', '')))}; treatment start "
-             f"{html.escape(str(patient.get('treatment_start', 'unknown')))}; organ for repeatability: "
-             f"{html.escape(str(data.get('organ', '')))}.</p>",
-             "<h2>Response</h2><table><tr><th>criterion</th><th>visit</th><th>category</th><th>confirmed</th>"
-             "<th>reason</th></tr>"]
+    out = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(str(data.get('title', '')))}"
+           f"</title><style>{_STYLE}</style></head><body>",
+           f"<h1>{html.escape(str(data.get('title', 'TME Monitor report')))}</h1><p>"
+           + "; ".join(f"{html.escape(str(k))}: {html.escape(str(v))}" for k, v in patient.items())
+           + (f"; organ for repeatability: {html.escape(str(data['organ']))}" if data.get("organ") else "") + "</p>"]
+    out.append("<h2>Response</h2><table><tr><th>criterion</th><th>visit</th><th>category</th><th>value</th>"
+               "<th>baseline</th><th>nadir</th><th>change from baseline %</th><th>change from nadir %</th>"
+               "<th>PR / PD thresholds %</th><th>confirmed</th><th>reason</th></tr>")
     for call in data.get("response", []):
-        parts.append("<tr>" + "".join(_cell(call.get(k)) for k in ("criterion", "visit", "category", "confirmed", "reason"))
-                     + "</tr>")
-    parts.append("</table><p><i>The functional call is a research readout, not a clinical response criterion.</i></p>")
-    parts.append("<h2>Biomarkers per visit</h2><table><tr><th>visit</th><th>day</th><th>biomarker</th><th>unit</th>"
-                 "<th>measured</th><th>truth</th><th>change from baseline %</th><th>change from previous %</th>"
-                 "<th>RC %</th><th>real change</th></tr>")
+        n = call.get("numbers", {})
+        thresholds = (f"{n['PR_threshold_percent']:g} / +{n['PD_threshold_percent']:g}"
+                      if n.get("PR_threshold_percent") is not None else None)
+        out.append("<tr>" + "".join(_cell(v) for v in (
+            call.get("criterion"), call.get("visit"), call.get("category"), n.get("value"), n.get("baseline"),
+            n.get("nadir"), n.get("change_from_baseline_percent"), n.get("change_from_nadir_percent"), thresholds))
+            + ("<td class='na'>–</td>" if call.get("confirmed") is None else _cell(call.get("confirmed")))
+            + _cell(call.get("reason")) + "</tr>")
+    out.append(f"</table><p class='note'><i>{RESEARCH_NOTE}</i></p>")
+    out.append("<h2>Biomarkers per visit</h2><table><tr><th>visit</th><th>date</th><th>day</th><th>biomarker</th>"
+               "<th>unit</th><th>measured</th><th>truth</th><th>change from baseline %</th>"
+               "<th>change from previous %</th><th>RC %</th><th>real change</th></tr>")
     for visit in data.get("visits", []):
         for name, entry in visit.get("biomarkers", {}).items():
             real = entry.get("real_change")
-            parts.append("<tr>" + _cell(visit.get("name")) + _cell(visit.get("day")) + _cell(name)
-                         + _cell(entry.get("unit")) + _cell(entry.get("measured")) + _cell(entry.get("truth"))
-                         + _cell(entry.get("change_from_baseline_percent"))
-                         + _cell(entry.get("change_from_previous_percent")) + _cell(entry.get("rc_percent"))
-                         + (f"<td class='real'>yes</td>" if real else _cell("no" if real is False else None)) + "</tr>")
-    parts.append("</table>")
+            out.append("<tr>" + "".join(_cell(v) for v in (
+                visit.get("name"), visit.get("date"), visit.get("day"), name, entry.get("unit"), entry.get("measured")))
+                + ("<td class='na'>–</td>" if entry.get("truth") is None else _cell(entry.get("truth")))
+                + _cell(entry.get("change_from_baseline_percent")) + _cell(entry.get("change_from_previous_percent"))
+                + _cell(entry.get("rc_percent")) + _flag(real) + "</tr>")
+    out.append("</table>")
     if data.get("registration"):
-        parts.append("<h2>Registration to baseline</h2><ul>")
-        for name, text in data["registration"].items():
-            parts.append(f"<li>{html.escape(name)}: {html.escape(str(text))}</li>")
-        parts.append("</ul>")
+        out.append("<h2>Registration to baseline</h2><table><tr><th>visit</th><th>method</th><th>NMI before → after"
+                   "</th><th>correlation before → after</th><th>tumour Dice</th><th>warnings</th></tr>")
+        for name, r in data["registration"].items():
+            q = r.get("quality", {}) if isinstance(r, dict) else {}
+            fmt = (lambda a, b: f"{a:.3f} → {b:.3f}" if a is not None and b is not None else None)
+            out.append("<tr>" + _cell(name) + _cell(r.get("method") if isinstance(r, dict) else str(r))
+                       + _cell(fmt(q.get("nmi_before"), q.get("nmi_after")))
+                       + _cell(fmt(q.get("correlation_before"), q.get("correlation_after")))
+                       + _cell(q.get("dice")) + _cell("; ".join(q.get("warnings", [])) or "none") + "</tr>")
+        out.append("</table>")
     if data.get("prm"):
-        parts.append("<h2>Voxel-wise response maps</h2><table><tr><th>map</th><th>threshold</th><th>increased</th>"
-                     "<th>decreased</th><th>unchanged</th></tr>")
+        out.append("<h2>Parametric response maps</h2><table><tr><th>map</th><th>follow-up</th><th>threshold</th>"
+                   "<th>increased</th><th>decreased</th><th>unchanged</th></tr>")
         for name, prm in data["prm"].items():
-            parts.append("<tr>" + _cell(name) + _cell(prm.get("threshold")) + _cell(prm["fractions"].get("increased"))
-                         + _cell(prm["fractions"].get("decreased")) + _cell(prm["fractions"].get("unchanged")) + "</tr>")
-        parts.append("</table>")
-    parts.append("<h2>Figures</h2>")
-    for caption, path in figures:
-        relative = os.path.relpath(path, out_dir)
-        parts.append(f"<figure><img src='{html.escape(relative)}'><figcaption>{html.escape(caption)}</figcaption></figure>")
-    parts.append("</body></html>")
+            f = prm.get("fractions", {})
+            out.append("<tr>" + "".join(_cell(v) for v in (
+                name, prm.get("follow_up"), f"{prm.get('threshold'):.4g} {prm.get('unit', '')}".strip()
+                if prm.get("threshold") is not None else None, f.get("increased"), f.get("decreased"),
+                f.get("unchanged"))) + "</tr>")
+        out.append("</table><p class='note'>Fractions of the baseline tumour voxels with both values.</p>")
+    if data.get("habitats"):
+        names = sorted({h for volumes in data["habitats"].values() for h in volumes})
+        out.append("<h2>Habitat volumes (mL)</h2><table><tr><th>visit</th>"
+                   + "".join(f"<th>{html.escape(h)}</th>" for h in names) + "</tr>")
+        for visit, volumes in data["habitats"].items():
+            out.append("<tr>" + _cell(visit) + "".join(_cell(volumes.get(h)) for h in names) + "</tr>")
+        out.append("</table>")
+    for heading, images in (("Maps", maps_images), ("Plots", figures)):
+        if images:
+            out.append(f"<h2>{heading}</h2>")
+            for caption, path in images:
+                out.append(f"<figure><img src='{html.escape(sources[path])}' alt='{html.escape(caption)}'>"
+                           f"<figcaption>{html.escape(caption)}</figcaption></figure>")
+    out.append("</body></html>")
+    return "\n".join(out)
+
+
+def write_report_data(out_dir, data, figures, maps_images=(), embed_images=False):
+    """Write a ready report dict (``report.json`` as is) and its HTML page; returns (html, json) paths.
+
+    ``figures`` / ``maps_images``: [(caption, png path)].
+    """
+    images = list(maps_images) + list(figures)
+    for caption, path in images:
+        if not os.path.isfile(path):
+            raise InputError(f"report image '{caption}': file {path} does not exist")
+    os.makedirs(out_dir, exist_ok=True)
+    sources = {path: _image_source(out_dir, path, embed_images) for _, path in images}
+    data = dict(data)
+    data["images"] = [{"caption": caption, "file": None if embed_images else sources[path]}
+                      for caption, path in images]
+    json_path = os.path.join(out_dir, "report.json")
+    with open(json_path, "w", encoding="utf-8") as handle:
+        json.dump(strict(data), handle, indent=1, allow_nan=False)
     html_path = os.path.join(out_dir, "report.html")
     with open(html_path, "w", encoding="utf-8") as handle:
-        handle.write("\n".join(parts))
+        handle.write(_html(strict(data), list(figures), list(maps_images), sources))
     return html_path, json_path
