@@ -302,6 +302,23 @@ def _tumour_mask(scene, visit_item, shape, ijk_to_ras):
     return tme_scene.mask_from_node(scene, node, shape, ijk_to_ras, what="tumour segmentation")
 
 
+def _visit_tumour(scene, visit, baseline, done, shape, ijk):
+    """(tumour mask on the visit's grid, where it came from): the visit's own segmentation, or the
+    baseline tumour propagated through the visit's registration. Baseline must be first and drawn."""
+    from .longitudinal.segmentation_tools import propagate_mask
+    if visit_nodes_by_role(scene, visit.item).get("tumour") is not None:
+        return _tumour_mask(scene, visit.item, shape, ijk), "segmentation drawn or imported for this visit"
+    if visit.item == baseline.item or not done:
+        return _tumour_mask(scene, visit.item, shape, ijk), ""       # raises: baseline needs a drawn tumour
+    base = done[0]
+    transform = _transform_for(scene, visit.item)
+    mask = propagate_mask(base["mask"], base["ijk"], shape, ijk, transform)
+    if not np.any(mask):
+        raise InputError(f"visit '{visit.name}': the baseline tumour propagated through the registration does not "
+                         "overlap this visit's image; check the registration")
+    return mask.astype(bool), "baseline tumour propagated through the registration"
+
+
 def compute_response(scene, patient_item, organ="breast", response_biomarker="ADC", truth=None, rc_overrides=None,
                      prm_thresholds=None, progress=None):
     """Per-visit biomarkers, changes against repeatability, PRM and habitats, response calls, table and plots."""
@@ -320,7 +337,7 @@ def compute_response(scene, patient_item, organ="breast", response_biomarker="AD
         maps = visit_biomarker_maps(scene, visit.item)
         reference = maps.get("ADC") or maps.get("Ktrans") or _anatomy(scene, visit.item)
         shape, ijk = tme_scene.volume_geometry(reference)
-        mask = _tumour_mask(scene, visit.item, shape, ijk)
+        mask, mask_source = _visit_tumour(scene, visit, baseline, per_visit, shape, ijk)
         values = {"volume_ml": volume_ml(mask, ijk), "longest_diameter_mm": longest_diameter_mm(mask, ijk),
                   "bidimensional_product_mm2": bidimensional_product_mm2(mask, ijk)}
         arrays = {}
@@ -334,7 +351,8 @@ def compute_response(scene, patient_item, organ="breast", response_biomarker="AD
             values[name] = region_statistics(array, mask)["mean"]
         mrs = _mrs_biomarkers(scene, visit.item)
         values["tCho/tCr"] = mrs.get("tCho/tCr")
-        per_visit.append({"visit": visit, "values": values, "mask": mask, "ijk": ijk, "shape": shape, "arrays": arrays,
+        per_visit.append({"visit": visit, "values": values, "mask": mask, "mask_source": mask_source, "ijk": ijk,
+                          "shape": shape, "arrays": arrays,
                           "anatomy": tme_scene.volume_to_array(_anatomy(scene, visit.item))})
 
     units = {"volume_ml": "mL", "longest_diameter_mm": "mm", "bidimensional_product_mm2": "mm2", **TRACKED_MAPS,

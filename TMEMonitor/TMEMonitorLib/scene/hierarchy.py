@@ -82,7 +82,8 @@ def children_nodes(scene, parent_item, recursive=True):
     nodes = []
     for index in range(ids.GetNumberOfIds()):
         node = sh.GetItemDataNode(ids.GetId(index))
-        if node is not None:
+        # Skip nodes already removed from the scene (their item can outlive them headless).
+        if node is not None and node.GetScene() is not None and scene.GetNodeByID(node.GetID()) is node:
             nodes.append(node)
     return nodes
 

@@ -111,3 +111,21 @@ class ReportCommandTest(unittest.TestCase):
                 self.assertEqual(main(["report", os.path.join(folder, "missing.mrb"), "--out", out]), 2)
         finally:
             shutil.rmtree(folder, ignore_errors=True)
+
+
+class PropagatedTumourTest(unittest.TestCase):
+    def test_follow_up_without_segmentation_gets_the_propagated_baseline_tumour(self):
+        import numpy as np
+        from TMEMonitorLib import dashboard
+        from TMEMonitorLib.demo import build_demo_scene
+        scene = tme_scene.create_scene()
+        build = build_demo_scene(scene, size="tiny", seed=4, n_visits=2)
+        follow = build.visits[1]
+        scene.RemoveNode(follow.nodes["tumour"])                 # no drawn tumour at the follow-up
+        dashboard.register_visits(scene, build.patient_item, method="rigid")
+        response = dashboard.compute_response(scene, build.patient_item)
+        entry = response.figures_input["per_visit"][1]
+        self.assertEqual(entry["mask_source"], "baseline tumour propagated through the registration")
+        # The propagated baseline tumour covers the follow-up's true (smaller) tumour mostly.
+        truth = follow.visit.tumour_mask
+        self.assertGreater(np.logical_and(entry["mask"], truth).sum() / truth.sum(), 0.8)
