@@ -87,7 +87,9 @@ def _distinct(b):
 
 def check_inputs(signal_4d, b_values, mask=None):
     """(signal (n_b, slices, rows, cols) float, b-values, mask bool) after the shape and value checks."""
-    signal = np.asarray(signal_4d, dtype=float)
+    signal = np.asarray(signal_4d)
+    if not np.issubdtype(signal.dtype, np.floating):
+        signal = signal.astype(np.float32)      # float32 is exact for scanner integers; models work in float64
     if signal.ndim != 4:
         raise InputError(f"DWI series: expected (n_b, slices, rows, cols), got shape {signal.shape}")
     b = np.asarray(b_values, dtype=float).ravel()
@@ -151,8 +153,8 @@ def estimate_background_sigma(signal_4d, b_values):
     once on b0 < 5 sigma. Valid for single-channel magnitude data; for multi-coil or parallel
     imaging, give a measured sigma instead (the background is then not Rayleigh).
     """
-    signal = np.asarray(signal_4d, dtype=float)
-    b0 = signal[int(np.argmin(b_values))]
+    signal = np.asarray(signal_4d)
+    b0 = signal[int(np.argmin(b_values))].astype(float)
     finite = np.isfinite(b0) & (b0 > 0)
     if not finite.any():
         raise InputError("noise estimate: the lowest-b image has no positive voxel")
@@ -162,7 +164,7 @@ def estimate_background_sigma(signal_4d, b_values):
         if background.sum() < MIN_BACKGROUND_VOXELS:
             raise InputError(f"noise estimate: only {int(background.sum())} background voxels (at least "
                              f"{MIN_BACKGROUND_VOXELS} needed); give the noise sigma for the Rician correction")
-        values = signal[:, background]
+        values = signal[:, background].astype(float)
         sigma = float(np.median(values[np.isfinite(values)]) / RAYLEIGH_MEDIAN)
         background = finite & (b0 < BACKGROUND_SIGMAS * sigma)
     return sigma, int(background.sum())
@@ -266,11 +268,11 @@ def analyse_dwi(signal_4d, b_values, settings=None, mask=None, noise_sigma=None,
         predicted = models.predict_signal(high_b_model, values, **params)
         for index, value in enumerate(values):
             high_b[float(value)] = scatter(predicted[..., index])
+        beyond = (f", extrapolated beyond the highest measured b ({b.max():g})" if values.max() > b.max() else "")
+        # Computed DWI extrapolates the fitted decay by design (Blackledge et al., Radiology 2011,
+        # doi:10.1148/radiol.11101919), so going beyond the measured b is a note, not a warning.
         notes.append(f"computed b = {', '.join(f'{v:g}' for v in values)} s/mm2 from the {MODEL_LABELS[high_b_model]} "
-                     "fit")
-        if values.max() > b.max():
-            warnings.append(f"computed b = {values.max():g} s/mm2 extrapolates beyond the highest measured b "
-                            f"({b.max():g})")
+                     f"fit{beyond}")
     report(progress, 1.0, "diffusion maps done")
     return DiffusionAnalysis(maps=maps, map_models=map_models, status=status, high_b=high_b,
                              high_b_model=high_b_model, mask=mask, b_values=np.asarray(b, dtype=float),
@@ -280,7 +282,7 @@ def analyse_dwi(signal_4d, b_values, settings=None, mask=None, noise_sigma=None,
 
 
 def _used_range(model, result, b, settings):
-    if model == "adc" and "b_range" in result:
+    if "b_range" in result:
         return tuple(float(v) for v in result["b_range"])
     if model == "kurtosis" and settings.kurtosis_b_max is not None:
         return float(b.min()), float(b[b <= settings.kurtosis_b_max].max())
