@@ -93,25 +93,14 @@ class DCELogic:
                 masks.update(self._statistics_masks(mask_node, None, inputs, ijk_to_ras))
             return masks
         ijk = ijk_to_ras
-        masks = {}
-        seg = segmentation.GetSegmentation()
-        for index in range(seg.GetNumberOfSegments()):
-            segment_id = seg.GetNthSegmentID(index)
-            masks[seg.GetSegment(segment_id).GetName()] = tme_scene.mask_from_node(
-                self.scene, segmentation, shape, ijk, segment_id=segment_id)
-        return masks
+        from TMEMonitorLib.scene.inputs import segment_masks
+        return segment_masks(self.scene, segmentation, shape, ijk)
 
     def write_outputs(self, analysis, ijk_to_ras, prefix, parent_item=None, statistics_masks=None):
         """Output nodes for ``analysis``; if writing fails part-way, the nodes added so far are removed."""
-        before = {self.scene.GetNthNode(i).GetID() for i in range(self.scene.GetNumberOfNodes())}
-        try:
+        from TMEMonitorLib.scene.inputs import RemoveAddedNodesOnError
+        with RemoveAddedNodesOnError(self.scene):
             return self._write_outputs(analysis, ijk_to_ras, prefix, parent_item, statistics_masks)
-        except Exception:
-            added = [self.scene.GetNthNode(i) for i in range(self.scene.GetNumberOfNodes())]
-            for node in added:
-                if node is not None and node.GetID() not in before:
-                    self.scene.RemoveNode(node)
-            raise
 
     def _write_outputs(self, analysis, ijk_to_ras, prefix, parent_item, statistics_masks):
         scene = self.scene

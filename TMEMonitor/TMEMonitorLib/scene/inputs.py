@@ -152,3 +152,29 @@ def labelmap_to_segmentation(scene, labelmap_node, name=None):
 
 def check_node_ijk(node):
     return node_ijk_to_ras(node)
+
+
+def segment_masks(scene, segmentation, reference_shape, reference_ijk_to_ras):
+    """{segment name: mask on the reference grid} for every segment of a segmentation node."""
+    seg = segmentation.GetSegmentation()
+    return {seg.GetSegment(seg.GetNthSegmentID(i)).GetName():
+            mask_from_node(scene, segmentation, reference_shape, reference_ijk_to_ras, segment_id=seg.GetNthSegmentID(i))
+            for i in range(seg.GetNumberOfSegments())}
+
+
+class RemoveAddedNodesOnError:
+    """Context manager: if the block raises, nodes it added to the scene are removed (scene left as it was)."""
+
+    def __init__(self, scene):
+        self.scene = scene
+
+    def __enter__(self):
+        self.before = {self.scene.GetNthNode(i).GetID() for i in range(self.scene.GetNumberOfNodes())}
+        return self
+
+    def __exit__(self, kind, value, traceback):
+        if kind is not None:
+            for node in [self.scene.GetNthNode(i) for i in range(self.scene.GetNumberOfNodes())]:
+                if node is not None and node.GetID() not in self.before:
+                    self.scene.RemoveNode(node)
+        return False
