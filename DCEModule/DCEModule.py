@@ -8,7 +8,7 @@ from slicer.util import VTKObservationMixin
 
 from DCEModuleLib.logic import DCELogic
 from DCEModuleLib.pipeline import resolve_acquisition
-from DCEModuleLib.settings import DCESettings
+from DCEModuleLib.settings import DCESettings, parse_t10_per_tissue
 from TMEMonitorLib import scene as tme_scene
 from TMEMonitorLib.errors import InputError
 from TMEMonitorLib.progress import CancelFlag, Cancelled
@@ -33,6 +33,10 @@ class DCEModuleParameterNode:
     dceSeries: slicer.vtkMRMLSequenceNode
     vfaSeries: slicer.vtkMRMLSequenceNode
     t1Map: slicer.vtkMRMLScalarVolumeNode
+    b1Map: slicer.vtkMRMLScalarVolumeNode
+    t10Labels: slicer.vtkMRMLNode
+    t10PerTissue: str = ""                   # "tumour=1.6, muscle=1.4" (segment names or label values)
+    inputKind: str = "signal"                # signal | concentration (mM)
     mask: slicer.vtkMRMLNode
     aifRoi: slicer.vtkMRMLNode
     model: str = "extended_tofts"
@@ -59,6 +63,7 @@ class DCEModuleWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self._parameterNode = None
         self._parameterNodeGuiTag = None
         self._cancel = None
+        self._aifPreview = None
 
     def setup(self):
         ScriptedLoadableModuleWidget.setup(self)
@@ -69,6 +74,8 @@ class DCEModuleWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.logic = DCEModuleLogic()
         self.ui.applyButton.connect("clicked(bool)", self.onApply)
         self.ui.cancelButton.connect("clicked(bool)", self.onCancel)
+        self.ui.previewAifButton.connect("clicked(bool)", self.onPreviewAif)
+        self.ui.inputKindComboBox.connect("currentIndexChanged(int)", self.updateAcquisitionLabel)
         self.ui.dceSeriesSelector.connect("currentNodeChanged(vtkMRMLNode*)", self.onSeriesChanged)
         for spinBox in (self.ui.repetitionTimeSpinBox, self.ui.flipAngleSpinBox, self.ui.fieldStrengthSpinBox):
             spinBox.connect("valueChanged(double)", self.updateAcquisitionLabel)
@@ -83,6 +90,7 @@ class DCEModuleWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.initializeParameterNode()
 
     def onSceneStartClose(self, caller, event):
+        self._aifPreview = None
         self.setParameterNode(None)
 
     def onSceneEndClose(self, caller, event):
@@ -101,7 +109,8 @@ class DCEModuleWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
 
     def settings(self):
         p = self._parameterNode
-        return DCESettings(model=p.model, aif_source=p.aifSource, population_aif=p.populationAif,
+        perTissue = parse_t10_per_tissue(p.t10PerTissue) if p.t10Labels and p.t10PerTissue.strip() else None
+        return DCESettings(input_kind=p.inputKind, t10_per_tissue=perTissue, model=p.model, aif_source=p.aifSource, population_aif=p.populationAif,
                            hematocrit=p.hematocrit, agent=p.agent, t1_method=p.t1Method,
                            fixed_t10_s=None if (p.vfaSeries or p.t1Map) else p.fixedT10, fit_delay=p.fitDelay,
                            select_model=p.selectModel, semi_quantitative=p.semiQuantitative,
@@ -109,6 +118,12 @@ class DCEModuleWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
                            tr_s=p.repetitionTimeMs / 1000.0 if p.repetitionTimeMs > 0 else None,
                            flip_angle_deg=p.flipAngle if p.flipAngle > 0 else None,
                            field_strength_T=p.fieldStrength if p.fieldStrength > 0 else None)
+
+    def inputNodes(self):
+        """The optional input nodes of the parameter node, as DCELogic.run / preview_aif arguments."""
+        p = self._parameterNode
+        return dict(vfa_node=p.vfaSeries, t1_map_node=p.t1Map, mask_node=p.mask, aif_mask_node=p.aifRoi,
+                    b1_map_node=p.b1Map, t10_labels_node=p.t10Labels)
 
     def updateAcquisitionLabel(self, value=None):
         self.onSeriesChanged(self.ui.dceSeriesSelector.currentNode())
@@ -124,8 +139,12 @@ class DCEModuleWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
             lines = [f"{times.size} frames, {times[0]:g}–{times[-1]:g} s "
                      f"(spacing {min(times[1:] - times[:-1]):.2f}–{max(times[1:] - times[:-1]):.2f} s) "
                      f"from {series.provenance.get('axis_values')}"]
-            for key, (value, source) in resolve_acquisition(series.metadata, {}, self.settings()).items():
-                lines.append(f"{key}: {'' if value is None else f'{value:g}'} — {source}")
+            settings = self.settings()
+            if settings.input_kind == "concentration":
+                lines.append("concentration input (mM): no TR, flip angle or T1 source needed")
+            else:
+                for key, (value, source) in resolve_acquisition(series.metadata, {}, settings).items():
+                    lines.append(f"{key}: {'' if value is None else f'{value:g}'} — {source}")
         except InputError as error:
             lines = [f"<b>Cannot analyse:</b> {error}"]
         self.ui.acquisitionLabel.text = "<br>".join(lines)
@@ -137,9 +156,10 @@ class DCEModuleWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.ui.applyButton.enabled = False
         qt.QApplication.setOverrideCursor(qt.Qt.WaitCursor)
         try:
-            result = DCELogic(slicer.mrmlScene).run(
-                p.dceSeries, self.settings(), vfa_node=p.vfaSeries, t1_map_node=p.t1Map, mask_node=p.mask,
-                aif_mask_node=p.aifRoi, progress=self._cancel)
+            if p.dceSeries is None:
+                raise InputError("choose a DCE series")
+            result = DCELogic(slicer.mrmlScene).run(p.dceSeries, self.settings(), progress=self._cancel,
+                                                    **self.inputNodes())
         except Cancelled:
             self.ui.statusLabel.text = "Cancelled; nothing was written."
             return
@@ -160,6 +180,24 @@ class DCEModuleWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
                                       foreground_node=result.map_nodes.get("Ktrans"))
         warnings = "".join(f"<br>warning: {w}" for w in result.analysis.warnings)
         self.ui.statusLabel.text = f"Done. AIF: {result.analysis.aif['source']}{warnings}"
+
+    def onPreviewAif(self):
+        """Plot the AIF the run would use (no model fit); the previous preview is replaced."""
+        p = self._parameterNode
+        qt.QApplication.setOverrideCursor(qt.Qt.WaitCursor)
+        try:
+            if p.dceSeries is None:
+                raise InputError("choose a DCE series")
+            chart = DCELogic(slicer.mrmlScene).preview_aif(p.dceSeries, self.settings(), replace=self._aifPreview,
+                                                           **self.inputNodes())
+        except InputError as error:
+            self.ui.statusLabel.text = f"<b>Cannot preview the AIF:</b> {error}"
+            return
+        finally:
+            qt.QApplication.restoreOverrideCursor()
+        self._aifPreview = chart
+        slicer.modules.plots.logic().ShowChartInLayout(chart)
+        self.ui.statusLabel.text = f"AIF preview: {chart.GetAttribute('TMEMonitor.AIFSource')}"
 
     @staticmethod
     def _proxyVolume(sequenceNode):

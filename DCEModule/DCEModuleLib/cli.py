@@ -3,12 +3,15 @@ import os
 
 from TMEMonitorLib.cli.progress_bar import ProgressBar
 
-from .settings import AIF_SOURCES, MODELS, POPULATION_AIFS, T1_METHODS, DCESettings
+from .settings import AIF_SOURCES, INPUT_KINDS, MODELS, POPULATION_AIFS, T1_METHODS, DCESettings, parse_t10_per_tissue
 
 
 def add_parser(subparsers):
     parser = subparsers.add_parser("dce", help="DCE-MRI: T1, concentration, AIF, pharmacokinetic maps")
     parser.add_argument("series", help="4D DCE series: DICOM folder, 4D NIfTI (+ JSON sidecar) or .seq.nrrd")
+    parser.add_argument("--input-kind", choices=INPUT_KINDS, default="signal",
+                        help="what the series holds: signal (converted with T10), or concentration in mM "
+                             "(no T1 source needed)")
     parser.add_argument("--out", required=True, help="output folder (maps as NRRD, statistics CSV, scene .mrb)")
     parser.add_argument("--series-select", help="series to read when the folder holds several")
     parser.add_argument("--model", choices=MODELS, default="extended_tofts")
@@ -19,7 +22,12 @@ def add_parser(subparsers):
     t1.add_argument("--vfa-tr", type=float, help="TR of the --vfa volumes (s); default the DCE TR")
     t1.add_argument("--t1-method", choices=T1_METHODS, default="nonlinear")
     t1.add_argument("--t1-map", help="T1 map volume (s)")
-    t1.add_argument("--t10", type=float, help="fixed pre-contrast T1 (s)")
+    t1.add_argument("--t10", type=float, help="fixed pre-contrast T1 (s); with --t10-per-tissue, the T10 of "
+                                                 "voxels in no listed tissue")
+    t1.add_argument("--t10-per-tissue", help="T10 (s) per tissue, e.g. tumour=1.6,muscle=1.4 (segment names of "
+                                             "a .seg.nrrd, or label values 1=1.6,2=1.4); needs --t10-labels")
+    t1.add_argument("--t10-labels", help="label map or .seg.nrrd segmentation of the tissues of --t10-per-tissue")
+    t1.add_argument("--b1-map", help="B1 map (relative flip-angle scale, actual / nominal) on the VFA grid")
     aif = parser.add_argument_group("arterial input function")
     aif.add_argument("--aif", choices=AIF_SOURCES, default="population")
     aif.add_argument("--population-aif", choices=POPULATION_AIFS, default="parker")
@@ -49,7 +57,9 @@ def settings_from_args(args):
         model=args.model, aif_source=args.aif, population_aif=args.population_aif, aif_delay_s=args.aif_delay,
         hematocrit=args.hematocrit, agent=args.agent, relaxivity_per_mM_s=args.relaxivity,
         field_strength_T=args.field, tr_s=args.tr, flip_angle_deg=args.flip_angle, t1_method=args.t1_method,
-        fixed_t10_s=args.t10, baseline_frames=args.baseline_frames, fit_delay=args.fit_delay,
+        fixed_t10_s=args.t10, input_kind=args.input_kind,
+        t10_per_tissue=parse_t10_per_tissue(args.t10_per_tissue) if args.t10_per_tissue else None,
+        baseline_frames=args.baseline_frames, fit_delay=args.fit_delay,
         select_model=args.select_model, semi_quantitative=not args.no_semi_quantitative,
         write_concentration=args.concentration, write_fitted_curves=args.fitted,
         aif_voxels=args.aif_voxels).validated()
@@ -122,12 +132,29 @@ def _analyse(args, settings, series, scene):
             tme_scene.set_acquisition_attributes(vfa_node, {"TR_s": args.vfa_tr})
     t1_map_node = volume_node(args.t1_map, "T1 map") if args.t1_map else None
     mask_node = volume_node(args.mask, "mask", label=True) if args.mask else None
+    b1_map_node = None
+    if args.b1_map:
+        b1 = io.read_volume(args.b1_map)
+        reference = f"--vfa '{args.vfa[0]}'" if args.vfa else "the DCE series"
+        if b1.array.shape != shape:
+            raise InputError(f"--b1-map '{args.b1_map}': shape {b1.array.shape} differs from {reference} {shape}")
+        if vfa_node is not None and not np.allclose(b1.ijk_to_ras, volumes[0].ijk_to_ras, atol=1e-3):
+            raise InputError(f"--b1-map '{args.b1_map}': on another grid than {reference}")
+        # Kept on the DCE grid by shape (as the other volumes of the command line).
+        b1_map_node = tme_scene.array_to_volume(scene, b1.array, series.ijk_to_ras, "B1 map")
+    if args.t10_labels and not args.t10_per_tissue:
+        raise InputError("--t10-labels needs --t10-per-tissue (e.g. tumour=1.6,muscle=1.4)")
+    if args.t10_per_tissue and not args.t10_labels:
+        raise InputError("--t10-per-tissue needs --t10-labels (a label map or .seg.nrrd)")
+    t10_labels_node = _tissue_labels_node(scene, args.t10_labels, shape, series.ijk_to_ras) if args.t10_labels \
+        else None
     aif_roi_node = volume_node(args.aif_roi, "AIF ROI", label=True) if args.aif_roi else None
     aif_table = aif_module.read_aif_csv(args.aif_table) if args.aif_table else None
 
     bar = ProgressBar("DCE")
     result = DCELogic(scene).run(dce_node, settings, vfa_node=vfa_node, t1_map_node=t1_map_node, mask_node=mask_node,
-                                 aif_mask_node=aif_roi_node, aif_table=aif_table, name_prefix="DCE", progress=bar)
+                                 aif_mask_node=aif_roi_node, aif_table=aif_table, name_prefix="DCE", progress=bar,
+                                 b1_map_node=b1_map_node, t10_labels_node=t10_labels_node)
     bar.done()
     os.makedirs(args.out, exist_ok=True)
     for name, node in result.map_nodes.items():
@@ -152,3 +179,28 @@ def _analyse(args, settings, series, scene):
     print(f"  fit status: {describe(analysis.status[analysis.mask])}")
     print(f"wrote {len(result.map_nodes)} maps, statistics and {mrb}")
     return 0
+
+
+def _tissue_labels_node(scene, path, shape, ijk_to_ras):
+    """Node of --t10-labels: a segmentation from a .seg.nrrd (tissues by segment name, put on the
+    DCE grid by DCELogic), else a label map on the DCE grid (tissues by label value)."""
+    import numpy as np
+
+    from TMEMonitorLib import io
+    from TMEMonitorLib import scene as tme_scene
+    from TMEMonitorLib.errors import InputError
+
+    if path.lower().endswith(".seg.nrrd"):
+        if not os.path.isfile(path):
+            raise InputError(f"--t10-labels '{path}' does not exist")
+        segmentation = scene.AddNewNodeByClass("vtkMRMLSegmentationNode", "T10 tissues")
+        storage = scene.AddNewNodeByClass("vtkMRMLSegmentationStorageNode")
+        storage.SetFileName(path)
+        if not storage.ReadData(segmentation) or segmentation.GetSegmentation().GetNumberOfSegments() == 0:
+            raise InputError(f"--t10-labels '{path}': no segment could be read")
+        return segmentation
+    volume = io.read_volume(path)
+    if volume.array.shape != shape:
+        raise InputError(f"--t10-labels '{path}': shape {volume.array.shape} differs from the DCE volume {shape}")
+    labels = np.where(np.isfinite(volume.array), np.rint(volume.array), 0)
+    return tme_scene.array_to_volume(scene, labels, ijk_to_ras, "T10 tissue labels")

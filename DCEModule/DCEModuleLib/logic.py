@@ -14,7 +14,7 @@ from TMEMonitorLib.errors import InputError
 from TMEMonitorLib.scene import hierarchy
 from TMEMonitorLib.statistics import statistics_table
 
-from .pipeline import MODEL_CODES, PARAMETER_DISPLAY, analyse_dce
+from .pipeline import MODEL_CODES, PARAMETER_DISPLAY, analyse_dce, preview_aif
 from .settings import DCESettings
 
 CURVE_TYPE_LABELS = {
@@ -42,8 +42,15 @@ class DCELogic:
     def __init__(self, scene):
         self.scene = scene
 
-    def resolve_inputs(self, dce_node, vfa_node=None, t1_map_node=None, mask_node=None, aif_mask_node=None):
-        """Arrays and acquisition metadata from the nodes; raises InputError on any mismatch."""
+    def resolve_inputs(self, dce_node, vfa_node=None, t1_map_node=None, mask_node=None, aif_mask_node=None,
+                       b1_map_node=None, t10_labels_node=None):
+        """Arrays and acquisition metadata from the nodes; raises InputError on any mismatch.
+
+        ``dce_node`` holds signal, or concentration in mM (``DCESettings.input_kind``).
+        ``b1_map_node``: scalar volume of the relative flip-angle scale on the VFA/DCE grid.
+        ``t10_labels_node``: label map or segmentation naming the tissues of
+        ``DCESettings.t10_per_tissue`` (segment names, colour names or label values).
+        """
         series = tme_scene.series_from_node(dce_node, expected_axis="time")
         shape = series.array.shape[1:]
         inputs = {"signal_4d": series.array, "t_s": series.axis_values, "metadata": series.metadata,
@@ -62,6 +69,11 @@ class DCELogic:
             # The VFA acquisition's own TR when recorded on its node (else the DCE TR is used).
             vfa_tr = vfa.metadata.get("TR_s")
             inputs["vfa"] = (vfa.array, vfa.axis_values, vfa_tr if isinstance(vfa_tr, float) else None)
+        if b1_map_node is not None:
+            inputs["b1_map"] = self._b1_map(b1_map_node, f"VFA series '{vfa_node.GetName()}'" if vfa_node is not None
+                                           else f"DCE series '{dce_node.GetName()}'", shape, series.ijk_to_ras)
+        if t10_labels_node is not None:
+            inputs["t10_labels"] = self._tissue_labels(t10_labels_node, shape, series.ijk_to_ras)
         if t1_map_node is not None:
             inputs["t10_map"] = tme_scene.volume_from_node(t1_map_node, shape, series.ijk_to_ras, "T1 map")[0]
         inputs["mask"] = tme_scene.mask_from_node(self.scene, mask_node, shape, series.ijk_to_ras, what="mask")
@@ -69,16 +81,78 @@ class DCELogic:
                                                       what="AIF ROI")
         return inputs
 
+    def _b1_map(self, node, reference, shape, ijk_to_ras):
+        from TMEMonitorLib.scene.geometry import same_geometry
+        from TMEMonitorLib.scene.volumes import volume_geometry
+        if not node.IsA("vtkMRMLScalarVolumeNode"):
+            raise InputError(f"B1 map '{node.GetName()}': expected a scalar volume node")
+        b1_shape, b1_ijk = volume_geometry(node)
+        if not same_geometry(b1_shape, b1_ijk, shape, ijk_to_ras):
+            raise InputError(f"B1 map '{node.GetName()}' is on another grid ({tuple(b1_shape)}) than the "
+                             f"{reference} ({tuple(shape)}); resample it first")
+        return tme_scene.volume_to_array(node).astype(float)
+
+    def _tissue_labels(self, node, shape, ijk_to_ras):
+        """(integer labels, {tissue name: label value}) from a segmentation or a label map."""
+        if node.IsA("vtkMRMLSegmentationNode"):
+            from TMEMonitorLib.scene.inputs import segment_masks
+            labels = np.zeros(shape, np.int64)
+            names = {}
+            for value, (name, mask) in enumerate(segment_masks(self.scene, node, shape, ijk_to_ras).items(), start=1):
+                labels[mask] = value
+                names[name] = value
+            return labels, names
+        array, _ = tme_scene.volume_from_node(node, shape, ijk_to_ras, "T10 tissue labels")
+        labels = np.where(np.isfinite(array), np.rint(array), 0).astype(np.int64)
+        names = {}
+        display = node.GetDisplayNode() if hasattr(node, "GetDisplayNode") else None
+        colors = display.GetColorNode() if display is not None else None
+        if colors is not None:
+            for value in np.unique(labels):
+                name = colors.GetColorName(int(value)) if value > 0 else None
+                if name and name not in ("(none)", "invalid"):
+                    names[name] = int(value)
+        return labels, names
+
     def run(self, dce_node, settings=None, vfa_node=None, t1_map_node=None, mask_node=None, aif_mask_node=None,
-            aif_table=None, parent_item=None, name_prefix=None, statistics_segmentation=None, progress=None):
+            aif_table=None, parent_item=None, name_prefix=None, statistics_segmentation=None, progress=None,
+            b1_map_node=None, t10_labels_node=None):
         """Analyse ``dce_node`` and write the outputs; returns a :class:`DCEResult`."""
         settings = (settings or DCESettings()).validated()
-        inputs = self.resolve_inputs(dce_node, vfa_node, t1_map_node, mask_node, aif_mask_node)
+        inputs = self.resolve_inputs(dce_node, vfa_node, t1_map_node, mask_node, aif_mask_node, b1_map_node,
+                                     t10_labels_node)
         ijk_to_ras = inputs.pop("ijk_to_ras")
         statistics_masks = self._statistics_masks(statistics_segmentation, mask_node, inputs, ijk_to_ras)
         analysis = analyse_dce(settings=settings, aif_table=aif_table, progress=progress, **inputs)
         return self.write_outputs(analysis, ijk_to_ras, name_prefix or dce_node.GetName(), parent_item,
                                   statistics_masks)
+
+    def preview_aif(self, dce_node, settings=None, vfa_node=None, t1_map_node=None, mask_node=None,
+                    aif_mask_node=None, aif_table=None, b1_map_node=None, t10_labels_node=None, name=None,
+                    replace=None, progress=None):
+        """Resolve the AIF the run would use and plot it (time s, mM) without fitting the model.
+
+        Returns the chart node (its table holds "time", "plasma AIF" and "blood AIF"; the
+        attribute ``TMEMonitor.AIFSource`` says where it came from). ``replace``: an earlier
+        preview chart, removed with its table and series once the new one is written. Bad
+        input raises before any node is created.
+        """
+        from TMEMonitorLib.scene.inputs import RemoveAddedNodesOnError
+        settings = (settings or DCESettings()).validated()
+        inputs = self.resolve_inputs(dce_node, vfa_node, t1_map_node, mask_node, aif_mask_node, b1_map_node,
+                                     t10_labels_node)
+        inputs.pop("ijk_to_ras")
+        preview = preview_aif(settings=settings, aif_table=aif_table, progress=progress, **inputs)
+        aif = preview.aif
+        with RemoveAddedNodesOnError(self.scene):
+            chart = tme_scene.add_plot(self.scene, name or f"{dce_node.GetName()} AIF preview", aif["t_s"],
+                                       {"plasma AIF": aif["cp_mM"], "blood AIF": aif["cb_mM"]},
+                                       "time", "concentration", "s", "mM")
+            chart.SetAttribute("TMEMonitor.AIFSource", aif["source"])
+            chart.SetAttribute("TMEMonitor.input_kind", settings.input_kind)
+        if replace is not None and replace is not chart:
+            remove_chart(self.scene, replace)
+        return chart
 
     def _statistics_masks(self, segmentation, mask_node, inputs, ijk_to_ras):
         """Segment name -> mask for the statistics table (the analysis mask when none given)."""
@@ -160,6 +234,7 @@ class DCELogic:
             recorded[f"{key}_source"] = source
         recorded["model"] = "select (AICc)" if analysis.settings.select_model else analysis.settings.model
         recorded["AIF_source"] = aif["source"]
+        recorded["input_kind"] = analysis.settings.input_kind
         for node in [*result.map_nodes.values(), result.status_node]:
             tme_scene.set_acquisition_attributes(node, recorded)
         return result
@@ -181,6 +256,17 @@ class DCELogic:
                                   "time", "concentration", "s", "mM", styles={"measured": "markers"})
 
 
+def remove_chart(scene, chart):
+    """Remove a chart with its plot series and their table nodes."""
+    if chart is None or chart.GetScene() is None:
+        return
+    series = [chart.GetNthPlotSeriesNode(i) for i in range(chart.GetNumberOfPlotSeriesNodes())]
+    tables = [s.GetTableNode() for s in series if s is not None and s.GetTableNode() is not None]
+    for node in [chart, *series, *tables]:
+        if node is not None and node.GetScene() is not None:
+            scene.RemoveNode(node)
+
+
 def _standard_error_display(name):
     if name.startswith("se_"):
         base = PARAMETER_DISPLAY.get(name[3:], (name[3:], "", "magma"))
@@ -193,7 +279,8 @@ def _metadata_sources(metadata):
 
 
 def _description(analysis):
-    lines = [f"model: {analysis.settings.model}", f"AIF: {analysis.aif['source']}"]
+    lines = [f"input: {analysis.settings.input_kind}", f"model: {analysis.settings.model}",
+             f"AIF: {analysis.aif['source']}"]
     for key, (value, source) in analysis.acquisition.items():
         lines.append(f"{key}: {'' if value is None else f'{value:g} '}({source})")
     return "; ".join(lines)

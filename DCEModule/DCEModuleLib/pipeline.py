@@ -23,6 +23,8 @@ from .bolus_arrival import fit_bolus_arrival
 from .settings import DCESettings, SELECTABLE_MODELS
 
 MIN_FRAMES = 8
+# A concentration series peaking above this (mM) in most voxels is a signal series or in µM.
+MAX_CONCENTRATION_MM = 100.0
 CONCENTRATION_CHUNK = 65536      # voxels converted at a time (bounds the float64 temporaries)
 DELAY_STEP_S = 0.25      # grid step of the population AIF delay search
 # Foreground: mean signal above this fraction of the image's 99th percentile. Air and
@@ -110,9 +112,13 @@ def resolve_acquisition(metadata, provenance, settings):
         field_T = resolved["field_strength_T"][0]
         resolved["r1_per_mM_s"] = (float(agents.relaxivity(settings.agent, field_T)),
                                    f"preset for {settings.agent} at {field_T:g} T ({agents.source()})")
-    resolved["hematocrit"] = (float(settings.hematocrit), "user setting" if settings.hematocrit != 0.42
-                              else "default large-vessel haematocrit")
+    resolved["hematocrit"] = _hematocrit_entry(settings)
     return resolved
+
+
+def _hematocrit_entry(settings):
+    return (float(settings.hematocrit), "user setting" if settings.hematocrit != 0.42
+            else "default large-vessel haematocrit")
 
 
 def _number(value):
@@ -124,23 +130,23 @@ def _number(value):
     return number if np.isfinite(number) else None
 
 
-def _check_series(signal_4d, t_s):
+def _check_series(signal_4d, t_s, what="DCE series"):
     if signal_4d.ndim != 4:
-        raise InputError(f"DCE series: expected (frames, slices, rows, cols), got shape {signal_4d.shape}")
+        raise InputError(f"{what}: expected (frames, slices, rows, cols), got shape {signal_4d.shape}")
     if signal_4d.shape[0] < MIN_FRAMES:
-        raise InputError(f"DCE series: {signal_4d.shape[0]} frames are too few (at least {MIN_FRAMES} needed)")
+        raise InputError(f"{what}: {signal_4d.shape[0]} frames are too few (at least {MIN_FRAMES} needed)")
     t = np.asarray(t_s, dtype=float).ravel()
     if t.shape != (signal_4d.shape[0],):
-        raise InputError(f"DCE series: {signal_4d.shape[0]} frames but {t.size} frame times")
+        raise InputError(f"{what}: {signal_4d.shape[0]} frames but {t.size} frame times")
     if not np.all(np.isfinite(t)):
-        raise MetadataError("DCE series: frame times hold NaN or infinite values")
+        raise MetadataError(f"{what}: frame times hold NaN or infinite values")
     if np.any(np.diff(t) <= 0):
-        raise MetadataError("DCE series: frame times are not strictly increasing")
+        raise MetadataError(f"{what}: frame times are not strictly increasing")
     if t[-1] - t[0] > 6 * 3600:
-        raise MetadataError(f"DCE series: frames span {t[-1] - t[0]:g} s; are the frame times in seconds?")
+        raise MetadataError(f"{what}: frames span {t[-1] - t[0]:g} s; are the frame times in seconds?")
     empty = [i for i in range(signal_4d.shape[0]) if not np.isfinite(signal_4d[i]).any()]
     if empty:
-        raise InputError(f"DCE series: frame(s) {empty} hold no finite value")
+        raise InputError(f"{what}: frame(s) {empty} hold no finite value")
     return t
 
 
@@ -235,9 +241,12 @@ def _blood_t1(field_T):
     return BLOOD_T1_S[nearest]
 
 
-def _t10(settings, vfa, t10_map, needed, arterial, volume_shape, acquisition, warnings):
+def _t10(settings, vfa, t10_map, needed, arterial, volume_shape, acquisition, warnings, b1=None, t10_labels=None):
     """T10 (s) of the ``needed`` voxels and where it came from."""
     tr = acquisition["TR_s"][0]
+    if t10_labels is not None and (vfa is not None or t10_map is not None):
+        warnings.append("T10 per tissue ignored: a " + ("VFA series" if vfa is not None else "T1 map")
+                        + " gives T10 per voxel")
     if vfa is not None:
         if len(vfa) not in (2, 3):
             raise InputError("VFA series: give (signal, flip angles deg) or (signal, flip angles deg, TR s)")
@@ -247,13 +256,15 @@ def _t10(settings, vfa, t10_map, needed, arterial, volume_shape, acquisition, wa
             raise InputError(f"VFA series: volume {vfa_signal.shape[1:]} does not match the DCE volume {volume_shape}")
         if vfa_signal.shape[0] != flip_angles.size:
             raise InputError(f"VFA series: {vfa_signal.shape[0]} volumes but {flip_angles.size} flip angles")
-        fit = t1.fit_vfa(np.moveaxis(vfa_signal[:, needed], 0, -1), flip_angles, vfa_tr, method=settings.t1_method)
+        fit = t1.fit_vfa(np.moveaxis(vfa_signal[:, needed], 0, -1), flip_angles, vfa_tr, method=settings.t1_method,
+                         b1_map=None if b1 is None else b1[needed])
         n_failed = int(np.count_nonzero(~np.isfinite(fit["T1"])))
         if n_failed:
             warnings.append(f"T1 fit: {n_failed} of {fit['T1'].size} voxels have no T1; they are not fitted")
         acquisition["VFA_TR_s"] = (vfa_tr, "DCE series TR" if len(vfa) == 2 or vfa[2] is None else "VFA series")
         return fit["T1"], (f"variable flip angle fit ({settings.t1_method}, "
-                           f"{', '.join(f'{a:g}' for a in flip_angles)} deg)")
+                           f"{', '.join(f'{a:g}' for a in flip_angles)} deg"
+                           f"{', B1-corrected' if b1 is not None else ''})")
     if t10_map is not None:
         t10_map = np.asarray(t10_map, dtype=float)
         if t10_map.shape != volume_shape:
@@ -261,21 +272,73 @@ def _t10(settings, vfa, t10_map, needed, arterial, volume_shape, acquisition, wa
         if np.nanmedian(np.where(t10_map > 0, t10_map, np.nan)) > 50:
             raise InputError("T1 map: median T1 above 50 s; is the map in ms? Give it in seconds")
         return t10_map[needed], "T1 map"
+    if settings.fixed_t10_s is not None and not 0 < settings.fixed_t10_s < 10:
+        raise InputError(f"fixed T10: {settings.fixed_t10_s:g} s is implausible")
+    if t10_labels is not None:
+        return _t10_per_tissue(settings, t10_labels, needed, arterial, volume_shape, acquisition, warnings)
     if settings.fixed_t10_s is not None:
         if not 0 < settings.fixed_t10_s < 10:
             raise InputError(f"fixed T10: {settings.fixed_t10_s:g} s is implausible")
         values = np.full(int(needed.sum()), float(settings.fixed_t10_s))
         source = f"fixed T10 {settings.fixed_t10_s:g} s (user setting)"
-        if arterial is not None and arterial.any():
-            field_T = acquisition.get("field_strength_T", (None,))[0]
-            if field_T is None:
-                warnings.append("arterial voxels use the fixed tissue T10: no field strength to choose a blood T1")
-            else:
-                blood = _blood_t1(field_T)
-                values[arterial[needed]] = blood
-                source += f"; arterial voxels blood T1 {blood:g} s (Lu et al. 2004)"
-        return values, source
+        return values, source + _arterial_blood_t1(values, arterial, needed, acquisition, warnings)
     raise InputError("no T1 source: give a variable-flip-angle series, a T1 map or a fixed T10")
+
+
+def _arterial_blood_t1(values, arterial, needed, acquisition, warnings, only=None):
+    """Blood T1 into the arterial voxels of ``values`` (over ``needed``); the text to add to the source."""
+    if arterial is None or not arterial.any():
+        return ""
+    field_T = acquisition.get("field_strength_T", (None,))[0]
+    if field_T is None:
+        warnings.append("arterial voxels use the fixed tissue T10: no field strength to choose a blood T1")
+        return ""
+    blood = _blood_t1(field_T)
+    rows = arterial[needed] if only is None else arterial[needed] & only
+    values[rows] = blood
+    return f"; arterial voxels blood T1 {blood:g} s (Lu et al. 2004)"
+
+
+def _label_value(key, names):
+    """Label value of a tissue named ``key`` (a segment name, or the label value itself)."""
+    if not isinstance(key, (int, np.integer)) and key in names:
+        return int(names[key])
+    try:
+        return int(key)
+    except (TypeError, ValueError):
+        known = ", ".join(f"'{n}'" for n in names) or "none; give label values"
+        raise InputError(f"T10 per tissue: no tissue named '{key}' in the labels (names: {known})") from None
+
+
+def _t10_per_tissue(settings, t10_labels, needed, arterial, volume_shape, acquisition, warnings):
+    """A T10 per tissue label; ``settings.fixed_t10_s`` (if any) for unlabelled voxels."""
+    labels, names = t10_labels if isinstance(t10_labels, tuple) else (t10_labels, {})
+    labels = np.asarray(labels)
+    if labels.shape != volume_shape:
+        raise InputError(f"T10 tissue labels: shape {labels.shape} does not match the DCE volume {volume_shape}")
+    if not settings.t10_per_tissue:
+        raise InputError("T10 tissue labels given without a T10 per tissue (e.g. tumour=1.6, muscle=1.4)")
+    labels = np.where(np.isfinite(labels), labels, 0).astype(np.int64)[needed]
+    default = settings.fixed_t10_s
+    values = np.full(labels.shape, np.nan if default is None else float(default))
+    labelled = np.zeros(labels.shape, bool)
+    parts = []
+    for key, t10 in settings.t10_per_tissue.items():
+        value = _label_value(key, names)
+        region = labels == value
+        if not region.any():
+            raise InputError(f"T10 per tissue: tissue '{key}' (label {value}) has no voxel in the analysed region")
+        values[region] = float(t10)
+        labelled |= region
+        parts.append(f"{key} {float(t10):g} s")
+    source = f"T10 per tissue ({', '.join(parts)}; "
+    source += "other voxels " + (f"{default:g} s)" if default is not None else "not fitted)")
+    source += _arterial_blood_t1(values, arterial, needed, acquisition, warnings, only=~labelled)
+    n_without = int(np.count_nonzero(~np.isfinite(values)))
+    if n_without:
+        warnings.append(f"T10 per tissue: {n_without} voxels lie in no listed tissue and no default T10 is set; "
+                        f"they are not fitted")
+    return values, source
 
 
 def _baseline(settings, signal_4d, t_rel, mask, arterial):
@@ -297,33 +360,151 @@ def _baseline(settings, signal_4d, t_rel, mask, arterial):
 
 
 def analyse_dce(signal_4d, t_s, settings=None, metadata=None, provenance=None, mask=None, vfa=None,
-                t10_map=None, aif_mask=None, aif_table=None, progress=None):
+                t10_map=None, aif_mask=None, aif_table=None, progress=None, b1_map=None, t10_labels=None):
     """Run the whole DCE analysis on arrays; returns a :class:`DCEAnalysis`.
 
-    ``vfa``: (vfa_signal (n_flip, slices, rows, cols), flip_angles_deg[, vfa TR s]) for T1
-    mapping (the DCE TR when none is given), or ``t10_map`` (slices, rows, cols) in s, or
-    ``settings.fixed_t10_s``. ``aif_mask``: arterial ROI for a measured AIF; ``aif_table``:
-    (t_s, plasma mM) for a tabulated AIF on the series' frame times.
+    ``signal_4d``: the SPGR signal series, or with ``settings.input_kind == "concentration"``
+    a series already in mM (no T1 source, no signal conversion). ``vfa``: (vfa_signal
+    (n_flip, slices, rows, cols), flip_angles_deg[, vfa TR s]) for T1 mapping (the DCE TR
+    when none is given), or ``t10_map`` (slices, rows, cols) in s, or ``t10_labels`` with
+    ``settings.t10_per_tissue`` (a T10 per tissue), or ``settings.fixed_t10_s``. ``b1_map``:
+    relative flip-angle scale (actual / nominal) on the DCE grid; it corrects the VFA flip
+    angles and the DCE flip angle. ``t10_labels``: integer label array, or (labels,
+    {segment name: label value}). ``aif_mask``: arterial ROI for a measured AIF;
+    ``aif_table``: (t_s, plasma mM) for a tabulated AIF on the series' frame times.
     """
     settings = (settings or DCESettings()).validated()
+    prepared = _prepare(signal_4d, t_s, settings, metadata, provenance, mask, vfa, t10_map, aif_mask, aif_table,
+                        progress, b1_map, t10_labels)
+    t, t_rel, mask, tissue = prepared["t"], prepared["t_rel"], prepared["mask"], prepared["tissue"]
+    volume_shape, aif_info, warnings = prepared["volume_shape"], prepared["aif"], prepared["warnings"]
+
+    report(progress, 0.3, "fitting " + ("patlak / tofts / extended_tofts" if settings.select_model else settings.model))
+    fit, fitted_tissue = _fit(settings, tissue, t_rel, aif_info["cp_mM"],
+                              lambda f, m="": report(progress, 0.3 + 0.55 * f, m))
+    maps = {}
+    status = np.full(volume_shape, fit_status.MASKED if prepared["mask_given"] else fit_status.NO_SIGNAL,
+                     dtype=np.uint8)
+    status[mask] = fit["status"]
+    for name, values in fit.items():
+        if name == "status" or np.ndim(values) != 1:
+            continue
+        maps[name] = _full(values, mask)
+    if prepared["t10_voxels"] is not None:
+        t10_full = np.full(volume_shape, np.nan, dtype=np.float32)
+        t10_full[prepared["needed"]] = prepared["t10_voxels"]
+        t10_full[~mask] = np.nan
+        maps["T10"] = t10_full
+
+    curve_type = np.zeros(volume_shape, dtype=np.uint8)
+    if settings.semi_quantitative:
+        report(progress, 0.88, "semi-quantitative metrics")
+        metrics = semiquant.curve_metrics(tissue, t_rel, arrival_s=aif_info["tissue_arrival_s"],
+                                          baseline=prepared["baseline"])
+        for name in SEMI_QUANTITATIVE_MAPS:
+            maps[name] = _full(metrics[name], mask)
+        curve_type[mask] = metrics["curve_type"]
+
+    fitted = None
+    if settings.write_fitted_curves:
+        fitted = np.full((t.size,) + volume_shape, np.nan, dtype=np.float32)
+        fitted[:, mask] = np.moveaxis(fitted_tissue, -1, 0)
+    conc = prepared["conc"]
+    report(progress, 1.0, "done")
+    return DCEAnalysis(maps=maps, status=status, curve_type=curve_type, mask=mask, t_s=t, aif=aif_info,
+                       acquisition=prepared["acquisition"], settings=settings, baseline_frames=prepared["baseline"],
+                       concentration=np.moveaxis(conc, -1, 0) if settings.write_concentration else None,
+                       fitted=fitted, warnings=warnings)
+
+
+@dataclass
+class AIFPreview:
+    aif: dict                       # as DCEAnalysis.aif: t_s, cp_mM, cb_mM, source, voxels, ...
+    acquisition: dict
+    settings: DCESettings
+    warnings: list = field(default_factory=list)
+
+
+def preview_aif(signal_4d, t_s, settings=None, metadata=None, provenance=None, mask=None, vfa=None,
+                t10_map=None, aif_mask=None, aif_table=None, progress=None, b1_map=None, t10_labels=None):
+    """The AIF :func:`analyse_dce` would use with the same arguments, without the model fit."""
+    settings = (settings or DCESettings()).validated()
+    prepared = _prepare(signal_4d, t_s, settings, metadata, provenance, mask, vfa, t10_map, aif_mask, aif_table,
+                        progress, b1_map, t10_labels)
+    report(progress, 1.0, "AIF resolved")
+    return AIFPreview(aif=prepared["aif"], acquisition=prepared["acquisition"], settings=settings,
+                      warnings=prepared["warnings"])
+
+
+def _check_concentration_values(conc_4d, foreground):
+    """Refuse a 'concentration' series whose values cannot be mM (a signal series, or µM)."""
+    peaks = np.max(np.abs(conc_4d[:, foreground]), axis=0)
+    peak = float(np.percentile(peaks, 99)) if peaks.size else 0.0
+    if peak > MAX_CONCENTRATION_MM:
+        raise InputError(f"concentration series: values up to {peak:g} in most voxels; expected mM (under "
+                         f"{MAX_CONCENTRATION_MM:g}). Is it a signal series (input kind 'signal') or in µM?")
+
+
+def _b1_values(b1_map, volume_shape):
+    b1 = np.asarray(b1_map, dtype=float)
+    if b1.shape != volume_shape:
+        raise InputError(f"B1 map: shape {b1.shape} does not match the DCE/VFA volume {volume_shape}")
+    usable = np.isfinite(b1) & (b1 > 0)
+    if not usable.any():
+        raise InputError("B1 map: no voxel holds a positive flip-angle scale")
+    median = float(np.median(b1[usable]))
+    if not 0.2 < median < 3.0:
+        raise InputError(f"B1 map: median {median:g}; expected the relative flip-angle scale (actual / nominal, "
+                         f"about 1). Is it in percent? Divide it by 100")
+    return np.where(usable, b1, np.nan)
+
+
+def _prepare(signal_4d, t_s, settings, metadata, provenance, mask, vfa, t10_map, aif_mask, aif_table, progress,
+             b1_map, t10_labels):
+    """Everything up to and including the AIF: checks, T10, concentration, baseline, AIF."""
+    from_concentration = settings.input_kind == "concentration"
+    what = "concentration series" if from_concentration else "DCE series"
     signal_4d = np.asarray(signal_4d, dtype=np.float32)
-    t = _check_series(signal_4d, t_s)
+    t = _check_series(signal_4d, t_s, what)
     t_rel = t - t[0]
     volume_shape = signal_4d.shape[1:]
-    acquisition = resolve_acquisition(metadata or {}, provenance, settings)
-    flip, r1 = acquisition["flip_angle_deg"][0], acquisition["r1_per_mM_s"][0]
+    if from_concentration:
+        acquisition = {"input": (None, "concentration series (mM) given: no T1 mapping or signal conversion"),
+                       "hematocrit": _hematocrit_entry(settings)}
+    else:
+        acquisition = resolve_acquisition(metadata or {}, provenance, settings)
+        acquisition["input"] = (None, "signal series (SPGR), converted to concentration")
     if settings.aif_source == "measured" and aif_mask is None:
         raise InputError("AIF source 'measured' needs an arterial ROI (aif_mask)")
     if settings.aif_source == "table" and aif_table is None:
         raise InputError("AIF source 'table' needs an AIF table (time s, plasma concentration mM)")
     finite_signal = np.all(np.isfinite(signal_4d), axis=0)
-    foreground = _foreground(signal_4d, finite_signal)
+    if from_concentration:
+        if not finite_signal.any():
+            raise InputError("concentration series: no voxel has a finite concentration at every frame")
+        # Background of a concentration series is zero (or NaN): any finite, non-zero curve is foreground.
+        foreground = finite_signal & np.any(signal_4d != 0, axis=0)
+        if not foreground.any():
+            raise InputError("concentration series: every voxel is zero at every frame")
+        _check_concentration_values(signal_4d, foreground)
+    else:
+        foreground = _foreground(signal_4d, finite_signal)
+    b1 = None
+    if b1_map is not None and not from_concentration:
+        b1 = _b1_values(b1_map, volume_shape)
+    if settings.t10_per_tissue and t10_labels is None and not from_concentration:
+        raise InputError("T10 per tissue needs tissue labels (a label map or segmentation)")
     # Without a mask every voxel with signal is analysed; the background is marked "no signal".
     mask_given = mask is not None
     mask = _volume_mask(mask, volume_shape, "mask") if mask_given else foreground
     if not mask.any():
-        raise InputError("DCE series: no voxel holds signal")
+        raise InputError(f"{what}: no voxel holds signal")
     warnings = []
+    if from_concentration:
+        ignored = [name for name, value in (("VFA series", vfa), ("T1 map", t10_map), ("B1 map", b1_map),
+                                            ("T10 tissue labels", t10_labels)) if value is not None]
+        if ignored:
+            warnings.append(f"{', '.join(ignored)} ignored: the input is already concentration")
 
     # Voxels whose concentration is needed: the analysis mask, plus arterial candidates.
     arterial = None
@@ -336,24 +517,41 @@ def analyse_dce(signal_4d, t_s, settings=None, metadata=None, provenance=None, m
         arterial = aif_mask
     else:
         needed = mask
-    # Voxel-major signal of the needed voxels, float32: the only full-size copy of the series.
+    # Voxel-major curves of the needed voxels, float32: the only full-size copy of the series.
     curves = np.moveaxis(signal_4d[:, needed], 0, -1)          # (N, T)
 
+    t10_voxels = None
     with _collecting_warnings(warnings):
-        report(progress, 0.05, "T1 mapping")
-        t10_voxels, t10_source = _t10(settings, vfa, t10_map, needed, arterial, volume_shape, acquisition, warnings)
-        acquisition["T10"] = (None, t10_source)
+        if from_concentration:
+            baseline = _baseline(settings, signal_4d, t_rel, mask, arterial)
+            conc_voxels = np.ascontiguousarray(curves, dtype=np.float32)
+        else:
+            report(progress, 0.05, "T1 mapping")
+            t10_voxels, t10_source = _t10(settings, vfa, t10_map, needed, arterial, volume_shape, acquisition,
+                                          warnings, b1=b1, t10_labels=t10_labels)
+            acquisition["T10"] = (None, t10_source)
+            flip = acquisition["flip_angle_deg"][0]
+            r1 = acquisition["r1_per_mM_s"][0]
+            t10_rows = np.broadcast_to(np.asarray(t10_voxels, dtype=float), (curves.shape[0],))
+            flip_rows = flip
+            if b1 is not None:
+                b1_rows = b1[needed]
+                # Voxels without a B1 value get no concentration (their actual flip is unknown).
+                t10_rows = np.where(np.isfinite(b1_rows), t10_rows, np.nan)
+                flip_rows = flip * np.where(np.isfinite(b1_rows), b1_rows, 1.0)
+                acquisition["B1"] = (None, "B1 map: actual flip angle = nominal x B1 ("
+                                           + ("VFA and DCE)" if vfa is not None else "DCE)"))
 
-        report(progress, 0.15, "signal to concentration")
-        baseline = _baseline(settings, signal_4d, t_rel, mask, arterial)
-        # Converted in voxel chunks straight into float32, so no float64 copy of the series exists.
-        conc_voxels = np.empty(curves.shape, dtype=np.float32)
-        t10_rows = np.broadcast_to(np.asarray(t10_voxels, dtype=float), (curves.shape[0],))
-        with np.errstate(all="ignore"):
-            for start in range(0, curves.shape[0], CONCENTRATION_CHUNK):
-                rows = slice(start, start + CONCENTRATION_CHUNK)
-                conc_voxels[rows] = signal.spgr_to_concentration(curves[rows], baseline, t10_rows[rows],
-                                                                 acquisition["TR_s"][0], flip, r1)
+            report(progress, 0.15, "signal to concentration")
+            baseline = _baseline(settings, signal_4d, t_rel, mask, arterial)
+            # Converted in voxel chunks straight into float32, so no float64 copy of the series exists.
+            conc_voxels = np.empty(curves.shape, dtype=np.float32)
+            with np.errstate(all="ignore"):
+                for start in range(0, curves.shape[0], CONCENTRATION_CHUNK):
+                    rows = slice(start, start + CONCENTRATION_CHUNK)
+                    conc_voxels[rows] = signal.spgr_to_concentration(
+                        curves[rows], baseline, t10_rows[rows], acquisition["TR_s"][0],
+                        flip_rows if np.ndim(flip_rows) == 0 else flip_rows[rows], r1)
         del curves
     acquisition["baseline_frames"] = (float(baseline.size), "user setting" if settings.baseline_frames is not None
                                       else "frames before the bolus arrival")
@@ -366,7 +564,8 @@ def analyse_dce(signal_4d, t_s, settings=None, metadata=None, provenance=None, m
     tissue_ok = np.all(np.isfinite(tissue), axis=1)
     if not tissue_ok.any():
         raise InputError("concentration: no voxel of the mask has a finite concentration at every frame "
-                         "(check T10, TR, flip angle, relaxivity and the baseline)")
+                         + ("" if from_concentration else
+                            "(check T10, TR, flip angle, relaxivity and the baseline)"))
 
     report(progress, 0.25, "arterial input function")
     with _collecting_warnings(warnings):
@@ -374,39 +573,9 @@ def analyse_dce(signal_4d, t_s, settings=None, metadata=None, provenance=None, m
         valid = np.flatnonzero(tissue_ok)
         sample = valid[np.unique(np.linspace(0, valid.size - 1, min(valid.size, 4096)).astype(int))]
         aif_info = _arterial_input(settings, t, t_rel, conc, tissue[sample], aif_mask, aif_table)
-
-    report(progress, 0.3, "fitting " + ("patlak / tofts / extended_tofts" if settings.select_model else settings.model))
-    fit, fitted_tissue = _fit(settings, tissue, t_rel, aif_info["cp_mM"],
-                              lambda f, m="": report(progress, 0.3 + 0.55 * f, m))
-    maps = {}
-    status = np.full(volume_shape, fit_status.MASKED if mask_given else fit_status.NO_SIGNAL, dtype=np.uint8)
-    status[mask] = fit["status"]
-    for name, values in fit.items():
-        if name == "status" or np.ndim(values) != 1:
-            continue
-        maps[name] = _full(values, mask)
-    t10_full = np.full(volume_shape, np.nan, dtype=np.float32)
-    t10_full[needed] = t10_voxels
-    t10_full[~mask] = np.nan
-    maps["T10"] = t10_full
-
-    curve_type = np.zeros(volume_shape, dtype=np.uint8)
-    if settings.semi_quantitative:
-        report(progress, 0.88, "semi-quantitative metrics")
-        metrics = semiquant.curve_metrics(tissue, t_rel, arrival_s=aif_info["tissue_arrival_s"], baseline=baseline)
-        for name in SEMI_QUANTITATIVE_MAPS:
-            maps[name] = _full(metrics[name], mask)
-        curve_type[mask] = metrics["curve_type"]
-
-    fitted = None
-    if settings.write_fitted_curves:
-        fitted = np.full(signal_4d.shape, np.nan, dtype=np.float32)
-        fitted[:, mask] = np.moveaxis(fitted_tissue, -1, 0)
-    report(progress, 1.0, "done")
-    return DCEAnalysis(maps=maps, status=status, curve_type=curve_type, mask=mask, t_s=t, aif=aif_info,
-                       acquisition=acquisition, settings=settings, baseline_frames=baseline,
-                       concentration=np.moveaxis(conc, -1, 0) if settings.write_concentration else None,
-                       fitted=fitted, warnings=warnings)
+    return {"t": t, "t_rel": t_rel, "volume_shape": volume_shape, "mask": mask, "mask_given": mask_given,
+            "needed": needed, "tissue": tissue, "conc": conc, "baseline": baseline, "acquisition": acquisition,
+            "warnings": warnings, "aif": aif_info, "t10_voxels": t10_voxels}
 
 
 def _full(values, mask):

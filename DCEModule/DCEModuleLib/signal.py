@@ -83,6 +83,14 @@ def spgr_to_concentration(signal, baseline, t10_s, tr_s, flip_angle_deg, r1_per_
     tr = _positive(tr_s, "tr_s", "s")
     relax = _positive(r1_per_mM_s, "r1_per_mM_s", "1/(mM s)")
     a = _flip_rad(flip_angle_deg)
+    if a.ndim:
+        # A flip angle per voxel (e.g. nominal flip times a B1 map) over the leading dims.
+        try:
+            a = np.broadcast_to(a, s.shape[:-1])
+        except ValueError:
+            raise InputError(f"flip_angle_deg: shape {a.shape} does not match the signal's voxel shape "
+                             f"{s.shape[:-1]}") from None
+    a_t = a[..., None] if a.ndim else a
     t10 = np.asarray(t10_s, dtype=float)
     try:
         t10 = np.broadcast_to(t10, s.shape[:-1])
@@ -100,7 +108,7 @@ def spgr_to_concentration(signal, baseline, t10_s, tr_s, flip_angle_deg, r1_per_
         q = s / m[..., None]
         valid = np.isfinite(q) & (q > 0) & (q < 1)
         qv = np.where(valid, q, 0.5)
-        e = (1.0 - qv) / (1.0 - qv * np.cos(a))
+        e = (1.0 - qv) / (1.0 - qv * np.cos(a_t))
         r1_t = -np.log(e) / tr
         conc = np.where(valid, (r1_t - r10[..., None]) / relax, np.nan)
 
