@@ -5,6 +5,9 @@ least squares of ln S with weights S^2, which undo the noise amplification of th
 Veraart et al., NeuroImage 2013;81:335-346) and "nonlinear"
 (bounded least squares on S itself with the shared batched engine).
 """
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 
 from TMEMonitorLib.errors import InputError
@@ -49,6 +52,38 @@ def loglinear(b, values, weights=None):
     return -slope, np.exp(intercept), se_slope
 
 
+# Voxels per block of the shared-design log-linear path: the block's arrays stay in cache, and
+# blocks run on all cores (numpy releases the GIL in its loops).
+LOGLINEAR_BLOCK = 16384
+
+
+def loglinear_with_quality(b, values):
+    """loglinear() plus RMSE and R2 in signal units, block by block on all cores (no weights).
+
+    Returns (ADC, S0, se_ADC, rmse, r2), each (n,) float64."""
+    n = values.shape[0]
+    outputs = [np.empty(n) for _ in range(5)]
+    dtype = values.dtype if values.dtype == np.float32 else np.float64
+    b_fit = b.astype(dtype)
+
+    def block(start):
+        stop = min(start + LOGLINEAR_BLOCK, n)
+        v = values[start:stop]
+        adc, s0, se = loglinear(b, v)
+        log_fitted = np.log(s0).astype(dtype)[:, None] - np.multiply.outer(adc.astype(dtype), b_fit)
+        rmse, r2 = quality(v, np.exp(log_fitted))
+        for target, value in zip(outputs, (adc, s0, se, rmse, r2)):
+            target[start:stop] = value
+
+    starts = range(0, n, LOGLINEAR_BLOCK)
+    if n <= LOGLINEAR_BLOCK:
+        block(0)
+    else:
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+            list(pool.map(block, starts))
+    return outputs
+
+
 def _model(p, b):
     return p[:, :1] * np.exp(-b * p[:, 1:2])
 
@@ -74,8 +109,11 @@ def fit_adc(signal, b_values, method="loglinear", b_min=None, b_max=None, mask=N
     rows = slice(None) if every else np.flatnonzero(prep.usable)
     v = prep.values[rows]
     w = None if (prep.all_valid and method == "loglinear") else prep.weights[rows]
-    adc, s0, se = loglinear(b, v, w)
     state_rows = np.full(v.shape[0], fit_status.OK, fit_status.DTYPE)
+    if w is None:
+        adc, s0, se, rmse, r2 = loglinear_with_quality(b, v)
+    else:
+        adc, s0, se = loglinear(b, v, w)
     if method == "weighted":
         for _ in range(3):
             predicted = s0[:, None] * np.exp(-b * adc[:, None])
@@ -90,9 +128,10 @@ def fit_adc(signal, b_values, method="loglinear", b_min=None, b_max=None, mask=N
                                       progress=lambda f, m="": report(progress, 0.1 + 0.85 * f, m))
         adc, s0, se = fit["params"][:, 1], fit["params"][:, 0] * scale, fit["se"][:, 1]
         state_rows = fit["status"]
-    dtype = v.dtype if v.dtype == np.float32 else np.float64
-    fitted = s0[:, None].astype(dtype) * np.exp(np.multiply.outer(-adc.astype(dtype), b.astype(dtype)))
-    rmse, r2 = quality(v, fitted, None if w is None else prep.weights[rows])
+    if w is not None:
+        dtype = v.dtype if v.dtype == np.float32 else np.float64
+        fitted = s0[:, None].astype(dtype) * np.exp(np.multiply.outer(-adc.astype(dtype), b.astype(dtype)))
+        rmse, r2 = quality(v, fitted, prep.weights[rows])
     state_rows = mark_failed(state_rows, adc, s0)
     if method != "nonlinear":
         # Closed forms are unbounded: a negative ADC (signal rising with b) is flagged, not clipped.

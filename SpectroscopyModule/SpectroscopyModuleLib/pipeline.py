@@ -219,9 +219,13 @@ def _has_tag(mrs, tags):
     return bool(present) and any(extra[_tags(mrs).index(t)] > 1 for t in present)
 
 
-def _water_reference(settings):
-    """The unsuppressed water reference, coil-combined and averaged like the data."""
-    water = load_mrs(settings.water_reference_path)
+def _water_reference(settings, mrs=None):
+    """The unsuppressed water reference (the settings' file, else one stored with the data),
+    coil-combined and averaged like the data."""
+    if settings.water_reference_path:
+        water = load_mrs(settings.water_reference_path)
+    else:
+        water = getattr(mrs, "water_reference", None)
     for step in ("coil_combine", "average"):
         if _has_tag(water, (COIL_TAG,) if step == "coil_combine" else TRANSIENT_TAGS):
             water = _processing_function(step)(water)
@@ -234,7 +238,7 @@ def _run_step(step, mrs, settings):
         return mrs, "skipped: no coil dimension"
     if step in ("align", "average") and not _has_tag(mrs, TRANSIENT_TAGS):
         return mrs, "skipped: no transients to " + ("align" if step == "align" else "average")
-    if step == "ecc" and not settings.water_reference_path:
+    if step == "ecc" and not settings.water_reference_path and getattr(mrs, "water_reference", None) is None:
         return mrs, "skipped: no water reference given"
     if step == "apodise" and not settings.line_broadening_hz:
         return mrs, "skipped: line broadening is 0 Hz"
@@ -242,7 +246,7 @@ def _run_step(step, mrs, settings):
         return mrs, "skipped: zero-fill factor 1"
     function = _processing_function(step)
     if step == "ecc":
-        out = function(mrs, _water_reference(settings))
+        out = function(mrs, _water_reference(settings, mrs))
     elif step == "apodise":
         out = function(mrs, float(settings.line_broadening_hz))
     elif step == "zero_fill":
