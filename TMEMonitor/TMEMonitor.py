@@ -41,6 +41,7 @@ class TMEMonitorParameterNode:
     responseBiomarker: str = "ADC"
     reportDirectory: str = ""
     organ: str = "breast"
+    seriesRole: str = "anatomy"
 
 
 class TMEMonitorWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
@@ -64,6 +65,8 @@ class TMEMonitorWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.ui.patientComboBox.connect("currentIndexChanged(int)", self.onPatientChanged)
         self.ui.addVisitButton.connect("clicked(bool)", self.onAddVisit)
         self.ui.runVisitButton.connect("clicked(bool)", self.onRunVisit)
+        self.ui.addSeriesFileButton.connect("clicked(bool)", lambda: self.onAddSeries(folder=False))
+        self.ui.addSeriesDicomButton.connect("clicked(bool)", lambda: self.onAddSeries(folder=True))
         self.ui.registerButton.connect("clicked(bool)", self.onRegister)
         self.ui.responseButton.connect("clicked(bool)", self.onResponse)
         self.ui.reportButton.connect("clicked(bool)", self.onReport)
@@ -163,6 +166,31 @@ class TMEMonitorWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
                                 f"{date.year():04d}-{date.month():02d}-{date.day():02d}")
         self.onPatientChanged()
 
+    def onAddSeries(self, folder=False):
+        """Read a file or DICOM folder into the selected visit (dashboard.add_series_to_visit)."""
+        visit = self._selectedVisit()
+        if visit is None:
+            slicer.util.errorDisplay("Select a visit first.")
+            return
+        role = self._parameterNode.seriesRole
+        if folder:
+            path = qt.QFileDialog.getExistingDirectory(slicer.util.mainWindow(), f"DICOM folder ({role})")
+        else:
+            path = qt.QFileDialog.getOpenFileName(slicer.util.mainWindow(), f"Image file ({role})", "",
+                                                  "Images (*.nii *.nii.gz *.nrrd *.nhdr);;All files (*)")
+        if not path:
+            return
+        options = {}
+        if role == "vfa":
+            text = qt.QInputDialog.getText(slicer.util.mainWindow(), "Flip angles",
+                                           "Flip angles (deg), comma separated:")
+            if not text:
+                return
+            options["flip_angles_deg"] = [float(v) for v in text.replace(";", ",").split(",") if v.strip()]
+        with slicer.util.tryWithErrorDisplay(f"Could not add '{path}' as {role}.", waitCursor=True):
+            node = self.logic.addSeriesToVisit(visit, path, role, **options)
+            self.ui.statusLabel.text = f"Added '{node.GetName()}' ({role})"
+
     def onRunVisit(self):
         visit = self._selectedVisit()
         if visit is None:
@@ -212,6 +240,9 @@ class TMEMonitorLogic(ScriptedLoadableModuleLogic):
 
     def buildDemoPatient(self, size="small", seed=0, progress=None):
         return demo.build_demo_scene(slicer.mrmlScene, size=size, seed=seed, progress=progress)
+
+    def addSeriesToVisit(self, visitItem, path, role, **options):
+        return dashboard.add_series_to_visit(slicer.mrmlScene, visitItem, path, role, **options)
 
     def registerVisits(self, patientItem, method="rigid", progress=None):
         return dashboard.register_visits(slicer.mrmlScene, patientItem, method=method, progress=progress)

@@ -63,6 +63,113 @@ def add_visit(scene, patient_item, name, date, day=None, role=None):
                                role=role or ("baseline" if day is not None and day <= 0 else None))
 
 
+# Roles a file or DICOM folder can be added as: 4D series (axis) or 3D volumes (node kind).
+SERIES_ROLES = {"dce": "time", "dwi": "b", "vfa": "flip_angle"}
+VOLUME_ROLES = ("anatomy", "labels", "tumour")
+ROLES = tuple(SERIES_ROLES) + VOLUME_ROLES
+SOURCE_PATH = "TMEMonitor.SourcePath"
+
+
+def add_series_to_visit(scene, visit_item, path, role, name=None, flip_angles_deg=None, replace=False, **overrides):
+    """Read a NIfTI/NRRD file or a DICOM folder and add it to a visit with its role; returns the node.
+
+    - ``dce`` / ``dwi``: a 4D series (``TMEMonitorLib.io.read_series``: frame times or b-values from
+      the file, its sidecar or DICOM tags; ``overrides`` as read_series takes them, e.g.
+      ``frame_time_s=``, ``axis_values=``, ``series=``) -> a sequence node indexed by time (s) or b (s/mm2).
+    - ``vfa``: a 4D variable-flip-angle series; ``flip_angles_deg`` (one per frame) is required.
+    - ``anatomy`` -> scalar volume; ``labels`` -> label map; ``tumour`` -> segmentation (one
+      segment per label value) (``TMEMonitorLib.io.read_volume``).
+    The node goes under the visit in the subject hierarchy with ``TMEMonitor.Role`` and its source
+    path. Errors (unknown role, missing file, wrong axis, a second node of the same role without
+    ``replace``) are raised before the scene changes; a failure while adding leaves it as it was.
+    With ``replace=True`` an earlier node of the role keeps its data but loses the role.
+    """
+    import os
+
+    from .io import read_series, read_volume
+    from .scene.inputs import RemoveAddedNodesOnError
+    if role not in ROLES:
+        raise InputError(f"role '{role}' is not one of {', '.join(ROLES)}")
+    sh_level = _subject_hierarchy(scene).GetItemLevel(visit_item)
+    if sh_level != "Study":
+        raise InputError(f"item {visit_item} is not a visit (a study item of a patient)")
+    visit_name = scene_item_name(scene, visit_item)
+    previous = visit_nodes_by_role(scene, visit_item).get(role)
+    if previous is not None and not replace:
+        raise InputError(f"visit '{visit_name}' already has a {role} node ('{previous.GetName()}'); "
+                         "pass replace=True to use the new one instead")
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise InputError(f"{role} input '{path}' does not exist")
+    name = name or f"{visit_name} {role}"
+    if role in SERIES_ROLES:
+        if role == "vfa":
+            if flip_angles_deg is None:
+                raise InputError(f"VFA series '{path}': give flip_angles_deg= (one per frame)")
+            overrides.setdefault("frame_time_s", 1.0)        # placeholder axis, replaced by the flip angles
+        data = read_series(path, **overrides)
+        axis_name, axis_values, axis_source = data.axis_name, data.axis_values, data.provenance.get("axis_values")
+        if role == "vfa":
+            axis_values = np.asarray(flip_angles_deg, dtype=float).ravel()
+            if axis_values.size != data.array.shape[0] or not np.all((axis_values > 0) & (axis_values < 90)):
+                raise InputError(f"VFA series '{path}': {data.array.shape[0]} frames need as many flip angles "
+                                 f"in (0, 90) deg, got {list(axis_values)}")
+            axis_name, axis_source = "flip_angle", "user (flip_angles_deg=)"
+        elif axis_name != SERIES_ROLES[role]:
+            raise InputError(f"{role} series '{path}' is indexed by {axis_name}, not {SERIES_ROLES[role]}; "
+                             f"pass axis_name= or axis_values= if the file's axis is wrong")
+    else:
+        data = read_volume(path)
+        if role in ("labels", "tumour"):
+            values = data.array[np.isfinite(data.array)]
+            if not np.allclose(values, np.round(values)) or values.min(initial=0) < 0:
+                raise InputError(f"{role} '{path}' is not a label map (non-negative whole numbers)")
+            if role == "tumour" and not np.any(values > 0):
+                raise InputError(f"tumour '{path}' is empty")
+    with RemoveAddedNodesOnError(scene):
+        if role in SERIES_ROLES:
+            node = tme_scene.array_to_sequence(scene, data.array, axis_values, data.ijk_to_ras, name,
+                                               axis_name=axis_name, axis_source=axis_source)
+        elif role == "anatomy":
+            node = tme_scene.array_to_volume(scene, data.array.astype(np.float32), data.ijk_to_ras, name)
+        else:
+            labels = np.nan_to_num(data.array).astype(np.uint16 if data.array.max() > 255 else np.uint8)
+            node = tme_scene.add_label_map(scene, labels, data.ijk_to_ras, name) if role == "labels" else None
+            if role == "tumour":
+                label_node = tme_scene.array_to_volume(scene, labels, data.ijk_to_ras, name + " labels",
+                                                       label_map=True)
+                node = tme_scene.labelmap_to_segmentation(scene, label_node, name)
+                scene.RemoveNode(label_node)
+        tme_scene.set_acquisition_attributes(node, {k: v for k, v in data.metadata.items()
+                                                    if isinstance(v, (int, float, str))})
+        node.SetAttribute(SOURCE_PATH, os.path.abspath(path))
+        if data.warnings:
+            node.SetAttribute("TMEMonitor.ReadWarnings", " | ".join(data.warnings))
+        hierarchy.place(scene, node, visit_item)
+        _place_browser_items(scene, node, visit_item)
+        if previous is not None:
+            previous.RemoveAttribute(ROLE)
+        node.SetAttribute(ROLE, role)
+    return node
+
+
+def _subject_hierarchy(scene):
+    import slicer
+    return slicer.vtkMRMLSubjectHierarchyNode.GetSubjectHierarchyNode(scene)
+
+
+def _place_browser_items(scene, node, visit_item):
+    """A sequence's proxy volume goes under the visit too (it is what the views show)."""
+    if not node.IsA("vtkMRMLSequenceNode"):
+        return
+    for index in range(scene.GetNumberOfNodesByClass("vtkMRMLSequenceBrowserNode")):
+        browser = scene.GetNthNodeByClass(index, "vtkMRMLSequenceBrowserNode")
+        if browser.GetMasterSequenceNode() is node:
+            proxy = browser.GetProxyNode(node)
+            if proxy is not None:
+                hierarchy.place(scene, proxy, visit_item)
+
+
 def visit_nodes_by_role(scene, visit_item):
     """{role: node} of a visit's acquisitions (first node of each role)."""
     out = {}
@@ -209,10 +316,11 @@ def register_visits(scene, patient_item, method="rigid", progress=None):
     """Register every visit's anatomy to baseline; adds a transform node per visit and keeps its quality."""
     import slicer
 
-    from .longitudinal import registration
+    from .longitudinal import registration, transform_nodes
     visits = list_visits(scene, patient_item)
     if len(visits) < 2:
         return RegistrationSummary({})
+    _remove_visit_transforms(scene, [v.item for v in visits])
     baseline = _baseline(visits)
     fixed = _anatomy(scene, baseline.item)
     fixed_array = tme_scene.volume_to_array(fixed)
@@ -224,10 +332,12 @@ def register_visits(scene, patient_item, method="rigid", progress=None):
         moving = _anatomy(scene, visit.item)
         result = registration.register(fixed_array, fixed_ijk, tme_scene.volume_to_array(moving),
                                        tme_scene.node_ijk_to_ras(moving), method=method)
-        transform = scene.AddNewNodeByClass("vtkMRMLLinearTransformNode",
-                                            scene.GenerateUniqueName(f"{visit.name} to baseline ({method})"))
-        transform.SetMatrixTransformFromParent(tme_scene.geometry.to_vtk_matrix(result.fixed_to_moving_ras))
+        # Linear: a linear transform node; B-spline: a grid transform node holding the whole composite
+        # (linear stage + B-spline) sampled on the baseline grid, saved with the scene.
+        transform = transform_nodes.add_transform_node(scene, result.transform, f"{visit.name} to baseline ({method})",
+                                                       fixed_array.shape, fixed_ijk)
         transform.SetAttribute(TRANSFORM_OF_VISIT, str(visit.item))
+        transform.SetAttribute("TMEMonitor.RegistrationMethod", method)
         transform.SetAttribute("TMEMonitor.RegistrationQuality", result.summary())
         hierarchy.place(scene, transform, visit.item)
         results[visit.name] = result
@@ -244,25 +354,44 @@ def register_visits(scene, patient_item, method="rigid", progress=None):
 _REGISTRATIONS = {}
 
 
+def _visit_transform_nodes(scene, visit_item=None):
+    """Registration transform nodes (all, or a visit's). A visit's are found under its subject-hierarchy
+    item (item IDs change when a scene is reloaded, so the attribute alone cannot identify it)."""
+    if visit_item is not None:
+        nodes = [n for n in hierarchy.children_nodes(scene, visit_item)
+                 if n.IsA("vtkMRMLTransformNode") and n.GetAttribute(TRANSFORM_OF_VISIT)]
+        if nodes:
+            return nodes
+    nodes = []
+    for index in range(scene.GetNumberOfNodesByClass("vtkMRMLTransformNode")):
+        node = scene.GetNthNodeByClass(index, "vtkMRMLTransformNode")
+        value = node.GetAttribute(TRANSFORM_OF_VISIT)
+        if value and (visit_item is None or value == str(visit_item)):
+            nodes.append(node)
+    return nodes
+
+
+def _remove_visit_transforms(scene, visit_items):
+    """A new registration replaces the visit's earlier transform node (one per visit)."""
+    wanted = {str(item) for item in visit_items}
+    old = [n for n in _visit_transform_nodes(scene) if n.GetAttribute(TRANSFORM_OF_VISIT) in wanted]
+    for item in visit_items:
+        old += _visit_transform_nodes(scene, item)
+    for node in {n.GetID(): n for n in old}.values():
+        scene.RemoveNode(node)
+    for key in [k for k in _REGISTRATIONS if k[0] == id(scene) and str(k[1]) in wanted]:
+        del _REGISTRATIONS[key]
+
+
 def _transform_for(scene, visit_item):
-    """SimpleITK transform baseline -> visit (identity when the visit was not registered)."""
+    """SimpleITK transform baseline -> visit (None when the visit was not registered): this session's
+    result, else the visit's transform node (linear, or a grid node for B-spline; after loading a scene)."""
     result = _REGISTRATIONS.get((id(scene), visit_item))
     if result is not None:
         return result.transform
-    import SimpleITK as sitk
-    for index in range(scene.GetNumberOfNodesByClass("vtkMRMLLinearTransformNode")):
-        node = scene.GetNthNodeByClass(index, "vtkMRMLLinearTransformNode")
-        if node.GetAttribute(TRANSFORM_OF_VISIT) == str(visit_item):
-            import vtk
-            matrix = vtk.vtkMatrix4x4()
-            node.GetMatrixTransformFromParent(matrix)
-            ras = tme_scene.geometry.from_vtk_matrix(matrix)
-            lps = np.diag([-1.0, -1, 1, 1]) @ ras @ np.diag([-1.0, -1, 1, 1])
-            transform = sitk.AffineTransform(3)
-            transform.SetMatrix(tuple(lps[:3, :3].ravel()))
-            transform.SetTranslation(tuple(lps[:3, 3]))
-            return transform
-    return None
+    from .longitudinal import transform_nodes
+    nodes = _visit_transform_nodes(scene, visit_item)
+    return transform_nodes.sitk_transform_from_node(nodes[-1]) if nodes else None
 
 
 @dataclass
@@ -272,6 +401,7 @@ class ResponseSummary:
     calls: list
     data: dict                      # everything for report.json
     figures_input: dict             # arrays for the report figures
+    lesion_table_node: object = None  # one row per visit and lesion: identity, status, longest diameter
 
     def summary(self):
         lines = [f"{c.criterion} at {c.visit}: {c.category} ({c.reason})" for c in self.calls]
@@ -352,16 +482,19 @@ def compute_response(scene, patient_item, organ="breast", response_biomarker="AD
         mrs = _mrs_biomarkers(scene, visit.item)
         values["tCho/tCr"] = mrs.get("tCho/tCr")
         per_visit.append({"visit": visit, "values": values, "mask": mask, "mask_source": mask_source, "ijk": ijk,
+                          "own_segmentation": visit_nodes_by_role(scene, visit.item).get("tumour") is not None,
                           "shape": shape, "arrays": arrays,
                           "anatomy": tme_scene.volume_to_array(_anatomy(scene, visit.item))})
 
-    units = {"volume_ml": "mL", "longest_diameter_mm": "mm", "bidimensional_product_mm2": "mm2", **TRACKED_MAPS,
-             "tCho/tCr": ""}
+    report(progress, 0.5, "lesions and RECIST target sum")
+    target_info = _follow_lesions(scene, per_visit, per_visit[visits.index(baseline)])
+    units = {"volume_ml": "mL", "longest_diameter_mm": "mm", "recist_sum_mm": "mm", "bidimensional_product_mm2": "mm2",
+             **TRACKED_MAPS, "tCho/tCr": ""}
     base_values = per_visit[visits.index(baseline)]["values"]
     data = {"patient": {"name": scene_item_name(scene, patient_item),
                         "id": hierarchy.item_attribute(scene, patient_item, "DICOM.PatientID"),
                         "treatment_start": hierarchy.item_attribute(scene, patient_item, hierarchy.TREATMENT_START)},
-            "organ": organ, "visits": [], "response": [], "prm": {}, "habitats": {}}
+            "organ": organ, "visits": [], "response": [], "prm": {}, "habitats": {}, "target_lesions": target_info}
     flags = []
     previous = None
     for entry in per_visit:
@@ -386,14 +519,17 @@ def compute_response(scene, patient_item, organ="breast", response_biomarker="AD
             visit_flags[name] = None if real is None else (0 if not real else int(np.sign(from_baseline)))
         flags.append(visit_flags)
         data["visits"].append({"name": visit.name, "date": visit.date.isoformat(), "day": visit.day,
-                               "biomarkers": biomarkers})
+                               "biomarkers": biomarkers, "new_lesions": entry["new_lesions"],
+                               "lesions": [m.as_dict() for m in entry["lesions"]]})
         previous = entry
 
     names = [v.name for v in visits]
     days = [v.day if v.day is not None else (v.date - visits[0].date).days for v in visits]
-    calls = response_criteria.recist(names, [e["values"]["longest_diameter_mm"] for e in per_visit], days)
-    calls += response_criteria.volumetric(names, [e["values"]["volume_ml"] for e in per_visit], days)
-    calls += response_criteria.rano(names, [e["values"]["bidimensional_product_mm2"] for e in per_visit], days)
+    new_lesions = [e["new_lesions"] > 0 for e in per_visit]
+    calls = response_criteria.recist(names, [e["values"]["recist_sum_mm"] for e in per_visit], days, new_lesions)
+    calls += response_criteria.volumetric(names, [e["values"]["volume_ml"] for e in per_visit], days, new_lesions)
+    calls += response_criteria.rano(names, [e["values"]["bidimensional_product_mm2"] for e in per_visit], days,
+                                    new_lesions)
     calls += response_criteria.functional(names, flags)
     data["response"] = [c.as_dict() for c in calls]
 
@@ -439,8 +575,12 @@ def compute_response(scene, patient_item, organ="breast", response_biomarker="AD
         column_units[name] = units[name]
         columns[f"{name} change %"] = [v["biomarkers"][name]["change_from_baseline_percent"] for v in data["visits"]]
         columns[f"{name} real change"] = [_flag_text(v["biomarkers"][name]["real_change"]) for v in data["visits"]]
+    columns["new lesions"] = [e["new_lesions"] for e in per_visit]
+    columns["target lesions"] = [", ".join(target_info["names"])] * len(per_visit)
     table = tme_scene.add_table(scene, f"{data['patient']['name']} biomarkers", columns, units=column_units)
     hierarchy.place(scene, table, patient_item)
+    lesion_table = _lesion_table(scene, data["patient"]["name"], per_visit, days)
+    hierarchy.place(scene, lesion_table, patient_item)
     charts = []
     percent_series = {}
     for name in ("volume_ml", "longest_diameter_mm", "ADC", "Ktrans", "tCho/tCr"):
@@ -456,7 +596,89 @@ def compute_response(scene, patient_item, organ="breast", response_biomarker="AD
     report(progress, 1.0, "response done")
     figures_input = {"per_visit": per_visit, "prm": prm_nodes, "days": days, "percent_series": percent_series,
                      "thresholds": thresholds}
-    return ResponseSummary(table_node=table, chart_nodes=charts, calls=calls, data=data, figures_input=figures_input)
+    return ResponseSummary(table_node=table, chart_nodes=charts, calls=calls, data=data, figures_input=figures_input,
+                           lesion_table_node=lesion_table)
+
+
+def _lesion_labels(scene, visit_item, mask, ijk):
+    """(label map, names) of a visit's lesions: the connected components of its tumour mask. A
+    component that holds exactly one whole segment (or label value) of the tumour node is named
+    after it; otherwise "lesion n" (largest first). Segments that touch (a rim and a core) make
+    one lesion."""
+    from .longitudinal import target_lesions
+    labels, names = target_lesions.split_lesions(mask)
+    node = visit_nodes_by_role(scene, visit_item).get("tumour")
+    if node is None or not names:
+        return labels, names
+    parts = {}
+    if node.IsA("vtkMRMLSegmentationNode"):
+        segmentation = node.GetSegmentation()
+        for index in range(segmentation.GetNumberOfSegments()):
+            segment_id = segmentation.GetNthSegmentID(index)
+            try:
+                parts[segmentation.GetSegment(segment_id).GetName()] = tme_scene.mask_from_node(
+                    scene, node, mask.shape, ijk, segment_id=segment_id)
+            except InputError:                      # a segment off this grid: not a lesion here
+                continue
+    else:
+        values, _ = tme_scene.volume_from_node(node, mask.shape, ijk, "tumour label map")
+        for value in np.unique(values[values > 0]):
+            parts[f"label {int(value) if float(value).is_integer() else value}"] = values == value
+    taken = set()
+    for index in range(len(names)):
+        component = labels == index + 1
+        inside = [name for name, part in parts.items() if np.any(part & component)]
+        if len(inside) == 1 and not np.any(parts[inside[0]] & ~component) and inside[0] not in taken:
+            names[index] = inside[0]
+            taken.add(inside[0])
+    return labels, names
+
+
+def _follow_lesions(scene, per_visit, base):
+    """Per-lesion measurements of every visit (``entry["lesions"]``), the RECIST target sum
+    (``values["recist_sum_mm"]``) and the new-lesion count; returns the target-lesion summary."""
+    from .longitudinal import target_lesions
+    from .longitudinal.segmentation_tools import propagate_labels
+    base_labels, base_names = _lesion_labels(scene, base["visit"].item, base["mask"], base["ijk"])
+    base_lesions = target_lesions.measure(base_labels, base_names, base["ijk"])
+    targets, note = target_lesions.select_targets(base_lesions)
+    for entry in per_visit:
+        if entry is base:
+            lesions = base_lesions
+        else:
+            transform = _transform_for(scene, entry["visit"].item)
+            propagated = propagate_labels(base_labels, base["ijk"], entry["shape"], entry["ijk"], transform)
+            if entry["own_segmentation"]:
+                visit_labels, visit_names = _lesion_labels(scene, entry["visit"].item, entry["mask"], entry["ijk"])
+            else:                                   # the baseline lesions propagated are this visit's lesions
+                visit_labels, visit_names = propagated, list(base_names)
+            lesions = target_lesions.follow(propagated, base_names, visit_labels, visit_names, entry["ijk"])
+            for lesion in lesions:
+                lesion.target = lesion.identity in targets
+        entry["lesions"] = lesions
+        entry["new_lesions"] = target_lesions.new_lesion_count(lesions)
+        entry["values"]["recist_sum_mm"] = target_lesions.target_sum_mm(lesions, targets)
+    return {"names": targets, "note": note, "baseline_lesions": base_names,
+            "max_targets": target_lesions.MAX_TARGETS, "measurable_mm": target_lesions.MEASURABLE_MM}
+
+
+def _lesion_table(scene, patient_name, per_visit, days):
+    """Table node: one row per visit and lesion (baseline identity, name at the visit, status, size)."""
+    columns = {"visit": [], "day": [], "lesion": [], "name at visit": [], "status": [], "target": [],
+               "longest diameter": [], "volume": []}
+    for entry, day in zip(per_visit, days):
+        for lesion in entry["lesions"]:
+            columns["visit"].append(entry["visit"].name)
+            columns["day"].append(day)
+            columns["lesion"].append(lesion.identity or lesion.visit_name)
+            columns["name at visit"].append(lesion.visit_name + (" + " + ", ".join(lesion.fragments)
+                                                                 if lesion.fragments else ""))
+            columns["status"].append(lesion.status)
+            columns["target"].append("yes" if lesion.target else "no")
+            columns["longest diameter"].append(lesion.longest_diameter_mm)
+            columns["volume"].append(lesion.volume_ml)
+    return tme_scene.add_table(scene, f"{patient_name} lesions", columns,
+                               units={"day": "d", "longest diameter": "mm", "volume": "mL"})
 
 
 def _flag_text(flag):

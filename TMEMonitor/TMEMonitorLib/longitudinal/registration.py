@@ -1,12 +1,24 @@
 """Registration of a follow-up visit (moving) to baseline (fixed) with SimpleITK.
 
 Methods: ``rigid`` (Euler3D), ``affine`` (12 parameters), ``bspline`` (a rigid stage, then a
-B-spline free-form deformation on top of it). All use Mattes mutual information (robust to
-the contrast differing between visits; Mattes et al., IEEE TMI 2003,
-doi:10.1109/TMI.2002.803111), start from the image geometry (centres aligned,
-``CenteredTransformInitializer`` GEOMETRY mode) and run coarse to fine (shrink 4/2/1,
-smoothing 2/1/0 voxels). Deterministic: metric sampling is RANDOM with a fixed seed and the
-thread count can be pinned (``threads``) because the metric's reduction order depends on it.
+B-spline free-form deformation on top of it). All use Mattes mutual information by default
+(robust to the contrast differing between visits; Mattes et al., IEEE TMI 2003,
+doi:10.1109/TMI.2002.803111; ``metric="correlation"`` when the contrast is the same at every
+visit), run coarse to fine (shrink 4/2/1, smoothing 2/1/0 voxels) with optimizer scales from
+physical shifts, and start from the image centres (``CenteredTransformInitializer`` GEOMETRY
+mode) or, with ``initializer="moments"``, from the centres of mass (computed in numpy, so
+that it stays deterministic).
+
+``affine`` starts from the centres of mass, runs a rigid stage, then the 12 parameters. Both
+stages sample the metric only in the fixed image's foreground (above 5 % of its maximum,
+dilated 3 voxels), so that empty background does not flatten it; the rigid stage samples half
+of it, the affine stage all of it (up to 250 000 voxels: a noise-free metric lets the 12
+parameters settle), with a finer joint histogram (``affine_histogram_bins``, 128). On smooth
+images a coarse histogram leaves Mattes MI nearly flat along scale and its optimum drifts by
+several percent (32 bins: a 5 % scale came out as -5 %).
+
+Deterministic: metric sampling is RANDOM with a fixed seed (or every voxel) and the thread
+count can be pinned (``threads``) because the metric's reduction order depends on it.
 
 Conventions (points in RAS mm):
 - ``result.transform`` (SimpleITK, LPS) maps a FIXED (baseline) point to the MOVING
@@ -72,11 +84,24 @@ class RegistrationResult:
                 "stop_condition": self.stop_condition, "quality": self.quality.as_dict()}
 
 
-def _method(seed, sampling_percentage, histogram_bins, threads):
+METRICS = ("mattes", "correlation")
+INITIALIZERS = ("geometry", "moments")
+AFFINE_FULL_SAMPLING_VOXELS = 250_000        # affine stage: all foreground voxels up to this many
+
+
+def _method(seed, sampling_percentage, histogram_bins, threads, metric="mattes", mask=None):
     method = sitk.ImageRegistrationMethod()
-    method.SetMetricAsMattesMutualInformation(numberOfHistogramBins=int(histogram_bins))
-    method.SetMetricSamplingStrategy(method.RANDOM)
-    method.SetMetricSamplingPercentage(float(sampling_percentage), int(seed))
+    if metric == "correlation":
+        method.SetMetricAsCorrelation()
+    else:
+        method.SetMetricAsMattesMutualInformation(numberOfHistogramBins=int(histogram_bins))
+    if mask is not None:
+        method.SetMetricFixedMask(mask)
+    if sampling_percentage >= 1.0:             # every voxel (of the mask): a smooth, noise-free metric
+        method.SetMetricSamplingStrategy(method.NONE)
+    else:
+        method.SetMetricSamplingStrategy(method.RANDOM)
+        method.SetMetricSamplingPercentage(float(sampling_percentage), int(seed))
     method.SetInterpolator(sitk.sitkLinear)
     if threads:
         method.SetNumberOfThreads(int(threads))
@@ -90,8 +115,40 @@ def _levels(image, shrink_factors, smoothing_sigmas):
     return [p[0] for p in pairs], [p[1] for p in pairs]
 
 
+def _foreground_mask(fixed_array, fixed):
+    """Metric mask: the fixed image above 5 % of its robust maximum, dilated 3 voxels; None when
+    that is (nearly) the whole image or too small to register on."""
+    from scipy import ndimage
+    top = float(np.percentile(fixed_array, 99.9))
+    if top <= 0:
+        return None
+    body = ndimage.binary_dilation(fixed_array > 0.05 * top, iterations=3)
+    if body.mean() > 0.9 or body.sum() < 64:
+        return None
+    mask = sitk.GetImageFromArray(body.astype(np.uint8))
+    mask.CopyInformation(fixed)
+    return mask
+
+
+def _centre_of_mass_lps(array, image):
+    """Intensity-weighted centre (LPS mm) of the non-negative part of an image."""
+    weights = np.clip(array, 0, None).astype(np.float64)
+    total = weights.sum()
+    if total <= 0:
+        index = (np.array(array.shape[::-1]) - 1) / 2.0
+    else:
+        index = np.array([(weights.sum(axis=tuple(a for a in range(3) if a != axis)) * np.arange(n)).sum() / total
+                          for axis, n in enumerate(array.shape)])[::-1]         # (i, j, k)
+    return np.array(image.TransformContinuousIndexToPhysicalPoint(tuple(float(v) for v in index)))
+
+
 def _linear_stage(fixed, moving, kind, options, start=None):
-    if start is None:
+    if start is None and options["initializer"] == "moments":
+        initial = sitk.Euler3DTransform() if kind == "rigid" else sitk.AffineTransform(3)
+        fixed_centre, moving_centre = options["centres"]
+        initial.SetCenter(tuple(float(v) for v in fixed_centre))
+        initial.SetTranslation(tuple(float(v) for v in moving_centre - fixed_centre))
+    elif start is None:
         initial = sitk.CenteredTransformInitializer(
             fixed, moving, sitk.Euler3DTransform() if kind == "rigid" else sitk.AffineTransform(3),
             sitk.CenteredTransformInitializerFilter.GEOMETRY)
@@ -100,7 +157,10 @@ def _linear_stage(fixed, moving, kind, options, start=None):
         initial.SetCenter(start.GetCenter())
         initial.SetMatrix(start.GetMatrix())
         initial.SetTranslation(start.GetTranslation())
-    method = _method(options["seed"], options["sampling_percentage"], options["histogram_bins"], options["threads"])
+    affine = kind == "affine"
+    method = _method(options["seed"], options["affine_sampling"] if affine else options["sampling_percentage"],
+                     options["affine_histogram_bins"] if affine else options["histogram_bins"], options["threads"],
+                     options["metric"], options["mask"])
     method.SetOptimizerAsRegularStepGradientDescent(learningRate=1.0, minStep=1e-5,
                                                     numberOfIterations=int(options["iterations"]),
                                                     relaxationFactor=0.6, gradientMagnitudeTolerance=1e-6)
@@ -141,7 +201,8 @@ def _bspline_stage(fixed, moving, linear, options):
 def register(fixed_array, fixed_ijk_to_ras, moving_array, moving_ijk_to_ras, method="rigid", fixed_mask=None,
              moving_mask=None, seed=1, iterations=200, bspline_iterations=50, sampling_percentage=0.25,
              histogram_bins=32, shrink_factors=(4, 2, 1), smoothing_sigmas_voxels=(2, 1, 0),
-             bspline_grid_spacing_mm=50.0, threads=None, progress=None):
+             bspline_grid_spacing_mm=50.0, threads=None, progress=None, metric="mattes", initializer="moments",
+             affine_histogram_bins=128, affine_iterations=500, foreground_mask=True):
     """Register ``moving`` (follow-up) to ``fixed`` (baseline); returns a :class:`RegistrationResult`.
 
     Arrays are [k, j, i] with their 4x4 IJK-to-RAS matrices. NaN voxels are registered as 0.
@@ -150,6 +211,11 @@ def register(fixed_array, fixed_ijk_to_ras, moving_array, moving_ijk_to_ras, met
     """
     if method not in METHODS:
         raise InputError(f"registration method '{method}' is not one of {', '.join(METHODS)}")
+    if metric not in METRICS:
+        raise InputError(f"registration metric '{metric}' is not one of {', '.join(METRICS)}")
+    initializer = initializer or ("moments" if method == "affine" else "geometry")
+    if initializer not in INITIALIZERS:
+        raise InputError(f"registration initializer '{initializer}' is not one of {', '.join(INITIALIZERS)}")
     fixed_array = np.nan_to_num(np.asarray(fixed_array, dtype=np.float32))
     moving_array = np.nan_to_num(np.asarray(moving_array, dtype=np.float32))
     fixed = to_sitk(fixed_array, fixed_ijk_to_ras, "fixed image")
@@ -160,11 +226,27 @@ def register(fixed_array, fixed_ijk_to_ras, moving_array, moving_ijk_to_ras, met
     options = {"seed": seed, "iterations": iterations, "bspline_iterations": bspline_iterations,
                "sampling_percentage": sampling_percentage, "histogram_bins": histogram_bins,
                "shrink_factors": shrink_factors, "smoothing_sigmas_voxels": smoothing_sigmas_voxels,
-               "bspline_grid_spacing_mm": bspline_grid_spacing_mm, "threads": threads}
+               "bspline_grid_spacing_mm": bspline_grid_spacing_mm, "threads": threads, "metric": metric,
+               "initializer": initializer, "affine_histogram_bins": affine_histogram_bins,
+               "mask": _foreground_mask(fixed_array, fixed) if foreground_mask and method == "affine" else None,
+               "affine_sampling": max(sampling_percentage, 0.5),
+               "centres": (_centre_of_mass_lps(fixed_array, fixed), _centre_of_mass_lps(moving_array, moving))}
+    if method == "affine":
+        # Every foreground voxel when that is affordable: a noise-free metric lets the 12 parameters settle.
+        mask = options["mask"]
+        sampled = fixed_array.size if mask is None else int(sitk.GetArrayViewFromImage(mask).sum())
+        if sampled <= AFFINE_FULL_SAMPLING_VOXELS:
+            options["affine_sampling"] = 1.0
     report(progress, 0.0, f"{method} registration: linear stage")
-    linear, runner = _linear_stage(fixed, moving, "rigid", options)
+    if method == "affine":                     # foreground-sampled, finer histogram (see the module notes)
+        rigid_options = dict(options, histogram_bins=affine_histogram_bins,
+                             sampling_percentage=max(sampling_percentage, 0.5))
+    else:
+        rigid_options = options
+    linear, runner = _linear_stage(fixed, moving, "rigid", rigid_options)
     if method == "affine":                     # rigid first: the 12-parameter search starts near the answer
-        linear, runner = _linear_stage(fixed, moving, "affine", options, start=linear)
+        linear, runner = _linear_stage(fixed, moving, "affine", dict(options, iterations=affine_iterations),
+                                       start=linear)
     transform = linear
     displacement = None
     if method == "bspline":

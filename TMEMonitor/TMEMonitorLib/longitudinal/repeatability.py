@@ -28,7 +28,8 @@ EDGE_TOLERANCE = 1e-9
 ADC_RC_PERCENT = {"brain": 8.0, "breast": 15.0, "prostate": 27.0, "liver": 27.0}
 DEFAULT_ORGAN_RC_PERCENT = 15.0      # breast value when the organ is not in the table
 DEFAULT_RC_PERCENT = {"Ktrans": 55.0, "kep": 55.0, "ve": 40.0, "vp": 60.0, "iAUC60": 40.0,
-                      "volume_ml": 15.0, "longest_diameter_mm": 10.0, "bidimensional_product_mm2": 20.0,
+                      "volume_ml": 15.0, "longest_diameter_mm": 10.0, "recist_sum_mm": 10.0,
+                      "bidimensional_product_mm2": 20.0,
                       "f": 60.0, "Dstar": 110.0, "tCho/tCr": 30.0, "R2star": 20.0}
 DIFFUSIVITIES = ("ADC", "D")         # take the organ's ADC value
 

@@ -33,6 +33,22 @@ def propagate_mask(baseline_mask, baseline_ijk_to_ras, follow_up_shape, follow_u
     return resample_mask(baseline_mask, baseline_ijk_to_ras, follow_up_shape, follow_up_ijk_to_ras, inverse)
 
 
+def propagate_labels(baseline_labels, baseline_ijk_to_ras, follow_up_shape, follow_up_ijk_to_ras, registration):
+    """Baseline lesion labels (0 background, 1..n) on the follow-up grid, each label propagated as
+    :func:`propagate_mask` does (the transform is inverted once); where two overlap the lower label wins."""
+    transform = registration.transform if isinstance(registration, RegistrationResult) else registration
+    inverse = None
+    if transform is not None:
+        inverse = itk_geometry.inverse_transform(transform, follow_up_shape, follow_up_ijk_to_ras)
+    baseline_labels = np.asarray(baseline_labels)
+    out = np.zeros(tuple(follow_up_shape), np.int32)
+    for label in range(int(baseline_labels.max(initial=0)), 0, -1):
+        mask = resample_mask(baseline_labels == label, baseline_ijk_to_ras, follow_up_shape, follow_up_ijk_to_ras,
+                             inverse)
+        out[mask] = label
+    return out
+
+
 def refine_by_threshold(mask, image, low=None, high=None, dilation_voxels=1):
     """Keep voxels of ``mask`` dilated by ``dilation_voxels`` (in-slice and across slices) whose
     intensity lies in [low, high] (either bound may be None); NaN voxels are dropped."""
