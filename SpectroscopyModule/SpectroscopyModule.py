@@ -41,7 +41,14 @@ class SpectroscopyModuleParameterNode:
     align: bool = True
     average: bool = True
     ecc: bool = False
+    rejectOutliers: bool = False
     waterRemoval: bool = False
+    reference: bool = True
+    phase: bool = False
+    apodise: bool = False
+    lineBroadeningHz: float = 2.0
+    zeroFill: bool = False
+    waterReferencePath: str = ""
     ppmMin: float = 0.2
     ppmMax: float = 4.2
     crlbThreshold: float = 20.0
@@ -65,6 +72,7 @@ class SpectroscopyModuleWidget(ScriptedLoadableModuleWidget, VTKObservationMixin
         self.logic = SpectroscopyModuleLogic()
         self.ui.inputBrowseButton.connect("clicked(bool)", self.onBrowseInput)
         self.ui.basisBrowseButton.connect("clicked(bool)", self.onBrowseBasis)
+        self.ui.waterReferenceBrowseButton.connect("clicked(bool)", self.onBrowseWaterReference)
         self.ui.applyButton.connect("clicked(bool)", self.onApply)
         self.ui.cancelButton.connect("clicked(bool)", self.onCancel)
         self.ui.mapComboBox.connect("currentIndexChanged(int)", self.onMapChanged)
@@ -100,19 +108,30 @@ class SpectroscopyModuleWidget(ScriptedLoadableModuleWidget, VTKObservationMixin
 
     def settings(self):
         p = self._parameterNode
-        steps = [step for step, chosen in (("coil_combine", p.coilCombine), ("ecc", p.ecc), ("align", p.align),
-                                           ("average", p.average), ("water_removal", p.waterRemoval)) if chosen]
+        chosen = {"coil_combine": p.coilCombine, "ecc": p.ecc, "align": p.align, "reject_outliers": p.rejectOutliers,
+                  "average": p.average, "water_removal": p.waterRemoval, "reference": p.reference, "phase": p.phase,
+                  "apodise": p.apodise, "zero_fill": p.zeroFill}
         return SpectroscopySettings(basis_source=p.basisSource, basis_path=p.basisPath or None, sequence=p.sequence,
                                     te_s=p.echoTimeMs / 1000.0 if p.echoTimeMs > 0 else None,
-                                    processing=tuple(steps), ppm_min=p.ppmMin, ppm_max=p.ppmMax,
-                                    crlb_threshold_percent=p.crlbThreshold)
+                                    processing=tuple(step for step, on in chosen.items() if on),
+                                    water_reference_path=p.waterReferencePath or None,
+                                    line_broadening_hz=p.lineBroadeningHz if p.apodise else 0.0,
+                                    ppm_min=p.ppmMin, ppm_max=p.ppmMax, crlb_threshold_percent=p.crlbThreshold)
 
     def onBrowseInput(self):
         path = qt.QFileDialog.getOpenFileName(slicer.util.mainWindow(), "Spectroscopy file", self._parameterNode.inputPath,
                                               "Spectroscopy (*.nii *.nii.gz *.dcm *.IMA *.rda *.dat *.SDAT *.SPAR "
-                                              "*.7 *.RAW *.txt);;All files (*)")
+                                              "*.7 *.data *.list *.RAW *.H2O *.txt);;All files (*)")
         if path:
             self._parameterNode.inputPath = path
+
+    def onBrowseWaterReference(self):
+        path = qt.QFileDialog.getOpenFileName(slicer.util.mainWindow(), "Unsuppressed water reference",
+                                              self._parameterNode.waterReferencePath,
+                                              "Spectroscopy (*.nii *.nii.gz *.dcm *.IMA *.rda *.SDAT *.SPAR *.RAW "
+                                              "*.H2O *.txt);;All files (*)")
+        if path:
+            self._parameterNode.waterReferencePath = path
 
     def onBrowseBasis(self):
         path = qt.QFileDialog.getOpenFileName(slicer.util.mainWindow(), "Basis set", self._parameterNode.basisPath,

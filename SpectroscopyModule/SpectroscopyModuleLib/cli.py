@@ -23,6 +23,8 @@ def add_parser(subparsers):
                        help="simulate the basis for the data's field, TE and --sequence (default)")
     parser.add_argument("--sequence", choices=SEQUENCES, default="PRESS", help="sequence simulated for the basis")
     parser.add_argument("--te", type=float, help="echo time (s); default from the header")
+    parser.add_argument("--dwell-time", type=float, help="dwell time (s) when the file lacks it (LCModel .RAW)")
+    parser.add_argument("--spectrometer-mhz", type=float, help="spectrometer frequency (MHz) when the file lacks it")
     parser.add_argument("--metabolites", help="basis metabolites, comma separated (default: the catalogue)")
     parser.add_argument("--process", default="coil_combine,align,average",
                         help="processing steps, comma separated, from: " + ", ".join(PROCESSING_STEPS)
@@ -44,7 +46,7 @@ def settings_from_args(args):
     metabolites = [m.strip() for m in args.metabolites.split(",") if m.strip()] if args.metabolites else None
     return SpectroscopySettings(
         basis_source="file" if args.basis else "simulate", basis_path=args.basis, sequence=args.sequence,
-        te_s=args.te, metabolites=metabolites, processing=tuple(steps), water_reference_path=args.water_reference,
+        te_s=args.te, dwell_s=args.dwell_time, spectrometer_mhz=args.spectrometer_mhz, metabolites=metabolites, processing=tuple(steps), water_reference_path=args.water_reference,
         ppm_min=min(args.ppm_range),
         ppm_max=max(args.ppm_range), line_broadening_hz=args.line_broadening, zero_fill_factor=args.zero_fill,
         crlb_threshold_percent=args.crlb_threshold, fwhm_threshold_ppm=args.fwhm_threshold, min_snr=args.min_snr,
@@ -119,7 +121,7 @@ def run(args):
     from .logic import SpectroscopyLogic
 
     settings = settings_from_args(args)
-    mrs = pipeline.load_mrs(args.path)
+    mrs = pipeline.load_mrs(args.path, settings)
     scene = tme_scene.create_scene()
     bar = ProgressBar("MRS")
     logic = SpectroscopyLogic(scene)

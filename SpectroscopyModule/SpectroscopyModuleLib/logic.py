@@ -79,7 +79,7 @@ class SpectroscopyLogic:
     # ------------------------------------------------------------------ entry points
     def run(self, source, settings=None, **kwargs):
         """Analyse a file or MRSData as single voxel or MRSI, whichever it is."""
-        mrs = pipeline.load_mrs(source)
+        mrs = pipeline.load_mrs(source, settings)
         if pipeline.is_mrsi(mrs):
             return self.run_mrsi(mrs, settings, name_prefix=kwargs.pop("name_prefix", None)
                                  or _prefix(source, None, "MRSI"), **kwargs)

@@ -35,14 +35,18 @@ FITTED = (fit_status.OK, fit_status.HIT_BOUND)
 
 
 # ----------------------------------------------------------------------------- input
-def load_mrs(source):
-    """An MRSData from a path (any format ``io.read_mrs`` knows) or an MRSData-like object."""
+def load_mrs(source, settings=None):
+    """An MRSData from a path (any format ``io.read_mrs`` knows) or an MRSData-like object.
+
+    ``settings.dwell_s`` / ``settings.spectrometer_mhz``, when set, replace or fill the header's
+    values (recorded in ``metadata['overrides']``)."""
     if isinstance(source, (str, os.PathLike)):
         path = os.fspath(source)
         if not os.path.exists(path):
             raise InputError(f"spectroscopy file '{path}' does not exist")
         from . import io as mrs_io
-        return mrs_io.read_mrs(path)
+        overrides = {name: getattr(settings, name, None) for name in ("dwell_s", "spectrometer_mhz")}
+        return mrs_io.read_mrs(path, **{k: float(v) for k, v in overrides.items() if v is not None})
     if source is None or not hasattr(source, "fid"):
         raise InputError(f"spectroscopy input must be a file path or an MRSData (got {type(source).__name__})")
     return source
@@ -182,17 +186,12 @@ def apply_processing(mrs, settings, progress=None):
     return mrs, log
 
 
-# Processing functions of ``SpectroscopyModuleLib.processing`` behind each step (first name found).
+# The function of ``SpectroscopyModuleLib.processing`` behind each step.
 PROCESSING_FUNCTIONS = {
-    "coil_combine": ("coil_combine", "combine_coils"),
-    "ecc": ("ecc", "eddy_current_correction"),
-    "align": ("align", "align_transients", "frequency_phase_align"),
-    "average": ("average", "average_transients"),
-    "water_removal": ("hlsvd_water_removal", "remove_water_hlsvd", "remove_water", "water_removal"),
-    "reference": ("reference", "reference_ppm", "shift_reference"),
-    "phase": ("phase", "phase_correct", "auto_phase"),
-    "apodise": ("apodise", "apodize"),
-    "zero_fill": ("zero_fill", "zerofill"),
+    "coil_combine": "coil_combine", "ecc": "ecc", "align": "align", "reject_outliers": "reject_outliers",
+    "average": "average",
+    "water_removal": "hlsvd_water_removal", "reference": "reference", "phase": "phase",
+    "apodise": "apodise", "zero_fill": "zero_fill",
 }
 # NIfTI-MRS dimension tags (Clarke WT et al., Magn Reson Med 2022;88:2358, doi:10.1002/mrm.29418).
 COIL_TAG = "DIM_COIL"
@@ -200,17 +199,8 @@ TRANSIENT_TAGS = ("DIM_DYN", "DIM_MEAS", "DIM_AVG")
 
 
 def _processing_function(step):
-    try:
-        from . import processing
-    except ImportError as error:
-        raise InputError(f"processing step '{step}' needs SpectroscopyModuleLib.processing, which cannot be "
-                         f"imported ({error})") from None
-    for name in PROCESSING_FUNCTIONS[step]:
-        function = getattr(processing, name, None)
-        if callable(function):
-            return function
-    raise InputError(f"processing step '{step}': SpectroscopyModuleLib.processing has none of "
-                     f"{', '.join(PROCESSING_FUNCTIONS[step])}")
+    from . import processing
+    return getattr(processing, PROCESSING_FUNCTIONS[step])
 
 
 def _has_tag(mrs, tags):
@@ -236,8 +226,9 @@ def _run_step(step, mrs, settings):
     """Apply one step when it applies to these data; returns (mrs, what happened)."""
     if step == "coil_combine" and not _has_tag(mrs, (COIL_TAG,)):
         return mrs, "skipped: no coil dimension"
-    if step in ("align", "average") and not _has_tag(mrs, TRANSIENT_TAGS):
-        return mrs, "skipped: no transients to " + ("align" if step == "align" else "average")
+    if step in ("align", "reject_outliers", "average") and not _has_tag(mrs, TRANSIENT_TAGS):
+        return mrs, "skipped: no transients to " + {"align": "align", "reject_outliers": "check",
+                                                    "average": "average"}[step]
     if step == "ecc" and not settings.water_reference_path and getattr(mrs, "water_reference", None) is None:
         return mrs, "skipped: no water reference given"
     if step == "apodise" and not settings.line_broadening_hz:
@@ -375,7 +366,7 @@ def analyse_svs(mrs, settings=None, basis=None, progress=None):
 
     from .fitting import fit_lcm
     settings = (settings or SpectroscopySettings()).validated()
-    mrs = load_mrs(mrs)
+    mrs = load_mrs(mrs, settings)
     if is_mrsi(mrs):
         raise InputError(f"spectroscopy data: {split_dims(mrs)[0]} voxels; use the MRSI analysis (run_mrsi)")
     acquisition = check_acquisition(mrs, settings)
@@ -490,7 +481,7 @@ def analyse_mrsi(mrs, settings=None, mask=None, basis=None, progress=None):
     ``mask``: bool array over the spatial grid (i, j[, k]) limiting the fit."""
     from .fitting import fit_lcm_grid
     settings = (settings or SpectroscopySettings()).validated()
-    mrs = load_mrs(mrs)
+    mrs = load_mrs(mrs, settings)
     if not is_mrsi(mrs):
         raise InputError("spectroscopy data: a single voxel; use the single-voxel analysis (run_svs)")
     acquisition = check_acquisition(mrs, settings)

@@ -5,12 +5,13 @@ from dataclasses import asdict, dataclass
 BASIS_SOURCES = ("simulate", "file")
 SEQUENCES = ("PRESS", "STEAM", "sLASER", "FID")
 # Optional processing steps, in the order they are applied when chosen.
-PROCESSING_STEPS = ("coil_combine", "ecc", "align", "average", "water_removal", "reference", "phase",
-                    "apodise", "zero_fill")
+PROCESSING_STEPS = ("coil_combine", "ecc", "align", "reject_outliers", "average", "water_removal", "reference",
+                    "phase", "apodise", "zero_fill")
 PROCESSING_LABELS = {
     "coil_combine": "coil combination",
     "ecc": "eddy-current correction (needs a water reference)",
     "align": "frequency/phase alignment of transients",
+    "reject_outliers": "rejection of outlier transients",
     "average": "averaging of transients",
     "water_removal": "HLSVD residual-water removal",
     "reference": "chemical-shift referencing",
@@ -27,6 +28,8 @@ class SpectroscopySettings:
     basis_path: str = None
     sequence: str = "PRESS"                  # sequence simulated when basis_source is "simulate"
     te_s: float = None                       # None: from the data header
+    dwell_s: float = None                    # None: from the header (needed for LCModel .RAW without DELTAT)
+    spectrometer_mhz: float = None           # None: from the header
     metabolites: tuple = None                # None: the basis catalogue's default list
     processing: tuple = DEFAULT_PROCESSING   # steps from PROCESSING_STEPS; inapplicable ones are skipped
     water_reference_path: str = None         # unsuppressed water acquisition (eddy-current correction)
@@ -59,6 +62,10 @@ class SpectroscopySettings:
             raise InputError(f"processing step(s) {', '.join(unknown)} unknown; choose from {', '.join(PROCESSING_STEPS)}")
         if self.te_s is not None and not 0.0 <= float(self.te_s) <= 2.0:
             raise InputError(f"TE {self.te_s} s is implausible (TE is in seconds)")
+        if self.dwell_s is not None and not 0 < float(self.dwell_s) <= 0.01:
+            raise InputError(f"dwell time {self.dwell_s} s is implausible (expected 1e-5..1e-2 s)")
+        if self.spectrometer_mhz is not None and not 1.0 <= float(self.spectrometer_mhz) <= 1500.0:
+            raise InputError(f"spectrometer frequency {self.spectrometer_mhz} MHz is implausible")
         if not float(self.ppm_min) < float(self.ppm_max):
             raise InputError(f"ppm range {self.ppm_min}..{self.ppm_max}: the minimum must be below the maximum")
         if self.baseline not in ("spline", "poly", "none", None):

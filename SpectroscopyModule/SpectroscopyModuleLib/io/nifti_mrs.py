@@ -139,7 +139,10 @@ def write_nifti_mrs(mrs, path, anonymise=False):
         meta["RepetitionTime"] = float(mrs.tr_s)
     for index, tag in enumerate(tags):
         meta[f"dim_{5 + index}"] = tag
-    history = list(getattr(mrs, "history", None) or [])
+    # Standard ProcessingApplied entries only (Time, Program, Version, Method, Details): the
+    # numeric results some steps keep in memory ("Parameters") are left out of the file.
+    from ..processing.history import history_entries
+    history = history_entries(mrs)
     if history:
         meta["ProcessingApplied"] = history
     header.extensions.append(nibabel.nifti1.Nifti1Extension(NIFTI_MRS_ECODE, json.dumps(meta).encode()))

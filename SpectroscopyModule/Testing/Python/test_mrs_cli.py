@@ -152,3 +152,27 @@ class NiftiMrsFileTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class VendorFormatFileTest(unittest.TestCase):
+    """LCModel .RAW without a dwell time: refused with a clear message, read with --dwell-time."""
+
+    def test_raw_needs_and_takes_the_dwell_time(self):
+        from SpectroscopyModuleLib import io as mrs_io
+        folder = tempfile.mkdtemp()
+        full = mrs_io.write_lcmodel_raw(os.path.join(folder, "full.RAW"), svs_data().fid, DWELL, MHZ, te_s=TE)
+        with open(full) as handle:
+            text = handle.read()
+        bare = os.path.join(folder, "svs.RAW")
+        with open(bare, "w") as handle:
+            handle.write("\n".join(line for line in text.splitlines() if "DELTAT" not in line))
+        code, _, err = run_cli(["mrs", bare, "--out", os.path.join(folder, "refused"), "--process", "none"])
+        self.assertNotEqual(code, 0)
+        self.assertIn("DELTAT", err)
+        self.assertFalse(os.path.exists(os.path.join(folder, "refused", "results.json")))
+        code, _, err = run_cli(["mrs", bare, "--out", os.path.join(folder, "out"), "--process", "none",
+                                "--dwell-time", str(DWELL)])
+        self.assertEqual(code, 0, err)
+        with open(os.path.join(folder, "out", "results.json")) as handle:
+            results = json.load(handle)
+        self.assertAlmostEqual(results["biomarkers"]["tCho/tCr"], TRUTH_CHO_CR, delta=0.08 * TRUTH_CHO_CR)
