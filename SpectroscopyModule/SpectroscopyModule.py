@@ -77,6 +77,9 @@ class SpectroscopyModuleWidget(ScriptedLoadableModuleWidget, VTKObservationMixin
         self.ui.cancelButton.connect("clicked(bool)", self.onCancel)
         self.ui.mapComboBox.connect("currentIndexChanged(int)", self.onMapChanged)
         self.ui.showVoxelButton.connect("clicked(bool)", self.onShowVoxel)
+        self.ui.pickVoxelButton.connect("clicked(bool)", self.onPickVoxel)
+        self.ui.showGridCheckBox.connect("toggled(bool)", self.onShowGrid)
+        self._pickNode = None
         self.addObserver(slicer.mrmlScene, slicer.mrmlScene.StartCloseEvent, self.onSceneStartClose)
         self.addObserver(slicer.mrmlScene, slicer.mrmlScene.EndCloseEvent, self.onSceneEndClose)
         self.initializeParameterNode()
@@ -210,6 +213,33 @@ class SpectroscopyModuleWidget(ScriptedLoadableModuleWidget, VTKObservationMixin
         with slicer.util.tryWithErrorDisplay("Cannot show this voxel.", waitCursor=True):
             chart = SpectroscopyLogic(slicer.mrmlScene).voxel_plot(self._result, ijk)
             self._showChart(chart)
+
+    def onShowGrid(self, visible):
+        if isinstance(self._result, MRSIResult) and self._result.grid_node is not None:
+            self._result.grid_node.GetDisplayNode().SetVisibility(bool(visible))
+
+    def onPickVoxel(self):
+        """Place one point in a slice view; the voxel under it gets its spectrum and fit shown."""
+        if not isinstance(self._result, MRSIResult):
+            return
+        if self._pickNode is None or slicer.mrmlScene.GetNodeByID(self._pickNode.GetID()) is None:
+            self._pickNode = slicer.mrmlScene.AddNewNodeByClass("vtkMRMLMarkupsFiducialNode", "MRSI voxel pick")
+            self._pickNode.SetMaximumNumberOfControlPoints(1)
+            self.addObserver(self._pickNode, slicer.vtkMRMLMarkupsNode.PointPositionDefinedEvent, self.onVoxelPicked)
+        self._pickNode.RemoveAllControlPoints()
+        slicer.app.applicationLogic().GetSelectionNode().SetActivePlaceNodeID(self._pickNode.GetID())
+        slicer.modules.markups.logic().StartPlaceMode(False)
+
+    def onVoxelPicked(self, caller=None, event=None):
+        if not isinstance(self._result, MRSIResult) or self._pickNode.GetNumberOfControlPoints() == 0:
+            return
+        ras = [0.0, 0.0, 0.0]
+        self._pickNode.GetNthControlPointPositionWorld(0, ras)
+        with slicer.util.tryWithErrorDisplay("No MRSI voxel there.", waitCursor=True):
+            logic = SpectroscopyLogic(slicer.mrmlScene)
+            i, j, k = logic.voxel_at_ras(self._result, ras)
+            self.ui.voxelISpinBox.value, self.ui.voxelJSpinBox.value, self.ui.voxelKSpinBox.value = i, j, k
+            self._showChart(logic.voxel_plot(self._result, (i, j, k)))
 
     def _showProgress(self, fraction, message=""):
         self.ui.progressBar.value = int(100 * fraction)

@@ -18,7 +18,7 @@ from TMEMonitorLib.fitting import status as fit_status
 from TMEMonitorLib.scene import hierarchy
 from TMEMonitorLib.scene.geometry import to_vtk_matrix
 
-from . import pipeline
+from . import mrsi_grid, pipeline
 from .settings import SpectroscopySettings
 
 BIOMARKERS_ATTRIBUTE = "TMEMonitor.Biomarkers"
@@ -52,6 +52,7 @@ class MRSIResult:
     status_node: object = None
     quality_node: object = None
     table_node: object = None
+    grid_node: object = None                # model outlining the voxel grid over the anatomy
     folder_item: int = None
     name_prefix: str = "MRSI"
 
@@ -190,10 +191,29 @@ class SpectroscopyLogic:
         result.table_node = tme_scene.add_table(scene, f"{prefix} summary", columns, units=units)
         result.table_node.SetAttribute(BIOMARKERS_ATTRIBUTE, json.dumps(analysis.biomarkers))
         result.table_node.SetAttribute("TMEMonitor.Basis", analysis.basis)
+        self.grid_outline(result)
         if result.folder_item is not None:
-            for node in [*result.map_nodes.values(), result.status_node, result.quality_node, result.table_node]:
+            for node in [*result.map_nodes.values(), result.status_node, result.quality_node, result.table_node,
+                         result.grid_node]:
                 hierarchy.place(scene, node, result.folder_item)
         return result
+
+    def grid_outline(self, result):
+        """The MRSI voxel grid as a model over the anatomy (slice views show the voxel lines)."""
+        if result.grid_node is None:
+            result.grid_node = mrsi_grid.add_grid_outline(self.scene, result.analysis.status.shape,
+                                                          result.analysis.ijk_to_ras, f"{result.name_prefix} grid")
+            if result.folder_item is not None:
+                hierarchy.place(self.scene, result.grid_node, result.folder_item)
+        return result.grid_node
+
+    def voxel_at_ras(self, result, ras):
+        """(i, j, k) of the MRSI voxel under a RAS point (a click in a view)."""
+        return mrsi_grid.voxel_at_ras(result.analysis.status.shape, result.analysis.ijk_to_ras, ras)
+
+    def voxel_plot_at_ras(self, result, ras, name=None):
+        """Chart of the spectrum and fit of the voxel under a RAS point."""
+        return self.voxel_plot(result, self.voxel_at_ras(result, ras), name)
 
     def voxel_plot(self, result, ijk, name=None):
         """Chart of one MRSI voxel's spectrum and fit; ``ijk`` is the voxel (i, j, k) of the map volumes."""

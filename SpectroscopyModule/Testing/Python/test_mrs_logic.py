@@ -207,6 +207,32 @@ class MRSILogicTest(unittest.TestCase):
         self.assertEqual(node_count(self.scene), before)
 
 
+    def test_grid_outline_follows_the_voxel_boundaries(self):
+        grid = self.result.grid_node
+        self.assertEqual(grid.GetClassName(), "vtkMRMLModelNode")
+        self.assertEqual(grid.GetAttribute("TMEMonitor.GridShape"), "4 4 1")
+        poly = grid.GetPolyData()
+        self.assertEqual(poly.GetNumberOfCells(), 5 + 5 + 2)            # planes at i, j, k = -0.5 .. n - 0.5
+        points = np.array([poly.GetPoint(i) for i in range(poly.GetNumberOfPoints())])
+        corners = np.array([[i, j, k, 1.0] for i in (-0.5, 3.5) for j in (-0.5, 3.5) for k in (-0.5, 0.5)])
+        expected = (corners @ self.affine.T)[:, :3]
+        for corner in expected:                                          # the grid's outer corners are there
+            self.assertLess(np.min(np.linalg.norm(points - corner, axis=1)), 1e-4)     # float32 points
+        self.assertTrue(grid.GetDisplayNode().GetVisibility2D())
+
+    def test_click_position_picks_the_voxel(self):
+        logic = SpectroscopyLogic(self.scene)
+        centre = self.affine @ np.array([2.0, 1.0, 0.0, 1.0])
+        near_edge = self.affine @ np.array([2.45, 0.6, 0.3, 1.0])
+        self.assertEqual(logic.voxel_at_ras(self.result, centre[:3]), (2, 1, 0))
+        self.assertEqual(logic.voxel_at_ras(self.result, near_edge[:3]), (2, 1, 0))
+        chart = logic.voxel_plot_at_ras(self.result, centre[:3])
+        self.assertEqual(chart.GetAttribute("TMEMonitor.Voxel"), "2 1 0")
+        outside = self.affine @ np.array([4.6, 1.0, 0.0, 1.0])
+        with self.assertRaises(InputError):
+            logic.voxel_at_ras(self.result, outside[:3])
+
+
 class SampleFileTest(unittest.TestCase):
     """A scanner file vendored by the readers (Testing/Data/mrs-formats), through the whole Logic."""
 
