@@ -583,9 +583,12 @@ def compute_response(scene, patient_item, organ="breast", response_biomarker="AD
     hierarchy.place(scene, lesion_table, patient_item)
     charts = []
     percent_series = {}
-    for name in ("volume_ml", "longest_diameter_mm", "ADC", "Ktrans", "tCho/tCr"):
-        series = [v["biomarkers"][name]["change_from_baseline_percent"] for v in data["visits"]]
+    for name in ("volume_ml", "longest_diameter_mm", "recist_sum_mm", "ADC", "Ktrans", "tCho/tCr"):
+        series = [(v["biomarkers"].get(name) or {}).get("change_from_baseline_percent") for v in data["visits"]]
         series = [0.0 if i == visits.index(baseline) else (np.nan if s is None else s) for i, s in enumerate(series)]
+        if name == "recist_sum_mm" and "longest_diameter_mm" in percent_series and np.allclose(
+                series, percent_series["longest_diameter_mm"], equal_nan=True):
+            continue                        # one target lesion: the sum is its diameter
         if any(np.isfinite(series[1:])):
             percent_series[name] = series
     if percent_series and len(visits) > 1:
