@@ -104,8 +104,8 @@ def fit_adc(signal, b_values, method="loglinear", b_min=None, b_max=None, mask=N
         raise InputError(f"ADC method '{method}' is not one of {', '.join(METHODS)}")
     prep = prepare(signal, b_values, b_min, b_max, mask, clip_value, floor, noise_sigma)
     b = prep.b
-    out, state = empty_outputs(prep, ("ADC", "S0", "se_ADC", "rmse", "r2"))
     every = bool(prep.usable.all())
+    out, state = empty_outputs(prep, () if every else ("ADC", "S0", "se_ADC", "rmse", "r2"))
     rows = slice(None) if every else np.flatnonzero(prep.usable)
     v = prep.values[rows]
     w = None if (prep.all_valid and method == "loglinear") else prep.weights[rows]
@@ -137,7 +137,10 @@ def fit_adc(signal, b_values, method="loglinear", b_min=None, b_max=None, mask=N
         # Closed forms are unbounded: a negative ADC (signal rising with b) is flagged, not clipped.
         state_rows[(adc <= ADC_BOUNDS[0]) | (adc >= ADC_BOUNDS[1])] = fit_status.HIT_BOUND
     for name, value in (("ADC", adc), ("S0", s0), ("rmse", rmse), ("r2", r2), ("se_ADC", se)):
-        out[name][rows] = value
+        if every:
+            out[name] = np.asarray(value, dtype=float)      # every voxel fitted: no scatter needed
+        else:
+            out[name][rows] = value
     state[rows] = state_rows
     report(progress, 1.0, "ADC done")
     return finish(out, state, prep, b_range=(float(b.min()), float(b.max())), method=method)

@@ -49,7 +49,8 @@ def sample_weights(signal, clip_value=None, floor=None, noise_sigma=None):
     if floor is not None:
         valid &= s > floor
     if valid.all():
-        return s, np.ones(s.shape), np.zeros(s.shape[0], int), True
+        # Every sample used: a read-only view of ones instead of a whole-volume array.
+        return s, np.broadcast_to(1.0, s.shape), np.zeros(s.shape[0], int), True
     excluded = s.shape[1] - np.count_nonzero(valid, axis=1)
     return np.where(valid, s, 1.0), valid.astype(float), excluded, False
 
