@@ -6,8 +6,6 @@ optional macromolecules and complex white Gaussian noise. SNR is defined as in
 ``quantification.spectral_snr``: tallest peak (magnitude, 0.2-4.2 ppm) of the noiseless
 spectrum over the SD of the real part of the spectral noise.
 """
-from dataclasses import dataclass, field
-
 import numpy as np
 
 from TMEMonitorLib.errors import InputError
@@ -15,6 +13,7 @@ from TMEMonitorLib.errors import InputError
 from .basis.macromolecules import macromolecule_fid
 from .basis.simulate import simulate_basis
 from .basis.spin_systems import WATER_PPM
+from .io.mrs_data import MRSData
 
 # Illustrative concentrations (mM); typical adult brain values in the ranges tabulated by
 # Govindaraju et al. 2000 (doi:10.1002/1099-1492(200005)13:3<129::AID-NBM619>3.0.CO;2-V).
@@ -26,22 +25,8 @@ TUMOUR_MM = {"NAA": 2.0, "NAAG": 0.3, "Cr": 3.0, "PCr": 1.5, "GPC": 2.0, "PCh": 
              "Glu": 4.0, "Gln": 4.0, "Tau": 1.0, "GSH": 2.0, "Lac": 5.0, "Ala": 1.0}
 
 
-@dataclass
-class SyntheticMRS:
-    """MRSData-compatible container (fid, dwell_s, spectrometer_mhz, nucleus, te_s, tr_s, affine, metadata)."""
-    fid: np.ndarray
-    dwell_s: float
-    spectrometer_mhz: float
-    nucleus: str = "1H"
-    te_s: float = None
-    tr_s: float = None
-    affine: np.ndarray = None
-    metadata: dict = field(default_factory=dict)
-    ppm_reference: float = WATER_PPM
-
-    @property
-    def n_points(self):
-        return self.fid.shape[-1]
+# Synthetic data use the readers' container, so they go through every step a scanner file does.
+SyntheticMRS = MRSData
 
 
 def _broadening(t, linewidth_hz, gaussian_linewidth_hz, shift_hz, phase0_deg):

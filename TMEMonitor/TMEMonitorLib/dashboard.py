@@ -146,7 +146,7 @@ def add_series_to_visit(scene, visit_item, path, role, name=None, flip_angles_de
         if data.warnings:
             node.SetAttribute("TMEMonitor.ReadWarnings", " | ".join(data.warnings))
         hierarchy.place(scene, node, visit_item)
-        _place_browser_items(scene, node, visit_item)
+        hierarchy.place_sequence_proxy(scene, node, visit_item)
         if previous is not None:
             previous.RemoveAttribute(ROLE)
         node.SetAttribute(ROLE, role)
@@ -156,18 +156,6 @@ def add_series_to_visit(scene, visit_item, path, role, name=None, flip_angles_de
 def _subject_hierarchy(scene):
     import slicer
     return slicer.vtkMRMLSubjectHierarchyNode.GetSubjectHierarchyNode(scene)
-
-
-def _place_browser_items(scene, node, visit_item):
-    """A sequence's proxy volume goes under the visit too (it is what the views show)."""
-    if not node.IsA("vtkMRMLSequenceNode"):
-        return
-    for index in range(scene.GetNumberOfNodesByClass("vtkMRMLSequenceBrowserNode")):
-        browser = scene.GetNthNodeByClass(index, "vtkMRMLSequenceBrowserNode")
-        if browser.GetMasterSequenceNode() is node:
-            proxy = browser.GetProxyNode(node)
-            if proxy is not None:
-                hierarchy.place(scene, proxy, visit_item)
 
 
 def visit_nodes_by_role(scene, visit_item):

@@ -110,22 +110,10 @@ def build_demo_scene(scene, size="small", seed=0, n_visits=3, progress=None, res
         for role, node in nodes.items():
             node.SetAttribute(ROLE_ATTRIBUTE, role)
             hierarchy.place(scene, node, item)
-            _place_browser_and_proxy(scene, node, item)
+            hierarchy.place_sequence_proxy(scene, node, item)
         build.visits.append(DemoVisit(name=visit.name, item=item, visit=visit, nodes=nodes))
     report(progress, 1.0, "synthetic patient ready")
     return build
-
-
-def _place_browser_and_proxy(scene, node, item):
-    """Keep a sequence's browser and proxy volume in the visit's folder too."""
-    if not node.IsA("vtkMRMLSequenceNode"):
-        return
-    for index in range(scene.GetNumberOfNodesByClass("vtkMRMLSequenceBrowserNode")):
-        browser = scene.GetNthNodeByClass(index, "vtkMRMLSequenceBrowserNode")
-        if browser.GetMasterSequenceNode() is node:
-            proxy = browser.GetProxyNode(node)
-            if proxy is not None:
-                hierarchy.place(scene, proxy, item)
 
 
 def write_visit_files(scene, build, out_dir):

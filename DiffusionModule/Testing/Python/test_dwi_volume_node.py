@@ -9,7 +9,6 @@ from vtk.util import numpy_support
 from DiffusionModuleLib.inputs_dwi import dwi_series
 from DiffusionModuleLib.logic import DiffusionLogic
 from DiffusionModuleLib.settings import DiffusionSettings
-from DiffusionModuleLib.synthesis import ivim_signal
 from TMEMonitorLib import scene as tme_scene
 from TMEMonitorLib.errors import MetadataError
 

@@ -33,14 +33,6 @@ def svs_data(seed=0):
     return mrs
 
 
-def readers_available():
-    try:
-        from SpectroscopyModuleLib import io  # noqa: F401
-        return True
-    except ImportError:
-        return False
-
-
 class ArgumentsTest(unittest.TestCase):
     def test_settings_from_arguments(self):
         from SpectroscopyModuleLib.cli import settings_from_args
@@ -129,14 +121,6 @@ class CommandOutputsTest(unittest.TestCase):
 
 class NiftiMrsFileTest(unittest.TestCase):
     """The whole command on a NIfTI-MRS file written from the synthetic spectrum."""
-
-    def setUp(self):
-        if not readers_available():
-            self.skipTest("SpectroscopyModuleLib.io (the readers) is not there yet")
-        try:
-            import nibabel  # noqa: F401
-        except ImportError:
-            self.skipTest("nibabel is needed to write the NIfTI-MRS test file")
 
     def test_single_voxel_file(self):
         folder = tempfile.mkdtemp()

@@ -4,7 +4,6 @@ Sign conventions are judged by where known resonances land: with the NIfTI-MRS c
 (ppm = 4.65 - f / MHz) brain metabolites fall at NAA 2.01, Cr 3.03, Cho 3.21 ppm up to a common
 frequency offset; with the wrong sign they mirror about 4.65 ppm and the pattern is gone.
 """
-import json
 import os
 import shutil
 import subprocess

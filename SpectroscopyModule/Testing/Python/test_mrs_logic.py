@@ -142,10 +142,6 @@ class ErrorsLeaveSceneUntouchedTest(unittest.TestCase):
 
     def test_unknown_format_and_missing_file(self):
         self.assertRefused("/no/such/spectrum.nii.gz", text="does not exist")
-        try:
-            from SpectroscopyModuleLib import io  # noqa: F401
-        except ImportError:
-            self.skipTest("SpectroscopyModuleLib.io (the readers) is not there yet")
         folder = tempfile.mkdtemp()
         path = os.path.join(folder, "notes.xyz")
         with open(path, "w") as handle:
@@ -237,13 +233,8 @@ class SampleFileTest(unittest.TestCase):
     """A scanner file vendored by the readers (Testing/Data/mrs-formats), through the whole Logic."""
 
     def setUp(self):
-        try:
-            from SpectroscopyModuleLib import io  # noqa: F401
-        except ImportError:
-            self.skipTest("SpectroscopyModuleLib.io (the readers) is not there yet")
         candidates = sorted(glob.glob(os.path.join(SAMPLE_DIR, "**", "metab.nii.gz"), recursive=True))
-        if not candidates:
-            self.skipTest(f"sample NIfTI-MRS file not vendored yet under {SAMPLE_DIR}")
+        self.assertTrue(candidates, f"vendored NIfTI-MRS sample missing under {SAMPLE_DIR}")
         self.path = candidates[0]
 
     def test_7t_steam_metabolite_spectrum(self):

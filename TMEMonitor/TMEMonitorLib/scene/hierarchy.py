@@ -75,6 +75,18 @@ def place(scene, node, parent_item):
     return item
 
 
+def place_sequence_proxy(scene, node, parent_item):
+    """Put the proxy volume of a sequence's browser under the item too (it is what the views show)."""
+    if not node.IsA("vtkMRMLSequenceNode"):
+        return
+    for index in range(scene.GetNumberOfNodesByClass("vtkMRMLSequenceBrowserNode")):
+        browser = scene.GetNthNodeByClass(index, "vtkMRMLSequenceBrowserNode")
+        if browser.GetMasterSequenceNode() is node:
+            proxy = browser.GetProxyNode(node)
+            if proxy is not None:
+                place(scene, proxy, parent_item)
+
+
 def children_nodes(scene, parent_item, recursive=True):
     sh = _sh(scene)
     ids = vtk_id_list()
