@@ -1,8 +1,6 @@
 """``tme-monitor dce`` on files: a synthetic .seq.nrrd DCE series and VFA volumes as NRRD in,
 maps, statistics and a scene bundle out; bad input gives exit code 2 and a message."""
-import contextlib
 import csv
-import io as text_io
 import os
 import shutil
 import tempfile
@@ -13,7 +11,7 @@ import numpy as np
 from test_dce_pipeline import DELAY_S, FIELD_T, FLIP_DEG, TR_S, synthetic_dce
 from TMEMonitorLib import io
 from TMEMonitorLib import scene as tme_scene
-from TMEMonitorLib.cli.main import main
+from TMEMonitorLib.cli.main import run_captured
 
 
 class DCECommandLineTest(unittest.TestCase):
@@ -45,10 +43,7 @@ class DCECommandLineTest(unittest.TestCase):
                 "--flip-angle", str(FLIP_DEG), "--field", str(FIELD_T), "--aif-delay", str(DELAY_S), *extra]
 
     def run_cli(self, argv):
-        stdout, stderr = text_io.StringIO(), text_io.StringIO()
-        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
-            code = main(argv)
-        return code, stdout.getvalue(), stderr.getvalue()
+        return run_captured(argv)
 
     def test_maps_statistics_and_scene_written(self):
         out = os.path.join(self.folder, "out")

@@ -4,8 +4,6 @@ preview before the run; through the pipeline, DCELogic on a headless scene and t
 Noise-free synthetic data built forward from the truth as in test_dce_pipeline.py, so each
 route must give back Ktrans / ve / vp to 1 %; bad input is refused with the scene unchanged.
 """
-import contextlib
-import io as text_io
 import os
 import shutil
 import tempfile
@@ -22,7 +20,7 @@ from DCEModuleLib.pipeline import analyse_dce, preview_aif
 from DCEModuleLib.settings import DCESettings, parse_t10_per_tissue
 from TMEMonitorLib import io
 from TMEMonitorLib import scene as tme_scene
-from TMEMonitorLib.cli.main import main
+from TMEMonitorLib.cli.main import run_captured
 from TMEMonitorLib.errors import InputError
 from TMEMonitorLib.fitting import status as fit_status
 
@@ -371,10 +369,7 @@ class NewInputsCommandLineTest(unittest.TestCase):
         shutil.rmtree(cls.folder, ignore_errors=True)
 
     def run_cli(self, argv):
-        stdout, stderr = text_io.StringIO(), text_io.StringIO()
-        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
-            code = main(argv)
-        return code, stdout.getvalue(), stderr.getvalue()
+        return run_captured(argv)
 
     def ktrans_error(self, out):
         d = self.data

@@ -1,8 +1,6 @@
 """``tme-monitor dwi`` on files: a 4D NIfTI with its .bval (and a mask) written with SimpleITK in,
 maps (NRRD), statistics CSV and a scene bundle out; b-value overrides; bad input gives exit code 2."""
-import contextlib
 import csv
-import io as text_io
 import os
 import shutil
 import tempfile
@@ -14,7 +12,7 @@ import SimpleITK as sitk
 from DiffusionModuleLib.synthesis import ivim_signal, kurtosis_signal
 from TMEMonitorLib import io
 from TMEMonitorLib import scene as tme_scene
-from TMEMonitorLib.cli.main import main
+from TMEMonitorLib.cli.main import run_captured
 
 B = np.array([0, 10, 20, 50, 100, 200, 400, 600, 800, 1000], dtype=float)
 B_KURTOSIS = np.array([0, 500, 1000, 1500, 2000, 2500], dtype=float)
@@ -59,10 +57,7 @@ class DwiCommandLineTest(unittest.TestCase):
         shutil.rmtree(cls.folder, ignore_errors=True)
 
     def run_cli(self, argv):
-        stdout, stderr = text_io.StringIO(), text_io.StringIO()
-        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
-            code = main(argv)
-        return code, stdout.getvalue(), stderr.getvalue()
+        return run_captured(argv)
 
     def test_maps_statistics_and_scene_written(self):
         out = os.path.join(self.folder, "out")

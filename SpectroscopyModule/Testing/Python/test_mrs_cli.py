@@ -13,17 +13,14 @@ from SpectroscopyModuleLib import pipeline
 from SpectroscopyModuleLib.demo_spectrum import write_nifti_mrs
 from SpectroscopyModuleLib.synthetic import TUMOUR_MM, synthesize_mrsi, synthesize_spectrum
 from TMEMonitorLib import scene as tme_scene
-from TMEMonitorLib.cli.main import build_parser, main
+from TMEMonitorLib.cli.main import build_parser, run_captured
 
 MHZ, TE, N_POINTS, DWELL = 123.2, 0.030, 1024, 1 / 2000
 TRUTH_CHO_CR = (TUMOUR_MM["GPC"] + TUMOUR_MM["PCh"]) / (TUMOUR_MM["Cr"] + TUMOUR_MM["PCr"])
 
 
 def run_cli(argv):
-    out, err = text_io.StringIO(), text_io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(argv)
-    return code, out.getvalue(), err.getvalue()
+    return run_captured(argv)
 
 
 def svs_data(seed=0):

@@ -55,5 +55,17 @@ def main(argv=None):
         return 2
 
 
+def run_captured(argv):
+    """Run a command in this process; returns (exit code, stdout text, stderr text).
+
+    For scripts and tests that call ``tme-monitor`` without a subprocess."""
+    import contextlib
+    import io
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(argv)
+    return code, out.getvalue(), err.getvalue()
+
+
 if __name__ == "__main__":
     sys.exit(main())
