@@ -25,7 +25,10 @@ from .settings import DCESettings, SELECTABLE_MODELS
 MIN_FRAMES = 8
 # A concentration series peaking above this (mM) in most voxels is a signal series or in µM.
 MAX_CONCENTRATION_MM = 100.0
-CONCENTRATION_CHUNK = 65536      # voxels converted at a time (bounds the float64 temporaries)
+CONCENTRATION_CHUNK = 16384      # voxels converted at a time (bounds the float64 temporaries)
+SEMI_QUANTITATIVE_CHUNK = 8192   # voxels per semi-quantitative block
+FIT_BLOCK = 65536                # voxels converted and fitted together (all cores work inside a block)
+AIF_SAMPLE_CANDIDATES = 16384    # tissue voxels converted to time the bolus and the population AIF
 DELAY_STEP_S = 0.25      # grid step of the population AIF delay search
 # Foreground: mean signal above this fraction of the image's 99th percentile. Air and
 # background noise lie far below it; their "concentration" is noise and would pass for an
@@ -341,19 +344,52 @@ def _t10_per_tissue(settings, t10_labels, needed, arterial, volume_shape, acquis
     return values, source
 
 
-def _baseline(settings, signal_4d, t_rel, mask, arterial):
-    """Pre-contrast frames: given, or those before the earliest bolus arrival (artery or tissue)."""
+# Voxels sampled (evenly) to time the bolus for the baseline: the mean of the most enhancing
+# curves of a large even sample is the same curve, without a copy of the whole series.
+BASELINE_SAMPLE = 16384
+
+
+def _even_sample(rows, limit=BASELINE_SAMPLE):
+    if rows.size <= limit:
+        return rows
+    return rows[np.linspace(0, rows.size - 1, limit).astype(int)]
+
+
+def _any_finite_curve(curves, rows):
+    """Whether any of ``rows`` has a finite curve (blocks converted until one is found)."""
+    for start in range(0, rows.size, CONCENTRATION_CHUNK):
+        if np.all(np.isfinite(curves(rows[start:start + CONCENTRATION_CHUNK])), axis=1).any():
+            return True
+    return False
+
+
+def _first_finite_curves(curves, rows, wanted=4096):
+    """Up to ``wanted`` finite curves, in voxel order (when the even sample held none)."""
+    found = []
+    for start in range(0, rows.size, CONCENTRATION_CHUNK):
+        block = curves(rows[start:start + CONCENTRATION_CHUNK])
+        found.append(block[np.all(np.isfinite(block), axis=1)])
+        if sum(f.shape[0] for f in found) >= wanted:
+            break
+    return np.concatenate(found)[:wanted]
+
+
+def _baseline(settings, gather, t_rel, in_mask, in_artery):
+    """Pre-contrast frames: given, or those before the earliest bolus arrival (artery or tissue).
+
+    ``gather(rows)``: the needed voxels' curves (n, T); ``in_mask`` / ``in_artery``: which of them
+    are analysed tissue / arterial candidates (None when there are none)."""
     if settings.baseline_frames is not None:
         count = int(settings.baseline_frames)
         if count < 1 or count >= t_rel.size - 2:
             raise InputError(f"baseline frames: {settings.baseline_frames} is not a valid number of "
                              f"pre-contrast frames for a series of {t_rel.size}")
         return np.arange(count)
-    count = _pre_contrast_count(np.moveaxis(signal_4d[:, mask], 0, -1), t_rel)
-    if arterial is not None and arterial.any():
+    count = _pre_contrast_count(gather(_even_sample(np.flatnonzero(in_mask))), t_rel)
+    if in_artery is not None and in_artery.any():
         # The artery enhances before the tissue: its frames after arrival are not baseline.
         try:
-            count = min(count, _pre_contrast_count(np.moveaxis(signal_4d[:, arterial], 0, -1), t_rel))
+            count = min(count, _pre_contrast_count(gather(_even_sample(np.flatnonzero(in_artery))), t_rel))
         except InputError as error:
             raise InputError(f"arterial voxels: {error}") from None
     return np.arange(count)
@@ -376,39 +412,61 @@ def analyse_dce(signal_4d, t_s, settings=None, metadata=None, provenance=None, m
     settings = (settings or DCESettings()).validated()
     prepared = _prepare(signal_4d, t_s, settings, metadata, provenance, mask, vfa, t10_map, aif_mask, aif_table,
                         progress, b1_map, t10_labels)
-    t, t_rel, mask, tissue = prepared["t"], prepared["t_rel"], prepared["mask"], prepared["tissue"]
+    t, t_rel, mask = prepared["t"], prepared["t_rel"], prepared["mask"]
     volume_shape, aif_info, warnings = prepared["volume_shape"], prepared["aif"], prepared["warnings"]
+    convert, tissue_rows = prepared["convert"], prepared["tissue_rows"]
 
-    report(progress, 0.3, "fitting " + ("patlak / tofts / extended_tofts" if settings.select_model else settings.model))
-    fit, fitted_tissue = _fit(settings, tissue, t_rel, aif_info["cp_mM"],
-                              lambda f, m="": report(progress, 0.3 + 0.55 * f, m))
+    # Block by block: convert, fit, measure the curves, and write the float32 maps; only one
+    # block's concentration exists at a time.
+    model_label = "patlak / tofts / extended_tofts" if settings.select_model else settings.model
+    report(progress, 0.3, "fitting " + model_label)
     maps = {}
     status = np.full(volume_shape, fit_status.MASKED if prepared["mask_given"] else fit_status.NO_SIGNAL,
                      dtype=np.uint8)
-    status[mask] = fit["status"]
-    for name, values in fit.items():
-        if name == "status" or np.ndim(values) != 1:
-            continue
-        maps[name] = _full(values, mask)
+    curve_type = np.zeros(volume_shape, dtype=np.uint8)
+    fitted = np.full((t.size,) + volume_shape, np.nan, dtype=np.float32) if settings.write_fitted_curves else None
+    mask_index = np.nonzero(mask)
+    arrival = aif_info["tissue_arrival_s"]
+    n_tissue = tissue_rows.size
+    for start in range(0, n_tissue, FIT_BLOCK):
+        block = slice(start, start + FIT_BLOCK)
+        with _collecting_warnings(warnings):
+            curves = convert(tissue_rows[block])
+        where = tuple(index[block] for index in mask_index)
+
+        def block_progress(fraction, message="", start=start, size=curves.shape[0]):
+            report(progress, 0.3 + 0.6 * (start + fraction * size) / n_tissue,
+                   f"{model_label}: {min(start + int(fraction * size), n_tissue)} of {n_tissue} voxels")
+        fit, fitted_block = _fit(settings, curves, t_rel, aif_info["cp_mM"], block_progress)
+        status[where] = fit["status"]
+        for name, values in fit.items():
+            if name == "status" or np.ndim(values) != 1:
+                continue
+            if name not in maps:
+                maps[name] = np.full(volume_shape, np.nan, dtype=np.float32)
+            maps[name][where] = values
+        del fit
+        if fitted is not None:
+            fitted[(slice(None),) + where] = fitted_block.T
+        if settings.semi_quantitative:
+            for sub in range(0, curves.shape[0], SEMI_QUANTITATIVE_CHUNK):
+                rows = slice(sub, sub + SEMI_QUANTITATIVE_CHUNK)
+                metrics = semiquant.curve_metrics(curves[rows], t_rel,
+                                                  arrival_s=arrival if np.ndim(arrival) == 0 else arrival[rows],
+                                                  baseline=prepared["baseline"])
+                sub_where = tuple(index[rows] for index in where)
+                for name in SEMI_QUANTITATIVE_MAPS:
+                    if name not in maps:
+                        maps[name] = np.full(volume_shape, np.nan, dtype=np.float32)
+                    maps[name][sub_where] = metrics[name]
+                curve_type[sub_where] = metrics["curve_type"]
+        del curves
     if prepared["t10_voxels"] is not None:
         t10_full = np.full(volume_shape, np.nan, dtype=np.float32)
         t10_full[prepared["needed"]] = prepared["t10_voxels"]
         t10_full[~mask] = np.nan
         maps["T10"] = t10_full
 
-    curve_type = np.zeros(volume_shape, dtype=np.uint8)
-    if settings.semi_quantitative:
-        report(progress, 0.88, "semi-quantitative metrics")
-        metrics = semiquant.curve_metrics(tissue, t_rel, arrival_s=aif_info["tissue_arrival_s"],
-                                          baseline=prepared["baseline"])
-        for name in SEMI_QUANTITATIVE_MAPS:
-            maps[name] = _full(metrics[name], mask)
-        curve_type[mask] = metrics["curve_type"]
-
-    fitted = None
-    if settings.write_fitted_curves:
-        fitted = np.full((t.size,) + volume_shape, np.nan, dtype=np.float32)
-        fitted[:, mask] = np.moveaxis(fitted_tissue, -1, 0)
     conc = prepared["conc"]
     report(progress, 1.0, "done")
     return DCEAnalysis(maps=maps, status=status, curve_type=curve_type, mask=mask, t_s=t, aif=aif_info,
@@ -517,14 +575,25 @@ def _prepare(signal_4d, t_s, settings, metadata, provenance, mask, vfa, t10_map,
         arterial = aif_mask
     else:
         needed = mask
-    # Voxel-major curves of the needed voxels, float32: the only full-size copy of the series.
-    curves = np.moveaxis(signal_4d[:, needed], 0, -1)          # (N, T)
+    # The needed voxels' curves are gathered block by block from the (T, voxels) series and
+    # converted when used: no full-size copy of the series is made.
+    series_2d = signal_4d.reshape(t.size, -1)
+    needed_index = np.flatnonzero(needed.ravel())
+    n_needed = needed_index.size
 
+    def gather(rows):
+        """(n, T) float32 curves of the needed voxels ``rows`` (indices or slice)."""
+        return np.ascontiguousarray(series_2d[:, needed_index[rows]].T)
+
+    in_mask = mask.ravel()[needed_index]
+    in_artery = None if arterial is None else arterial.ravel()[needed_index]
     t10_voxels = None
     with _collecting_warnings(warnings):
         if from_concentration:
-            baseline = _baseline(settings, signal_4d, t_rel, mask, arterial)
-            conc_voxels = np.ascontiguousarray(curves, dtype=np.float32)
+            baseline = _baseline(settings, gather, t_rel, in_mask, in_artery)
+
+            def convert(rows):
+                return gather(rows).astype(np.float32, copy=False)
         else:
             report(progress, 0.05, "T1 mapping")
             t10_voxels, t10_source = _t10(settings, vfa, t10_map, needed, arterial, volume_shape, acquisition,
@@ -532,7 +601,7 @@ def _prepare(signal_4d, t_s, settings, metadata, provenance, mask, vfa, t10_map,
             acquisition["T10"] = (None, t10_source)
             flip = acquisition["flip_angle_deg"][0]
             r1 = acquisition["r1_per_mM_s"][0]
-            t10_rows = np.broadcast_to(np.asarray(t10_voxels, dtype=float), (curves.shape[0],))
+            t10_rows = np.broadcast_to(np.asarray(t10_voxels, dtype=float), (n_needed,))
             flip_rows = flip
             if b1 is not None:
                 b1_rows = b1[needed]
@@ -541,40 +610,56 @@ def _prepare(signal_4d, t_s, settings, metadata, provenance, mask, vfa, t10_map,
                 flip_rows = flip * np.where(np.isfinite(b1_rows), b1_rows, 1.0)
                 acquisition["B1"] = (None, "B1 map: actual flip angle = nominal x B1 ("
                                            + ("VFA and DCE)" if vfa is not None else "DCE)"))
-
             report(progress, 0.15, "signal to concentration")
-            baseline = _baseline(settings, signal_4d, t_rel, mask, arterial)
-            # Converted in voxel chunks straight into float32, so no float64 copy of the series exists.
-            conc_voxels = np.empty(curves.shape, dtype=np.float32)
-            with np.errstate(all="ignore"):
-                for start in range(0, curves.shape[0], CONCENTRATION_CHUNK):
-                    rows = slice(start, start + CONCENTRATION_CHUNK)
-                    conc_voxels[rows] = signal.spgr_to_concentration(
-                        curves[rows], baseline, t10_rows[rows], acquisition["TR_s"][0],
-                        flip_rows if np.ndim(flip_rows) == 0 else flip_rows[rows], r1)
-        del curves
+            baseline = _baseline(settings, gather, t_rel, in_mask, in_artery)
+            tr = acquisition["TR_s"][0]
+
+            def convert(rows):
+                with np.errstate(all="ignore"):
+                    return signal.spgr_to_concentration(
+                        gather(rows), baseline, t10_rows[rows], tr,
+                        flip_rows if np.ndim(flip_rows) == 0 else flip_rows[rows], r1).astype(np.float32)
     acquisition["baseline_frames"] = (float(baseline.size), "user setting" if settings.baseline_frames is not None
                                       else "frames before the bolus arrival")
-    tissue = conc_voxels if mask is needed or np.array_equal(mask, needed) else conc_voxels[mask[needed]]
-    # The whole-volume concentration is only needed to find or measure the AIF, or to write it.
+    tissue_rows = np.flatnonzero(in_mask)
+    # The whole-volume concentration is made only to find or measure the AIF, or to write it;
+    # otherwise each block of voxels is converted when it is fitted (see analyse_dce).
     conc = None
     if settings.aif_source in ("measured", "automatic") or settings.write_concentration:
+        conc_voxels = np.empty((n_needed, t.size), dtype=np.float32)
+        with _collecting_warnings(warnings):
+            for start in range(0, n_needed, CONCENTRATION_CHUNK):
+                rows = slice(start, start + CONCENTRATION_CHUNK)
+                conc_voxels[rows] = convert(rows)
         conc = np.full(volume_shape + (t.size,), np.nan, dtype=np.float32)
         conc[needed] = conc_voxels
-    tissue_ok = np.all(np.isfinite(tissue), axis=1)
-    if not tissue_ok.any():
+
+        def converted(rows):
+            return conc_voxels[rows]
+        convert = tissue_curves = converted
+    else:
+        def tissue_curves(rows):
+            with python_warnings.catch_warnings():
+                python_warnings.simplefilter("ignore")             # reported when the block is fitted
+                return convert(rows)
+    # Bolus timing and the population AIF delay need only an even sample of valid tissue curves.
+    sample_rows = _even_sample(tissue_rows, AIF_SAMPLE_CANDIDATES)
+    sample = tissue_curves(sample_rows)
+    sample = sample[np.all(np.isfinite(sample), axis=1)]
+    if sample.shape[0] == 0 and not _any_finite_curve(tissue_curves, tissue_rows):
         raise InputError("concentration: no voxel of the mask has a finite concentration at every frame "
                          + ("" if from_concentration else
                             "(check T10, TR, flip angle, relaxivity and the baseline)"))
+    if sample.shape[0] == 0:
+        sample = _first_finite_curves(tissue_curves, tissue_rows)
+    sample = sample[np.unique(np.linspace(0, sample.shape[0] - 1, min(sample.shape[0], 4096)).astype(int))]
 
     report(progress, 0.25, "arterial input function")
     with _collecting_warnings(warnings):
-        # An even sample of the valid tissue curves is enough to time the bolus (no full copy).
-        valid = np.flatnonzero(tissue_ok)
-        sample = valid[np.unique(np.linspace(0, valid.size - 1, min(valid.size, 4096)).astype(int))]
-        aif_info = _arterial_input(settings, t, t_rel, conc, tissue[sample], aif_mask, aif_table)
+        aif_info = _arterial_input(settings, t, t_rel, conc, sample, aif_mask, aif_table)
     return {"t": t, "t_rel": t_rel, "volume_shape": volume_shape, "mask": mask, "mask_given": mask_given,
-            "needed": needed, "tissue": tissue, "conc": conc, "baseline": baseline, "acquisition": acquisition,
+            "needed": needed, "convert": convert, "tissue_rows": tissue_rows, "conc": conc, "baseline": baseline,
+            "acquisition": acquisition,
             "warnings": warnings, "aif": aif_info, "t10_voxels": t10_voxels}
 
 

@@ -51,6 +51,9 @@ def _late_slope(t, e, start_index):
         return np.where(n >= 2, ste / stt, np.nan)
 
 
+CHUNK_VOXELS = 32768
+
+
 def curve_metrics(ct_or_signal, t_s, arrival_s=None, input_type="concentration", baseline=None,
                   early_s=120.0, late_s=None, threshold=0.10, min_enhancement=0.0, mask=None):
     """Semi-quantitative metrics of curves (..., T) on frame times ``t_s`` (T,).
@@ -69,7 +72,7 @@ def curve_metrics(ct_or_signal, t_s, arrival_s=None, input_type="concentration",
     """
     if input_type not in ("concentration", "signal"):
         raise InputError(f"input_type: '{input_type}' must be 'concentration' or 'signal'")
-    x = np.asarray(ct_or_signal, dtype=float)
+    x = np.asarray(ct_or_signal)
     if x.ndim < 1 or x.shape[-1] < 3:
         raise InputError(f"ct_or_signal: expected (..., T) with T >= 3, got shape {x.shape}")
     t = _checked_times(t_s, x.shape[-1])
@@ -77,9 +80,18 @@ def curve_metrics(ct_or_signal, t_s, arrival_s=None, input_type="concentration",
     flat = x.reshape(-1, t.size)
     n_vox = flat.shape[0]
     sel = np.ones(n_vox, bool) if mask is None else _over_voxels(mask, lead, "mask", bool)
+    if n_vox > CHUNK_VOXELS:
+        # Whole volumes in voxel chunks: the per-voxel work holds about ten (n, T) float64
+        # arrays, so chunks keep it to a few tens of MB whatever the volume size.
+        arrival = None if arrival_s is None else _over_voxels(arrival_s, lead, "arrival_s")
+        parts = [curve_metrics(flat[start:start + CHUNK_VOXELS], t, None if arrival is None else
+                               arrival[start:start + CHUNK_VOXELS], input_type, baseline, early_s, late_s, threshold,
+                               min_enhancement, sel[start:start + CHUNK_VOXELS])
+                 for start in range(0, n_vox, CHUNK_VOXELS)]
+        return {key: np.concatenate([part[key] for part in parts]).reshape(lead) for key in parts[0]}
     finite = np.all(np.isfinite(flat), axis=1)
     todo = sel & finite
-    y = np.where(todo[:, None], flat, 0.0)
+    y = np.where(todo[:, None], flat, 0.0).astype(float, copy=False)
 
     if arrival_s is None:
         bat = fit_bolus_arrival(y, t)
