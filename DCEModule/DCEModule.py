@@ -110,7 +110,8 @@ class DCEModuleWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
     def settings(self):
         p = self._parameterNode
         perTissue = parse_t10_per_tissue(p.t10PerTissue) if p.t10Labels and p.t10PerTissue.strip() else None
-        return DCESettings(input_kind=p.inputKind, t10_per_tissue=perTissue, model=p.model, aif_source=p.aifSource, population_aif=p.populationAif,
+        return DCESettings(input_kind=p.inputKind, t10_per_tissue=perTissue, model=p.model, aif_source=p.aifSource,
+                           population_aif=p.populationAif,
                            hematocrit=p.hematocrit, agent=p.agent, t1_method=p.t1Method,
                            fixed_t10_s=None if (p.vfaSeries or p.t1Map) else p.fixedT10, fit_delay=p.fitDelay,
                            select_model=p.selectModel, semi_quantitative=p.semiQuantitative,
