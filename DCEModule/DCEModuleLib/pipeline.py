@@ -626,16 +626,15 @@ def _prepare(signal_4d, t_s, settings, metadata, provenance, mask, vfa, t10_map,
     # otherwise each block of voxels is converted when it is fitted (see analyse_dce).
     conc = None
     if settings.aif_source in ("measured", "automatic") or settings.write_concentration:
-        conc_voxels = np.empty((n_needed, t.size), dtype=np.float32)
+        conc = np.full(volume_shape + (t.size,), np.nan, dtype=np.float32)
+        conc_2d = conc.reshape(-1, t.size)                       # a view: voxel-major like the blocks
         with _collecting_warnings(warnings):
             for start in range(0, n_needed, CONCENTRATION_CHUNK):
                 rows = slice(start, start + CONCENTRATION_CHUNK)
-                conc_voxels[rows] = convert(rows)
-        conc = np.full(volume_shape + (t.size,), np.nan, dtype=np.float32)
-        conc[needed] = conc_voxels
+                conc_2d[needed_index[rows]] = convert(rows)
 
         def converted(rows):
-            return conc_voxels[rows]
+            return conc_2d[needed_index[rows]]
         convert = tissue_curves = converted
     else:
         def tissue_curves(rows):
