@@ -40,7 +40,7 @@ class DiffusionModuleParameterNode:
     adcBMin: float = 0.0
     adcBMax: float = 0.0
     fitIvim: bool = True
-    ivimMethod: str = "full"
+    ivimMethod: str = "bayesian"
     bThreshold: float = 200.0
     fitKurtosis: bool = False
     kurtosisBMax: float = 0.0        # 0: every b

@@ -16,7 +16,7 @@ def add_parser(subparsers):
     parser.add_argument("--adc-method", choices=ADC_METHODS, default="loglinear")
     parser.add_argument("--adc-b-range", nargs=2, type=float, metavar=("MIN", "MAX"),
                         help="b-range of the ADC fit, s/mm2 (default: every b)")
-    parser.add_argument("--ivim-method", choices=IVIM_METHODS, default="full")
+    parser.add_argument("--ivim-method", choices=IVIM_METHODS, default="bayesian")
     parser.add_argument("--b-threshold", type=float, default=200.0, help="IVIM threshold b, s/mm2 (default 200)")
     parser.add_argument("--kurtosis-b-max", type=float, help="highest b of the kurtosis fit, s/mm2 (default: every b)")
     parser.add_argument("--bvals", help="b-values overriding the file's: an FSL .bval file or numbers, "
