@@ -36,6 +36,8 @@ def add_parser(subparsers):
     aif.add_argument("--aif-table", help="CSV of time and plasma concentration (for --aif table)")
     aif.add_argument("--aif-voxels", type=int, default=20, help="voxels averaged by --aif automatic")
     aif.add_argument("--hematocrit", type=float, default=0.42)
+    aif.add_argument("--blood-t1", type=float, help="blood T1 (s) converting a measured/automatic AIF "
+                     "(default: literature value at the field strength)")
     acq = parser.add_argument_group("acquisition (overrides the metadata)")
     acq.add_argument("--tr", type=float, help="repetition time (s)")
     acq.add_argument("--flip-angle", type=float, help="flip angle (deg)")
@@ -55,7 +57,7 @@ def add_parser(subparsers):
 def settings_from_args(args):
     return DCESettings(
         model=args.model, aif_source=args.aif, population_aif=args.population_aif, aif_delay_s=args.aif_delay,
-        hematocrit=args.hematocrit, agent=args.agent, relaxivity_per_mM_s=args.relaxivity,
+        hematocrit=args.hematocrit, blood_t1_s=args.blood_t1, agent=args.agent, relaxivity_per_mM_s=args.relaxivity,
         field_strength_T=args.field, tr_s=args.tr, flip_angle_deg=args.flip_angle, t1_method=args.t1_method,
         fixed_t10_s=args.t10, input_kind=args.input_kind,
         t10_per_tissue=parse_t10_per_tissue(args.t10_per_tissue) if args.t10_per_tissue else None,

@@ -590,6 +590,7 @@ def _prepare(signal_4d, t_s, settings, metadata, provenance, mask, vfa, t10_map,
     t10_voxels = None
     with _collecting_warnings(warnings):
         if from_concentration:
+            aif_from_signal = None
             baseline = _baseline(settings, gather, t_rel, in_mask, in_artery)
 
             def convert(rows):
@@ -613,6 +614,28 @@ def _prepare(signal_4d, t_s, settings, metadata, provenance, mask, vfa, t10_map,
             report(progress, 0.15, "signal to concentration")
             baseline = _baseline(settings, gather, t_rel, in_mask, in_artery)
             tr = acquisition["TR_s"][0]
+
+            def aif_from_signal(flat_voxels):
+                """Whole-blood AIF (mM) from the mean signal of arterial voxels (flat volume indices),
+                converted once with the blood T1: averaging before the nonlinear SPGR inversion
+                keeps noise from biasing the peak, and vessel VFA T1 values (noise, inflow) are not
+                used."""
+                rows = np.searchsorted(needed_index, np.asarray(flat_voxels).ravel())
+                curves = gather(rows).astype(float)
+                curves = curves[np.all(np.isfinite(curves), axis=1)]
+                if curves.shape[0] == 0:
+                    raise InputError("arterial voxels: no voxel has a finite signal at every frame")
+                flip_aif = flip_rows if np.ndim(flip_rows) == 0 else float(np.nanmean(flip_rows[rows]))
+                blood_t1 = settings.blood_t1_s or _blood_t1(acquisition["field_strength_T"][0])
+                with np.errstate(all="ignore"), python_warnings.catch_warnings():
+                    python_warnings.simplefilter("ignore")
+                    cb = signal.spgr_to_concentration(curves.mean(axis=0), baseline, blood_t1, tr, flip_aif, r1)
+                if not np.all(np.isfinite(cb)):
+                    raise InputError(f"arterial signal: {int(np.sum(~np.isfinite(cb)))} frames lie beyond the "
+                                     f"SPGR saturation limit for blood T1 {blood_t1:g} s; check the flip angle, "
+                                     "TR and blood T1, or use a population AIF")
+                return cb, (f"mean signal of {curves.shape[0]} voxels converted with blood T1 {blood_t1:g} s"
+                            + (" (user setting)" if settings.blood_t1_s else " (Lu et al. 2004)"))
 
             def convert(rows):
                 with np.errstate(all="ignore"):
@@ -655,7 +678,7 @@ def _prepare(signal_4d, t_s, settings, metadata, provenance, mask, vfa, t10_map,
 
     report(progress, 0.25, "arterial input function")
     with _collecting_warnings(warnings):
-        aif_info = _arterial_input(settings, t, t_rel, conc, sample, aif_mask, aif_table)
+        aif_info = _arterial_input(settings, t, t_rel, conc, sample, aif_mask, aif_table, aif_from_signal)
     return {"t": t, "t_rel": t_rel, "volume_shape": volume_shape, "mask": mask, "mask_given": mask_given,
             "needed": needed, "convert": convert, "tissue_rows": tissue_rows, "conc": conc, "baseline": baseline,
             "acquisition": acquisition,
@@ -713,8 +736,11 @@ def _fit(settings, tissue, t_rel, cp, progress):
     return out, curves
 
 
-def _arterial_input(settings, t, t_rel, conc, tissue, aif_mask, aif_table):
-    """Plasma AIF on the series' time grid, with where it came from."""
+def _arterial_input(settings, t, t_rel, conc, tissue, aif_mask, aif_table, aif_from_signal=None):
+    """Plasma AIF on the series' time grid, with where it came from.
+
+    ``aif_from_signal(flat voxel indices)`` -> (whole-blood AIF, how): for signal input, a measured
+    or detected AIF is converted from the arterial voxels' mean signal (None: concentration input)."""
     hct = settings.hematocrit
     tissue_arrival = _arrival_time_s(tissue, t_rel)
     common = {"t_s": t, "tissue_arrival_s": tissue_arrival, "voxels": None}
@@ -746,12 +772,19 @@ def _arterial_input(settings, t, t_rel, conc, tissue, aif_mask, aif_table):
             raise InputError("AIF table: holds NaN or infinite concentrations")
         return {**common, "cb_mM": aif.plasma_to_blood(table_cp, hct), "cp_mM": table_cp, "source": "table"}
     if settings.aif_source == "measured":
+        if aif_from_signal is not None:
+            cb, how = aif_from_signal(np.flatnonzero(aif_mask.ravel()))
+            return {**common, "cb_mM": cb, "cp_mM": aif.blood_to_plasma(cb, hct), "voxels": np.nonzero(aif_mask),
+                    "source": f"measured in the arterial ROI ({how})"}
         cp = aif.measured_aif(conc, aif_mask, hct)
         used = aif_mask & np.all(np.isfinite(conc), axis=-1)
         return {**common, "cb_mM": aif.plasma_to_blood(cp, hct), "cp_mM": cp, "voxels": np.nonzero(used),
                 "source": f"measured in the arterial ROI ({int(used.sum())} of {int(aif_mask.sum())} voxels)"}
     candidates = np.isfinite(conc).all(axis=-1)
     detected = aif.detect_aif(conc, t_rel, mask=candidates, n_voxels=settings.aif_voxels, hematocrit=hct)
+    how = f"{len(detected['flat_indices'])} voxels"
+    if aif_from_signal is not None:
+        cb, how = aif_from_signal(detected["flat_indices"])
+        detected.update(aif_blood=cb, aif_plasma=aif.blood_to_plasma(cb, hct))
     return {**common, "cb_mM": detected["aif_blood"], "cp_mM": detected["aif_plasma"],
-            "source": f"automatic detection ({len(detected['flat_indices'])} voxels)",
-            "voxels": detected["indices"], "detection": detected}
+            "source": f"automatic detection ({how})", "voxels": detected["indices"], "detection": detected}

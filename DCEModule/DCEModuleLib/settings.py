@@ -37,6 +37,8 @@ class DCESettings:
     population_aif: str = "parker"
     aif_delay_s: float = None                # population AIF onset after the first frame; None: from the data
     hematocrit: float = 0.42
+    blood_t1_s: float = None                 # T1 of arterial blood converting a measured/automatic AIF;
+                                             # None: the literature value at the field (Lu et al. 2004)
     agent: str = "gadobutrol"
     relaxivity_per_mM_s: float = None        # None: preset for agent and field strength
     field_strength_T: float = None           # None: from the acquisition metadata
@@ -74,6 +76,8 @@ class DCESettings:
             for name, value in self.t10_per_tissue.items():
                 if not isinstance(value, (int, float)) or not 0 < value < 10:
                     raise InputError(f"T10 per tissue: '{name}' = {value} s is implausible (0 to 10 s)")
+        if self.blood_t1_s is not None and not 0.5 < float(self.blood_t1_s) < 4.0:
+            raise InputError(f"blood T1 {self.blood_t1_s} s is implausible (0.5 to 4 s)")
         if self.t1_method not in T1_METHODS:
             raise InputError(f"T1 method '{self.t1_method}' is not one of {', '.join(T1_METHODS)}")
         if not 0.0 <= self.hematocrit < 1.0:
