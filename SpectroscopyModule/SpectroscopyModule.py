@@ -49,6 +49,10 @@ class SpectroscopyModuleParameterNode:
     lineBroadeningHz: float = 2.0
     zeroFill: bool = False
     waterReferencePath: str = ""
+    waterScaling: bool = True
+    tissueGm: float = 0.0                 # voxel tissue fractions for water-scaled mM (default: white matter)
+    tissueWm: float = 1.0
+    tissueCsf: float = 0.0
     ppmMin: float = 0.2
     ppmMax: float = 4.2
     crlbThreshold: float = 20.0
@@ -118,6 +122,8 @@ class SpectroscopyModuleWidget(ScriptedLoadableModuleWidget, VTKObservationMixin
                                     te_s=p.echoTimeMs / 1000.0 if p.echoTimeMs > 0 else None,
                                     processing=tuple(step for step, on in chosen.items() if on),
                                     water_reference_path=p.waterReferencePath or None,
+                                    water_scaling=p.waterScaling,
+                                    tissue_fractions={"gm": p.tissueGm, "wm": p.tissueWm, "csf": p.tissueCsf},
                                     line_broadening_hz=p.lineBroadeningHz if p.apodise else 0.0,
                                     ppm_min=p.ppmMin, ppm_max=p.ppmMax, crlb_threshold_percent=p.crlbThreshold)
 

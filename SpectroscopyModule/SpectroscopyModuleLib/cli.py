@@ -29,7 +29,9 @@ def add_parser(subparsers):
     parser.add_argument("--process", default="coil_combine,align,average",
                         help="processing steps, comma separated, from: " + ", ".join(PROCESSING_STEPS)
                         + " ('none' for none)")
-    parser.add_argument("--water-reference", help="unsuppressed water acquisition (for 'ecc')")
+    parser.add_argument("--water-reference", help="unsuppressed water acquisition (for 'ecc' and water-scaled mM)")
+    parser.add_argument("--tissue-fractions", nargs=3, type=float, metavar=("GM", "WM", "CSF"),
+                        help="voxel tissue volume fractions for water-scaled mM (default: white matter only)")
     parser.add_argument("--ppm-range", nargs=2, type=float, default=(0.2, 4.2), metavar=("MIN", "MAX"))
     parser.add_argument("--line-broadening", type=float, default=0.0, help="apodisation (Hz), with 'apodise'")
     parser.add_argument("--zero-fill", type=int, default=2, help="zero-fill factor, with 'zero_fill'")
@@ -46,6 +48,7 @@ def settings_from_args(args):
     metabolites = [m.strip() for m in args.metabolites.split(",") if m.strip()] if args.metabolites else None
     return SpectroscopySettings(
         basis_source="file" if args.basis else "simulate", basis_path=args.basis, sequence=args.sequence,
+        tissue_fractions=None if not args.tissue_fractions else dict(zip(("gm", "wm", "csf"), args.tissue_fractions)),
         te_s=args.te, dwell_s=args.dwell_time, spectrometer_mhz=args.spectrometer_mhz, metabolites=metabolites, processing=tuple(steps), water_reference_path=args.water_reference,
         ppm_min=min(args.ppm_range),
         ppm_max=max(args.ppm_range), line_broadening_hz=args.line_broadening, zero_fill_factor=args.zero_fill,

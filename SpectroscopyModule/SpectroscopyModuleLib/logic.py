@@ -262,6 +262,8 @@ def svs_table_columns(analysis):
                      crlb * value / 100.0 if np.isfinite(crlb) else None, ""))
     for name, value in analysis.ratios.items():
         rows.append((name, "ratio", value, pipeline.RATIO_UNIT, None, analysis.ratio_sd.get(name), ""))
+    for name, value in analysis.concentrations_mM.items():
+        rows.append((name, "concentration", value, "mM", None, None, analysis.concentration_source or ""))
     rows += [("SNR", "quality", fit.snr, "", None, None, f"minimum {analysis.settings.min_snr:g}"),
              ("FWHM", "quality", fit.fwhm_ppm, "ppm", None, None,
               f"{fit.fwhm_hz:.2f} Hz; limit {analysis.settings.fwhm_threshold_ppm:g} ppm"),

@@ -222,6 +222,13 @@ def _water_reference(settings, mrs=None):
     return water
 
 
+def _water_for_scaling(settings, mrs):
+    """The processed (combined, averaged) water reference for water scaling, or None."""
+    if not settings.water_reference_path and getattr(mrs, "water_reference", None) is None:
+        return None
+    return _water_reference(settings, mrs)
+
+
 def _run_step(step, mrs, settings):
     """Apply one step when it applies to these data; returns (mrs, what happened)."""
     if step == "coil_combine" and not _has_tag(mrs, (COIL_TAG,)):
@@ -294,6 +301,8 @@ class SVSAnalysis:
     settings: SpectroscopySettings
     geometry: dict = None               # centre_ras, size_mm, directions (voxel box) when known
     warnings: list = field(default_factory=list)
+    concentrations_mM: dict = field(default_factory=dict)   # water-scaled, when a water reference was given
+    concentration_source: str = None
 
     @property
     def biomarkers(self):
@@ -305,6 +314,7 @@ class SVSAnalysis:
         out.update({k: float(v) for k, v in self.sums.items()})
         skip = set(self.quality.get("unreliable_ratios", ()))
         out.update({k: float(v) for k, v in self.ratios.items() if k not in skip})
+        out.update({f"{k} (mM)": float(v) for k, v in self.concentrations_mM.items()})
         return {k: v for k, v in out.items() if np.isfinite(v)}
 
 
@@ -398,6 +408,17 @@ def analyse_svs(mrs, settings=None, basis=None, progress=None):
             # A ratio over a denominator that is not reliably fitted is reported but flagged.
             if _sum_crlb_percent(fit, _ratio_parts(label)[1]) > settings.crlb_threshold_percent:
                 unreliable.append(label)
+    concentrations, concentration_source = {}, None
+    water = _water_for_scaling(settings, processed)
+    if water is not None and settings.water_scaling:
+        from .water_scaling import water_scaled
+        try:
+            concentrations, concentration_source = water_scaled(fit, sums, _single_spectrum(water, "water reference"),
+                                                                acquisition, settings)
+        except InputError as error:
+            warnings.append(f"no water-scaled concentrations: {error}")
+        if settings.basis_source == "file" and concentrations:
+            warnings.append("water-scaled mM assume the basis file is normalised per molecule (as simulated bases are)")
     quality = quality_summary(fit, settings)
     quality["unreliable_ratios"] = unreliable
     if unreliable:
@@ -407,7 +428,8 @@ def analyse_svs(mrs, settings=None, basis=None, progress=None):
     return SVSAnalysis(mrs=processed, fit=fit, sums=sums, sum_crlb_percent=sum_crlb, ratios=ratios,
                        ratio_sd=ratio_sd, quality=quality, acquisition=acquisition,
                        processing=log, basis=describe_basis(basis), settings=settings, geometry=geometry,
-                       warnings=warnings)
+                       warnings=warnings, concentrations_mM=concentrations,
+                       concentration_source=concentration_source)
 
 
 # ----------------------------------------------------------------------------- MRSI

@@ -32,7 +32,9 @@ class SpectroscopySettings:
     spectrometer_mhz: float = None           # None: from the header
     metabolites: tuple = None                # None: the basis catalogue's default list
     processing: tuple = DEFAULT_PROCESSING   # steps from PROCESSING_STEPS; inapplicable ones are skipped
-    water_reference_path: str = None         # unsuppressed water acquisition (eddy-current correction)
+    water_reference_path: str = None         # unsuppressed water acquisition (ECC, water-scaled mM)
+    water_scaling: bool = True               # concentrations in mM when a water reference is available
+    tissue_fractions: dict = None            # {"gm", "wm", "csf"} volume fractions; None: white matter
     ppm_min: float = 0.2
     ppm_max: float = 4.2
     line_broadening_hz: float = 0.0          # apodisation (only with "apodise")
@@ -81,4 +83,7 @@ class SpectroscopySettings:
             raise InputError(f"water reference '{self.water_reference_path}' does not exist")
         if self.metabolites is not None:
             self.metabolites = tuple(self.metabolites)
+        if self.tissue_fractions is not None:
+            from .quantification import _check_fractions
+            self.tissue_fractions = _check_fractions(self.tissue_fractions)
         return self
