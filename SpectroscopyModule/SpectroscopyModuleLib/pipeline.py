@@ -249,6 +249,13 @@ def _run_step(step, mrs, settings):
         out = function(mrs, float(settings.line_broadening_hz))
     elif step == "zero_fill":
         out = function(mrs, int(settings.zero_fill_factor))
+    elif step == "reference":
+        # Optional refinement: spectra without a recognisable peak keep their frequency (the fit
+        # still searches its own shift) rather than stopping the analysis.
+        try:
+            out = function(mrs)
+        except InputError as error:
+            return mrs, f"skipped: {error}"
     else:
         out = function(mrs)
     if not hasattr(out, "fid"):

@@ -71,7 +71,7 @@ def pattern_shift(mrs, fid, peaks_ppm, search_ppm=0.3, zero_fill=8):
     return displacement, height
 
 
-def reference(mrs, peak="auto", search_ppm=0.3, target_ppm=None, min_snr=5.0, zero_fill=8):
+def reference(mrs, peak="auto", search_ppm=0.3, target_ppm=None, min_snr=3.0, zero_fill=8):
     """Shift each FID so that ``peak`` ("auto", "NAA", "Cr", "Cho", "water" or a ppm value) lands at
     its nominal ppm (``target_ppm`` overrides the nominal ppm of a single peak). search_ppm:
     largest displacement searched. min_snr: a pattern weaker than this (peak / spectral noise SD)

@@ -85,6 +85,25 @@ class SevenTeslaChainTest(unittest.TestCase):
         self.assertTrue(1.1 < ours.ratios["tNAA/tCr"] < 1.8)
 
 
+class NoiseOnRealBaselinesTest(unittest.TestCase):
+    def test_noise_estimate_ignores_a_smooth_baseline(self):
+        from SpectroscopyModuleLib.fitting.noise import spectral_noise_sd
+        rng = np.random.default_rng(0)
+        ppm = np.linspace(-0.3, 9.5, 1024)[::-1]
+        baseline = 5e3 * np.exp(-(ppm + 0.3)) + 2e3 * (ppm - 1.0) ** 2         # filter roll-off and a hump
+        spectrum = baseline + 100.0 * (rng.standard_normal(ppm.size) + 1j * rng.standard_normal(ppm.size))
+        self.assertAlmostEqual(float(spectral_noise_sd(spectrum[None], ppm)[0]), 100.0, delta=25.0)
+
+    def test_siemens_rda_fits_with_brain_like_ratios(self):
+        # 3 T PRESS TE 30 ms (left superior temporal gyrus): with residual water removed and the
+        # ppm axis referenced, NAA is reliable and the ratios are in the normal adult range.
+        analysis = pipeline.analyse_svs(os.path.join(DATA, "suspect_testdata/siemens/SVS_30.rda"),
+                                        SpectroscopySettings(processing=("water_removal", "reference")))
+        self.assertLess(analysis.fit.crlb_percent["NAA"], 15.0)
+        self.assertTrue(1.0 < analysis.ratios["tNAA/tCr"] < 2.0)
+        self.assertTrue(0.1 < analysis.ratios["tCho/tCr"] < 0.4)
+
+
 class VendorReferencingTest(unittest.TestCase):
     def test_referencing_puts_naa_at_2_01_ppm(self):
         for name in ("suspect_testdata/siemens/SVS_30.rda", "suspect_testdata/philips_dicom/MRSshortTELN_IM-0001-0002.dcm"):
