@@ -355,16 +355,8 @@ def _even_sample(rows, limit=BASELINE_SAMPLE):
     return rows[np.linspace(0, rows.size - 1, limit).astype(int)]
 
 
-def _any_finite_curve(curves, rows):
-    """Whether any of ``rows`` has a finite curve (blocks converted until one is found)."""
-    for start in range(0, rows.size, CONCENTRATION_CHUNK):
-        if np.all(np.isfinite(curves(rows[start:start + CONCENTRATION_CHUNK])), axis=1).any():
-            return True
-    return False
-
-
 def _first_finite_curves(curves, rows, wanted=4096):
-    """Up to ``wanted`` finite curves, in voxel order (when the even sample held none)."""
+    """Up to ``wanted`` finite curves, in voxel order (when the even sample held none); may be empty."""
     found = []
     for start in range(0, rows.size, CONCENTRATION_CHUNK):
         block = curves(rows[start:start + CONCENTRATION_CHUNK])
@@ -668,12 +660,12 @@ def _prepare(signal_4d, t_s, settings, metadata, provenance, mask, vfa, t10_map,
     sample_rows = _even_sample(tissue_rows, AIF_SAMPLE_CANDIDATES)
     sample = tissue_curves(sample_rows)
     sample = sample[np.all(np.isfinite(sample), axis=1)]
-    if sample.shape[0] == 0 and not _any_finite_curve(tissue_curves, tissue_rows):
+    if sample.shape[0] == 0:                        # none in the even sample: look through every voxel
+        sample = _first_finite_curves(tissue_curves, tissue_rows)
+    if sample.shape[0] == 0:
         raise InputError("concentration: no voxel of the mask has a finite concentration at every frame "
                          + ("" if from_concentration else
                             "(check T10, TR, flip angle, relaxivity and the baseline)"))
-    if sample.shape[0] == 0:
-        sample = _first_finite_curves(tissue_curves, tissue_rows)
     sample = sample[np.unique(np.linspace(0, sample.shape[0] - 1, min(sample.shape[0], 4096)).astype(int))]
 
     report(progress, 0.25, "arterial input function")

@@ -4,10 +4,9 @@
 falls as the tumour responds) into a noisy 3 T PRESS spectrum with
 ``synthetic.synthesize_spectrum``, and places the voxel on the tumour (centre of the tumour
 mask, voxel-to-RAS from the visit's geometry) so that the scene shows the box on the anatomy.
-``write_nifti_mrs`` stores it as NIfTI-MRS so that the file readers and the command line
-can take it like a scanner file.
+``io.write_nifti_mrs`` stores it as NIfTI-MRS so that the readers and the command line can
+take it like a scanner file.
 """
-import json
 
 import numpy as np
 
@@ -23,8 +22,6 @@ TUMOUR_REGIONS = ("tumour", "viable rim", "viable_rim", "tumor", "rim")
 DEMO_ACQUISITION = {"spectrometer_mhz": 123.2, "te_s": 0.030, "sequence": "PRESS", "n_points": 1024,
                     "dwell_s": 1 / 2000, "tr_s": 2.0}
 DEMO_VOXEL_MM = 15.0
-# NIfTI header extension code of NIfTI-MRS (Clarke WT et al., MRM 2022, doi:10.1002/mrm.29418).
-NIFTI_MRS_ECODE = 44
 
 
 def tumour_concentrations(truth, region=None):
@@ -74,31 +71,3 @@ def visit_spectrum(visit, rng=None, snr=40.0, linewidth_hz=6.0, region=None, **a
     mrs.metadata["visit"] = getattr(visit, "name", None)
     mrs.metadata["source_format"] = "synthetic (phantom truth)"
     return mrs
-
-
-def write_nifti_mrs(mrs, path):
-    """Write an MRSData-like object (single voxel or MRSI grid (i, j[, k], n_points)) as NIfTI-MRS."""
-    from TMEMonitorLib.dependencies import require
-    nibabel = require("nibabel")
-    fid = np.asarray(mrs.fid, dtype=np.complex64)
-    spatial = fid.shape[:-1]
-    if len(spatial) > 3:
-        raise InputError(f"NIfTI-MRS writer: fid shape {fid.shape} has more than 3 spatial axes")
-    data = fid.reshape(tuple(spatial) + (1,) * (3 - len(spatial)) + (fid.shape[-1],))
-    affine = np.eye(4) if getattr(mrs, "affine", None) is None else np.asarray(mrs.affine, dtype=float)
-    image = nibabel.Nifti2Image(data, affine) if data.size > 2 ** 31 else nibabel.Nifti1Image(data, affine)
-    header = image.header
-    header.set_xyzt_units("mm", "sec")
-    zooms = list(header.get_zooms())
-    zooms[3] = float(mrs.dwell_s)
-    header.set_zooms(zooms)
-    header["intent_name"] = b"mrs_v0_2"
-    meta = {"SpectrometerFrequency": [float(mrs.spectrometer_mhz)],
-            "ResonantNucleus": [getattr(mrs, "nucleus", None) or "1H"]}
-    if getattr(mrs, "te_s", None) is not None:
-        meta["EchoTime"] = float(mrs.te_s)
-    if getattr(mrs, "tr_s", None) is not None:
-        meta["RepetitionTime"] = float(mrs.tr_s)
-    header.extensions.append(nibabel.nifti1.Nifti1Extension(NIFTI_MRS_ECODE, json.dumps(meta).encode()))
-    nibabel.save(image, str(path))
-    return str(path)

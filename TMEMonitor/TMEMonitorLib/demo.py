@@ -202,7 +202,8 @@ def _spectroscopy_available():
 
 def _analyse_visit_spectrum(scene, visit, out_dir, seed):
     """The visit's synthetic tumour spectrum: written as NIfTI-MRS and fitted into the visit's folder."""
-    from SpectroscopyModuleLib.demo_spectrum import visit_spectrum, write_nifti_mrs
+    from SpectroscopyModuleLib.demo_spectrum import visit_spectrum
+    from SpectroscopyModuleLib.io import write_nifti_mrs
     from SpectroscopyModuleLib.logic import SpectroscopyLogic
     spectrum = visit_spectrum(visit.visit, rng=np.random.default_rng(seed))
     folder = os.path.join(out_dir, "mrs")

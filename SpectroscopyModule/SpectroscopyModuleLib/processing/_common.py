@@ -119,6 +119,17 @@ def tail_noise_variance(fid, fraction=0.25):
     return np.mean(np.abs(tail) ** 2, axis=-1)
 
 
+def checked_number(value, name, what, minimum, inclusive=True):
+    """``value`` as a finite float at or above (``inclusive``) or above ``minimum``, or InputError."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"{what}: {name} must be a number (got {value!r})") from None
+    if not np.isfinite(number) or number < minimum or (not inclusive and number == minimum):
+        raise InputError(f"{what}: {name} must be {'>=' if inclusive else '>'} {minimum:g} (got {value})")
+    return number
+
+
 def make_step(method, details, /, **parameters):
     """A NIfTI-MRS ProcessingApplied entry; numeric results are kept under 'Parameters'."""
     step = {"Time": datetime.datetime.now().isoformat(timespec="seconds"), "Program": PROGRAM,

@@ -8,7 +8,7 @@ import numpy as np
 
 from TMEMonitorLib.errors import InputError
 
-from ._common import checked_fid, make_step, result, time_axis
+from ._common import checked_fid, checked_number, make_step, result, time_axis
 
 SHAPES = ("exponential", "gaussian")
 
@@ -17,12 +17,7 @@ def apodise(mrs, line_broadening_hz, shape="exponential"):
     """Multiply every FID of ``mrs`` by an exponential or Gaussian window of ``line_broadening_hz``."""
     what = "apodisation"
     fid = checked_fid(mrs, what)
-    try:
-        lb = float(line_broadening_hz)
-    except (TypeError, ValueError):
-        raise InputError(f"{what}: line_broadening_hz must be a number (got {line_broadening_hz!r})") from None
-    if not np.isfinite(lb) or lb < 0:
-        raise InputError(f"{what}: line_broadening_hz must be >= 0 Hz (got {line_broadening_hz})")
+    lb = checked_number(line_broadening_hz, "line_broadening_hz (Hz)", what, 0.0)
     if shape not in SHAPES:
         raise InputError(f"{what}: shape '{shape}' unknown; choose from {', '.join(SHAPES)}")
     t = time_axis(fid.shape[-1], mrs.dwell_s)

@@ -15,7 +15,8 @@ import numpy as np
 
 from TMEMonitorLib.errors import InputError
 
-from ._common import checked_fid, make_step, ppm_reference, result, spectrum, summary, time_axis
+from ._common import (checked_fid, checked_number, make_step, ppm_reference, result, spectrum, summary,
+                      time_axis)
 
 REFERENCE_PEAKS = {"NAA": 2.01, "Cr": 3.03, "tCr": 3.03, "Cho": 3.20, "tCho": 3.20, "water": 4.65, "H2O": 4.65}
 AUTO_PATTERN = ("NAA", "Cr", "Cho")
@@ -78,12 +79,7 @@ def reference(mrs, peak="auto", search_ppm=0.3, target_ppm=None, min_snr=3.0, ze
     counts as not found ("auto" then falls back to water)."""
     what = "chemical-shift referencing"
     fid = checked_fid(mrs, what)
-    try:
-        search_ppm = float(search_ppm)
-    except (TypeError, ValueError):
-        raise InputError(f"{what}: search_ppm must be a number (got {search_ppm!r})") from None
-    if not np.isfinite(search_ppm) or search_ppm <= 0:
-        raise InputError(f"{what}: search_ppm must be positive (got {search_ppm})")
+    search_ppm = checked_number(search_ppm, "search_ppm", what, 0.0, inclusive=False)
     if isinstance(peak, str):
         if peak == "auto":
             if target_ppm is not None:

@@ -10,7 +10,7 @@ from unittest import mock
 import numpy as np
 
 from SpectroscopyModuleLib import pipeline
-from SpectroscopyModuleLib.demo_spectrum import write_nifti_mrs
+from SpectroscopyModuleLib.io import write_nifti_mrs
 from SpectroscopyModuleLib.synthetic import TUMOUR_MM, synthesize_mrsi, synthesize_spectrum
 from TMEMonitorLib import scene as tme_scene
 from TMEMonitorLib.cli.main import build_parser, run_captured
