@@ -1,0 +1,175 @@
+"""``tme-monitor hypoxia``: R2*/R2/R2', gas-challenge and Perfused-Oxy-R maps from files, headless, on the
+same Logic as the Slicer module."""
+import os
+
+from TMEMonitorLib.cli.progress_bar import ProgressBar
+
+from .paradigm import GASES
+from .relaxometry import METHODS
+from .settings import T1_METHODS, HypoxiaSettings
+
+
+def add_parser(subparsers):
+    parser = subparsers.add_parser("hypoxia", help="hypoxia: R2*, R2', Delta R1 / Delta R2* with gas, Perfused-Oxy-R map")
+    parser.add_argument("--out", required=True, help="output folder (maps as NRRD, statistics CSV, scene .mrb)")
+    parser.add_argument("--gre", help="multi-echo gradient echo: DICOM folder, NIfTI/JSON folder or .seq.nrrd")
+    parser.add_argument("--echo-times", help="echo times of --gre overriding the file's, in ms, comma separated")
+    parser.add_argument("--se", help="multi-echo spin echo (R2, R2')")
+    parser.add_argument("--se-echo-times", help="echo times of --se overriding the file's, in ms, comma separated")
+    parser.add_argument("--field-map", help="B0 field map (Hz) on the GRE grid for the field-gradient correction")
+    parser.add_argument("--oe", help="dynamic T1-weighted series across air -> O2 -> air (oxygen-enhanced MRI)")
+    parser.add_argument("--bold", help="dynamic T2*-weighted series across air -> gas -> air")
+    parser.add_argument("--t1-air", help="T1 map (s) before gas")
+    parser.add_argument("--t1-gas", help="T1 map (s) during gas")
+    parser.add_argument("--t10-map", help="pre-gas T1 map (s) for the OE Delta R1 (default --t1-air)")
+    parser.add_argument("--t10", type=float, help="fixed pre-gas T1 (s) for the OE Delta R1")
+    parser.add_argument("--enhancement", help="DCE enhancement map of the same visit (any measure; with "
+                                              "--enhancement-threshold) for the Perfused-Oxy-R map")
+    parser.add_argument("--enhancement-threshold", type=float, help="value of --enhancement above which a voxel is perfused")
+    parser.add_argument("--mask", help="label map / mask volume (voxels > 0 are analysed)")
+    fit = parser.add_argument_group("R2* fit")
+    fit.add_argument("--method", choices=METHODS, default="nonlinear")
+    fit.add_argument("--noise-sigma", type=float, help="noise SD (signal units); default estimated from the background")
+    fit.add_argument("--noise-floor-snr", type=float, default=3.0, help="echoes at or below this x sigma end the fit")
+    fit.add_argument("--no-noise-floor", action="store_true", help="fit every positive echo")
+    fit.add_argument("--r2star-max", type=float, default=2000.0, help="upper bound of R2* (1/s)")
+    fit.add_argument("--no-gradient-correction", action="store_true")
+    fit.add_argument("--skip-first-se-echo", action="store_true", help="leave out spin echo 1 (stimulated echoes)")
+    gas = parser.add_argument_group("gas paradigm (dynamic series)")
+    gas.add_argument("--gas", choices=GASES, default="oxygen")
+    gas.add_argument("--gas-on", type=float, help="gas switched on, s from the first dynamic frame")
+    gas.add_argument("--gas-off", type=float, help="gas switched back to air, s (default: gas to the end)")
+    gas.add_argument("--wash-in", type=float, default=60.0, help="frames within this delay after gas on are left out (s)")
+    gas.add_argument("--alpha", type=float, default=0.05, help="significance level of the per-voxel Welch test")
+    gas.add_argument("--tr", type=float, help="TR of --oe (s); default from the metadata")
+    gas.add_argument("--flip-angle", type=float, help="flip angle of --oe (deg); default from the metadata")
+    gas.add_argument("--dynamic-echo-time", type=float, help="TE of --bold (s); default from the metadata")
+    parser.add_argument("--t1-method", choices=T1_METHODS, default="nonlinear")
+    parser.set_defaults(func=run)
+
+
+def _ms_list(text, option):
+    from TMEMonitorLib.errors import InputError
+    try:
+        values = [float(v) for v in text.replace(";", ",").replace(" ", ",").split(",") if v.strip()]
+    except ValueError:
+        raise InputError(f"{option} '{text}': expected numbers (ms) separated by commas") from None
+    return [v / 1000.0 for v in values]
+
+
+def settings_from_args(args):
+    return HypoxiaSettings(
+        r2star_method=args.method, noise_sigma=args.noise_sigma, noise_floor_snr=args.noise_floor_snr,
+        noise_floor=not args.no_noise_floor, r2star_max_per_s=args.r2star_max,
+        field_gradient_correction=not args.no_gradient_correction, r2_skip_first_echo=args.skip_first_se_echo,
+        gas=args.gas, gas_on_s=args.gas_on, gas_off_s=args.gas_off, wash_in_s=args.wash_in, alpha=args.alpha,
+        enhancement_threshold=args.enhancement_threshold, t10_s=args.t10, tr_s=args.tr, flip_angle_deg=args.flip_angle,
+        dynamic_echo_time_s=args.dynamic_echo_time, t1_method=args.t1_method).validated()
+
+
+def read_echo_series(path, echo_times_s, option):
+    """(Series, echo times s, source): the reader's echo times, or the override (--echo-times)."""
+    from TMEMonitorLib import io
+    from TMEMonitorLib.errors import InputError, MetadataError
+    if echo_times_s is None:
+        flag = "--se-echo-times" if option == "--se" else "--echo-times"
+        try:
+            try:
+                series = io.read_series(path, axis_name="echo_time")
+            except InputError as error:
+                if "axis_name" not in str(error) or isinstance(error, MetadataError):
+                    raise
+                series = io.read_series(path)          # a reader without echo-time support
+        except MetadataError as error:
+            raise MetadataError(f"{option} {path}: no echo times found ({error}); give them with {flag} in ms") from None
+        if series.axis_name != "echo_time":
+            raise MetadataError(f"{option} {path}: no echo times found (frames are indexed by '{series.axis_name}'); "
+                                f"give them with {flag} in ms")
+        return series, series.axis_values, series.provenance.get("axis_values", "read_series")
+    try:
+        series = io.read_series(path)
+    except MetadataError:
+        # no frame axis the reader knows: the override names the echoes (placeholder index, replaced below)
+        series = io.read_series(path, frame_time_s=1.0)
+    if series.array.shape[0] != len(echo_times_s):
+        raise InputError(f"{option} {path}: {len(echo_times_s)} echo time(s) given for {series.array.shape[0]} echoes")
+    return series, echo_times_s, f"command line {option}-echo-times" if option == "--se" else "command line --echo-times"
+
+
+def run(args):
+    from TMEMonitorLib import scene as tme_scene
+    from TMEMonitorLib.errors import InputError
+    settings = settings_from_args(args)
+    if not any((args.gre, args.se, args.oe, args.bold, args.t1_air)):
+        raise InputError("give at least one input: --gre, --se, --oe, --bold or --t1-air with --t1-gas")
+    scene = tme_scene.create_scene()
+    try:
+        return _analyse(args, settings, scene)
+    finally:
+        tme_scene.release_scene(scene)
+
+
+def _analyse(args, settings, scene):
+    import numpy as np
+
+    from TMEMonitorLib import io
+    from TMEMonitorLib import scene as tme_scene
+    from TMEMonitorLib.fitting.status import describe
+
+    from .echo_times import checked_echo_times
+    from .logic import HypoxiaLogic
+
+    nodes = {}
+    for option, path, override, key, times_key in (("--gre", args.gre, args.echo_times, "gre_node", "echo_times_s"),
+                                                    ("--se", args.se, args.se_echo_times, "se_node", "se_echo_times_s")):
+        if not path:
+            continue
+        echo_times = _ms_list(override, f"{option}-echo-times" if option == "--se" else "--echo-times") if override else None
+        series, te, source = read_echo_series(path, echo_times, option)
+        # checked before the scene: a sequence node orders its frames by index value, which would hide
+        # an unsorted list by silently pairing frames with the wrong echo times
+        te = checked_echo_times(te, series.array.shape[0], f"{option} echo times ({source})")
+        print(f"{option}: {series.array.shape[0]} echoes, TE {', '.join(f'{v * 1e3:g}' for v in te)} ms from {source}")
+        nodes[key] = tme_scene.array_to_sequence(scene, series.array, np.asarray(te), series.ijk_to_ras, option[2:].upper(),
+                                                 axis_name="echo_time", axis_unit="s", axis_source=source)
+        nodes[times_key] = None
+    for option, path, key in (("--oe", args.oe, "oe_node"), ("--bold", args.bold, "bold_node")):
+        if not path:
+            continue
+        series = io.read_series(path)
+        if series.axis_name != "time":
+            raise InputError(f"{option} {path}: frames are indexed by '{series.axis_name}', not by time")
+        print(f"{option}: {series.n_frames} frames, times from {series.provenance.get('axis_values', '?')}")
+        node = tme_scene.array_to_sequence(scene, series.array, series.axis_values, series.ijk_to_ras, option[2:].upper(),
+                                           axis_source=series.provenance.get("axis_values"))
+        tme_scene.set_acquisition_attributes(node, {k: v for k, v in series.metadata.items()
+                                                    if isinstance(v, (int, float, str, np.number))})
+        nodes[key] = node
+    for option, path, key in (("--t1-air", args.t1_air, "t1_air_node"), ("--t1-gas", args.t1_gas, "t1_gas_node"),
+                              ("--t10-map", args.t10_map, "t10_node"), ("--field-map", args.field_map, "field_map_node"),
+                              ("--enhancement", args.enhancement, "enhancement_node")):
+        if path:
+            volume = io.read_volume(path)
+            nodes[key] = tme_scene.array_to_volume(scene, volume.array, volume.ijk_to_ras, option[2:])
+    if args.mask:
+        volume = io.read_volume(args.mask)
+        nodes["mask_node"] = tme_scene.add_label_map(scene, volume.array > 0, volume.ijk_to_ras, "mask")
+    bar = ProgressBar("hypoxia")
+    result = HypoxiaLogic(scene).run(settings, progress=bar, **nodes)
+    bar.done()
+    os.makedirs(args.out, exist_ok=True)
+    for name, node in result.map_nodes.items():
+        tme_scene.write_node(node, os.path.join(args.out, f"{name}.nrrd"))
+    for name, node in result.status_nodes.items():
+        tme_scene.write_node(node, os.path.join(args.out, f"status_{name}.nrrd"))
+    if result.class_node is not None:
+        tme_scene.write_node(result.class_node, os.path.join(args.out, "perfused_oxy_r.nrrd"))
+    tme_scene.write_node(result.table_node, os.path.join(args.out, "statistics.csv"))
+    mrb = tme_scene.save_scene(scene, os.path.join(args.out, "hypoxia.mrb"))
+    analysis = result.analysis
+    for note in analysis.notes:
+        print(f"  {note}")
+    for name, status in analysis.status.items():
+        print(f"  {name} status: {describe(status[analysis.mask])}")
+    print(f"wrote {len(result.map_nodes)} maps, {len(result.status_nodes)} status maps, statistics and {mrb}")
+    return 0

@@ -1,0 +1,206 @@
+"""The hypoxia analysis on arrays of one grid (slices, rows, cols): R2*/T2*, R2/T2, R2', gas-challenge
+change maps, the Perfused-Oxy-R class map. Qt- and MRML-free; the Logic resolves nodes into these
+arrays and writes the result as nodes."""
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from TMEMonitorLib.errors import InputError
+
+from . import field_gradient, gas_challenge, hypoxia_map
+from .echo_times import checked_echo_times
+from .relaxometry import fit_r2, fit_r2star, r2_prime
+
+# name -> (quantity, unit, colour map); T2* and T2 are shown in ms as clinicians read them.
+MAP_DISPLAY = {
+    "R2star": ("R2*", "1/s", "inferno"), "T2star": ("T2*", "ms", "viridis"), "S0": ("S0 (R2* fit)", "a.u.", "magma"),
+    "R2star_r2": ("R2* fit R2", "1", "viridis"), "R2star_n_echoes": ("R2* echoes used", "1", "viridis"),
+    "R2": ("R2", "1/s", "inferno"), "T2": ("T2", "ms", "viridis"), "R2prime": ("R2'", "1/s", "inferno"),
+    "dR1": ("Delta R1 (gas - air)", "1/s", "RdBu_r"), "dR1_p": ("Delta R1 p-value", "1", "viridis"),
+    "dR2star": ("Delta R2* (gas - air)", "1/s", "RdBu_r"), "dR2star_p": ("Delta R2* p-value", "1", "viridis"),
+    "T1_air": ("T1 on air", "s", "viridis"), "T1_gas": ("T1 on gas", "s", "viridis"),
+}
+DIVERGING_MAPS = ("dR1", "dR2star")
+
+
+def map_display(name):
+    return MAP_DISPLAY.get(name, (name, "1", "viridis"))
+
+
+@dataclass
+class EchoData:
+    signal: np.ndarray              # (echoes, slices, rows, cols), magnitude or complex
+    echo_times_s: np.ndarray
+    source: str = ""
+
+
+@dataclass
+class DynamicData:
+    signal: np.ndarray              # (frames, slices, rows, cols)
+    times_s: np.ndarray
+    source: str = ""
+
+
+@dataclass
+class HypoxiaInputs:
+    gre: EchoData = None                    # multi-echo gradient echo (R2*)
+    se: EchoData = None                     # multi-echo spin echo (R2)
+    field_map_hz: np.ndarray = None
+    oe: DynamicData = None                  # dynamic T1-weighted across air -> O2 -> air
+    bold: DynamicData = None                # dynamic T2*-weighted across air -> gas -> air
+    t1_air_s: np.ndarray = None             # T1 maps before / during gas
+    t1_gas_s: np.ndarray = None
+    t10_s: np.ndarray = None                # pre-gas T1 map for the OE conversion
+    enhancement: np.ndarray = None          # DCE enhancement measure of the same visit
+    mask: np.ndarray = None
+
+
+@dataclass
+class HypoxiaAnalysis:
+    settings: object
+    shape: tuple
+    mask: np.ndarray
+    maps: dict = field(default_factory=dict)          # name -> float array (units of MAP_DISPLAY)
+    status: dict = field(default_factory=dict)        # "R2star", "R2", "R2prime", "dR1", "dR2star" -> uint8
+    classes: np.ndarray = None                        # hypoxia_map class labels (uint8) or None
+    responders: dict = field(default_factory=dict)    # "dR1" / "dR2star" -> bool map
+    echo_times_s: np.ndarray = None
+    notes: list = field(default_factory=list)
+    warnings: list = field(default_factory=list)
+
+
+def _to_voxels_last(array):
+    return np.moveaxis(np.asarray(array), 0, -1)
+
+
+def _check_grid(name, array, shape):
+    if array is not None and np.shape(array)[-3:] != tuple(shape):
+        raise InputError(f"{name}: grid {np.shape(array)[-3:]} differs from the analysis grid {tuple(shape)}; "
+                         "resample it first")
+
+
+def analyse_hypoxia(inputs, settings, progress=None):
+    """Every map the inputs allow; InputError before any computation when inputs disagree."""
+    settings = settings.validated()
+    grids = [x.signal.shape[1:] for x in (inputs.gre, inputs.se, inputs.oe, inputs.bold) if x is not None]
+    grids += [np.shape(x) for x in (inputs.t1_air_s, inputs.t1_gas_s) if x is not None]
+    if not grids:
+        raise InputError("no input: give a multi-echo gradient-echo series, an OE/BOLD dynamic series or T1 maps "
+                         "before and during gas")
+    shape = tuple(grids[0])
+    for name, value in (("spin-echo series", None if inputs.se is None else inputs.se.signal[0]),
+                        ("OE dynamic series", None if inputs.oe is None else inputs.oe.signal[0]),
+                        ("BOLD dynamic series", None if inputs.bold is None else inputs.bold.signal[0]),
+                        ("T1 map before gas", inputs.t1_air_s), ("T1 map during gas", inputs.t1_gas_s),
+                        ("field map", inputs.field_map_hz), ("T10 map", inputs.t10_s),
+                        ("enhancement map", inputs.enhancement), ("mask", inputs.mask)):
+        _check_grid(name, value, shape)
+    if (inputs.t1_air_s is None) != (inputs.t1_gas_s is None):
+        raise InputError("T1 maps: give both the map before gas and the map during gas")
+    echo_checks = [(inputs.gre, "gradient-echo echo times (--echo-times)"), (inputs.se, "spin-echo echo times (--se-echo-times)")]
+    for data, what in echo_checks:
+        if data is not None:
+            checked_echo_times(data.echo_times_s, data.signal.shape[0], what)
+    paradigm = None
+    if inputs.oe is not None or inputs.bold is not None:
+        paradigm = settings.paradigm().validated()
+    if inputs.oe is not None:
+        if settings.tr_s is None or settings.flip_angle_deg is None:
+            raise InputError("OE dynamic series: TR and flip angle are needed (--tr, --flip-angle or series metadata)")
+        if inputs.t10_s is None and settings.t10_s is None and inputs.t1_air_s is None:
+            raise InputError("OE dynamic series: a pre-gas T1 is needed (--t10 fixed value, --t10-map or --t1-air)")
+    if inputs.enhancement is not None and settings.enhancement_threshold is None:
+        raise InputError("enhancement map given without a threshold (--enhancement-threshold)")
+
+    mask = np.ones(shape, bool) if inputs.mask is None else np.asarray(inputs.mask, bool)
+    analysis = HypoxiaAnalysis(settings=settings, shape=shape, mask=mask)
+    options = {"noise_sigma": (settings.noise_sigma if settings.noise_sigma is not None else "auto")
+               if settings.noise_floor else None,
+               "noise_floor_snr": settings.noise_floor_snr, "r2star_bounds_per_s": (0.0, settings.r2star_max_per_s),
+               "min_echoes_used": settings.min_echoes_used}
+    if inputs.gre is not None:
+        _fit_gre(analysis, inputs, settings, options, progress)
+    if inputs.se is not None:
+        te = np.asarray(inputs.se.echo_times_s, dtype=float)
+        fit = fit_r2(_to_voxels_last(np.abs(inputs.se.signal)), te, settings.r2star_method
+                     if settings.r2star_method != "arlo" else "nonlinear", mask=mask,
+                     skip_first_echo=settings.r2_skip_first_echo, **options)
+        analysis.maps["R2"] = fit["R2"]
+        analysis.maps["T2"] = fit["T2"] * 1000.0
+        analysis.status["R2"] = fit["status"]
+        analysis.notes.append(f"R2 from {te.size} spin echoes ({inputs.se.source or 'given echo times'}), "
+                              f"mono-exponential, no stimulated-echo correction"
+                              + (", first echo left out" if settings.r2_skip_first_echo else ""))
+        if "R2star" in analysis.maps:
+            analysis.maps["R2prime"], analysis.status["R2prime"] = r2_prime(
+                analysis.maps["R2star"], fit["R2"], analysis.status["R2star"], fit["status"])
+    t10 = inputs.t10_s if inputs.t10_s is not None else (inputs.t1_air_s if inputs.t1_air_s is not None else settings.t10_s)
+    if inputs.oe is not None:
+        out = gas_challenge.delta_r1_dynamic(_to_voxels_last(inputs.oe.signal), inputs.oe.times_s, paradigm, t10,
+                                             settings.tr_s, settings.flip_angle_deg, settings.alpha, mask)
+        _store_change(analysis, "dR1", out, inputs.oe, paradigm)
+    elif inputs.t1_air_s is not None:
+        delta, status = gas_challenge.delta_r1_from_t1(inputs.t1_air_s, inputs.t1_gas_s)
+        status = np.where(mask, status, 3).astype(np.uint8)
+        analysis.maps["dR1"] = np.where(mask, delta, np.nan)
+        analysis.maps["T1_air"] = np.where(mask, inputs.t1_air_s, np.nan)
+        analysis.maps["T1_gas"] = np.where(mask, inputs.t1_gas_s, np.nan)
+        analysis.status["dR1"] = status
+        analysis.notes.append("Delta R1 = 1/T1(gas) - 1/T1(air) from two T1 maps (no per-voxel significance: "
+                              "one value per epoch)")
+    if inputs.bold is not None:
+        if settings.dynamic_echo_time_s is None:
+            raise InputError("BOLD dynamic series: its echo time is needed (--dynamic-echo-time or series metadata)")
+        out = gas_challenge.delta_r2star_dynamic(_to_voxels_last(inputs.bold.signal), inputs.bold.times_s, paradigm,
+                                                 settings.dynamic_echo_time_s, settings.alpha, mask)
+        _store_change(analysis, "dR2star", out, inputs.bold, paradigm)
+    if inputs.enhancement is not None:
+        if "dR1" not in analysis.responders:
+            raise InputError("hypoxia map: the Perfused-Oxy-R map needs a dynamic OE series (per-voxel significance "
+                             "of Delta R1); two T1 maps give no per-voxel test")
+        enhancing = hypoxia_map.enhancing_from_map(inputs.enhancement, settings.enhancement_threshold)
+        analysed = mask & (analysis.status["dR1"] == 0)
+        analysis.classes = hypoxia_map.classify(enhancing, analysis.responders["dR1"], analysed)
+        analysis.notes.append(f"Perfused-Oxy-R map: perfused where enhancement > {settings.enhancement_threshold:g}; "
+                              f"Oxy-R where Delta R1 is not significantly > 0 (Welch p >= {settings.alpha:g})")
+    return analysis
+
+
+def _fit_gre(analysis, inputs, settings, options, progress):
+    gre = inputs.gre
+    te = np.asarray(gre.echo_times_s, dtype=float)
+    signal = _to_voxels_last(gre.signal)
+    factors = None
+    if settings.field_gradient_correction:
+        if inputs.field_map_hz is not None:
+            factors = field_gradient.sinc_factors(field_gradient.spread_from_field_map(inputs.field_map_hz), te)
+            analysis.notes.append("macroscopic field-gradient (sinc) correction from the given field map")
+        elif np.iscomplexobj(signal):
+            factors = field_gradient.sinc_factors(field_gradient.spread_from_complex(signal, te), te)
+            analysis.notes.append("macroscopic field-gradient (sinc) correction from the complex echoes 1-2")
+    fit = fit_r2star(np.abs(signal), te, settings.r2star_method, mask=analysis.mask, gradient_factors=factors,
+                     progress=progress, **options)
+    analysis.echo_times_s = te
+    analysis.maps["R2star"] = fit["R2star"]
+    analysis.maps["T2star"] = fit["T2star"] * 1000.0
+    analysis.maps["S0"] = fit["S0"]
+    analysis.maps["R2star_r2"] = fit["r2"]
+    analysis.maps["R2star_n_echoes"] = np.where(analysis.mask, fit["n_echoes_used"], np.nan).astype(float)
+    analysis.status["R2star"] = fit["status"]
+    analysis.notes.append(f"R2* ({settings.r2star_method}) from {te.size} echoes, TE "
+                          f"{', '.join(f'{v * 1e3:g}' for v in te)} ms ({gre.source or 'given echo times'}); "
+                          f"noise floor: {fit['noise_sigma_source']}"
+                          + (f" (sigma {fit['noise_sigma']:.4g})" if isinstance(fit["noise_sigma"], float) else ""))
+    analysis.noise_sigma = fit["noise_sigma"]
+
+
+def _store_change(analysis, name, out, data, paradigm):
+    analysis.maps[name] = out[name]
+    analysis.maps[f"{name}_p"] = out["p"]
+    analysis.status[name] = out["status"]
+    analysis.responders[name] = out["responder"]
+    t = np.asarray(data.times_s, dtype=float)
+    analysis.notes.append(
+        f"{name}: {paradigm.gas}, baseline frames {t[out['baseline_frames']][0]:g}-{t[out['baseline_frames']][-1]:g} s, "
+        f"gas frames {t[out['gas_frames']][0]:g}-{t[out['gas_frames']][-1]:g} s (wash-in {paradigm.wash_in_s:g} s; "
+        f"times from {data.source or 'given frame times'})")

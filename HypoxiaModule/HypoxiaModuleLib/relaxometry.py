@@ -1,0 +1,315 @@
+"""Mono-exponential relaxometry: R2*/T2* from multi-echo gradient echo, R2/T2 from multi-echo spin
+echo, and R2' = R2* - R2.
+
+Model S(TE) = S0 exp(-R2* TE) [x F(TE), the field-gradient factor, when one is given].
+Methods (``method``):
+- "loglinear": weighted linear least squares on ln S with weights S^2 (the inverse variance of
+  ln S for Gaussian noise on S; Veraart et al., NeuroImage 2013, doi:10.1016/j.neuroimage.2013.05.028),
+  closed form per voxel; the fast path.
+- "nonlinear": least squares on S itself (weights 1) with the shared batched, bounded
+  Levenberg-Marquardt engine (TMEMonitorLib.fitting.levenberg_marquardt) and an analytic
+  Jacobian, started from the log-linear estimate.
+- "arlo": auto-regression on linear operations (arlo.py; equally spaced echoes only).
+
+Fit rule (the same for every method, written out in the module README):
+- echoes used: the leading run of echoes whose magnitude is finite, > 0 and above
+  ``noise_floor_snr`` x sigma (noise_floor.py), also ending where the field-gradient factor
+  falls below field_gradient.MIN_FACTOR; voxels with fewer than ``min_echoes_used`` (2; ARLO 3)
+  get status NO_SIGNAL and NaN;
+- bounds: S0 in [0, inf), R2* in ``r2star_bounds_per_s`` (default [0, 2000] 1/s, i.e.
+  T2* >= 0.5 ms). A log-linear / ARLO estimate outside is clipped to the bound; a nonlinear fit
+  stops on it (projected LM). Either way the voxel's status is HIT_BOUND and its value is the
+  bound; T2* = 1/R2* is NaN where R2* = 0;
+- nonlinear start: the log-linear estimate clipped into the bounds; where that is not finite,
+  R2* = 50 1/s and S0 = the first echo x exp(50 TE1);
+- nonlinear stop: relative cost change < 1e-10, relative step < 1e-8 or 50 iterations
+  (not converged: status FAILED, the best estimate kept).
+"""
+import numpy as np
+
+from TMEMonitorLib.errors import InputError
+from TMEMonitorLib.fitting import levenberg_marquardt as lm
+from TMEMonitorLib.fitting import status as st
+from TMEMonitorLib.progress import report
+
+from . import noise_floor
+from .arlo import arlo_t2star
+from .echo_times import checked_echo_times, echo_spacing
+from .field_gradient import MIN_FACTOR
+
+METHODS = ("nonlinear", "loglinear", "arlo")
+DEFAULT_R2STAR_BOUNDS_PER_S = (0.0, 2000.0)
+FALLBACK_R2STAR_PER_S = 50.0
+MIN_ECHOES_USED = 2
+_CHUNK = 32768
+DEFAULT_THREADS = 2
+
+
+def _over_voxels(value, lead, name, dtype=float):
+    arr = np.asarray(value, dtype=dtype)
+    try:
+        return np.broadcast_to(arr, lead).reshape(-1)
+    except ValueError:
+        raise InputError(f"{name}: shape {arr.shape} does not match the signal's voxel shape {lead}") from None
+
+
+def _loglinear(y, te, used):
+    """Weighted log-linear fit per row: (R2*, S0); NaN where fewer than 2 used echoes."""
+    w = y * y
+    w *= used
+    log_y = np.log(np.maximum(y, 1e-300))
+    log_y *= w                                                           # w ln S (0 where unused)
+    sw, swx, swxx = w.sum(axis=1), w @ te, w @ (te * te)
+    swy, swxy = log_y.sum(axis=1), log_y @ te
+    with np.errstate(divide="ignore", invalid="ignore"):
+        det = sw * swxx - swx * swx
+        slope = (sw * swxy - swx * swy) / det
+        intercept = (swy - slope * swx) / sw
+        ok = used[:, 1]                                                  # leading run: >= 2 echoes used
+        r2star = np.where(ok, -slope, np.nan)
+        s0 = np.where(ok, np.exp(intercept), np.nan)
+    return r2star, s0
+
+
+def _model(te):
+    def model(p, *factor):
+        f = p[:, :1] * np.exp(-p[:, 1:2] * te)
+        return f * factor[0] if factor else f
+    return model
+
+
+def _jacobian(te):
+    def jacobian(p, *factor):
+        decay = np.exp(-p[:, 1:2] * te)
+        if factor:
+            decay = decay * factor[0]
+        return np.stack([decay, -p[:, :1] * te * decay], axis=-1)
+    return jacobian
+
+
+def _quality(y, fitted, used):
+    """(rmse, r2) over the used echoes only."""
+    n = used.sum(axis=1)
+    u = used.astype(float)
+    yu = y * u
+    resid = yu - fitted * u
+    sse = np.einsum("ij,ij->i", resid, resid)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sy = yu.sum(axis=1)
+        sst = np.einsum("ij,ij->i", yu, yu) - sy * sy / n      # sum of squares about the mean
+        rmse = np.sqrt(sse / n)
+        r2 = np.where(sst > 0, 1.0 - sse / sst, np.nan)
+    return rmse, r2
+
+
+def _clip_to_bounds(r2star, lo, hi):
+    """(clipped R2*, on-bound flag) for closed-form estimates."""
+    finite = np.isfinite(r2star)
+    out_low = finite & (r2star <= lo)
+    out_high = finite & (r2star >= hi)
+    return np.clip(r2star, lo, hi), out_low | out_high
+
+
+def _run_chunks(work, chunks, threads, progress, message):
+    """``work(chunk)`` for every chunk, on ``threads`` threads; progress reported from this thread."""
+    total = max(sum(c.size for c in chunks), 1)
+    threads = min(DEFAULT_THREADS if threads is None else max(int(threads), 1), max(len(chunks), 1))
+    done = 0
+    if threads == 1:
+        for chunk in chunks:
+            done += work(chunk)
+            report(progress, done / total, message)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        futures = [pool.submit(work, chunk) for chunk in chunks]
+        try:
+            for future in futures:
+                done += future.result()
+                report(progress, done / total, message)
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+
+
+def _fit_rows(y, te, method, spacing, f, sigma, noise_floor_snr, lo, hi, min_used):
+    """The fit of one chunk of rows (N, E): a dict of per-row results."""
+    extra = None if f is None else np.abs(f) >= MIN_FACTOR
+    used = noise_floor.used_echoes(y, sigma, noise_floor_snr, extra)
+    n_used = used.sum(axis=1)
+    y_fit = y if f is None else np.where(used, y / np.where(used, f, 1.0), y)
+    enough = n_used >= min_used
+    if method == "arlo":
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r2star = 1.0 / arlo_t2star(y_fit, spacing, used)
+    else:
+        r2star, s0 = _loglinear(y_fit, te, used)
+    r2star, on_bound = _clip_to_bounds(r2star, lo, hi)
+    if method == "arlo":
+        decay = np.where(used, np.exp(-r2star[:, None] * te), 0.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            s0 = np.sum(decay * np.where(used, y_fit, 0.0), axis=1) / np.sum(decay * decay, axis=1)
+    ok = enough & np.isfinite(r2star) & np.isfinite(s0)
+    state = np.where(ok, np.where(on_bound, st.HIT_BOUND, st.OK), st.FAILED).astype(st.DTYPE)
+    se = np.full(y.shape[0], np.nan)
+    if method == "nonlinear":
+        # Rows grouped by their number of used echoes (a leading run): each group is an
+        # unweighted fit on its first k echoes, with no work spent on echoes left out.
+        for k in np.unique(n_used[enough]):
+            rows = np.flatnonzero(enough & (n_used == k))
+            fallback = ~(np.isfinite(r2star[rows]) & np.isfinite(s0[rows]))
+            r_start = np.clip(np.where(fallback, FALLBACK_R2STAR_PER_S, r2star[rows]), lo, hi)
+            s_start = np.where(fallback, y[rows, 0] * np.exp(r_start * te[0]), s0[rows])
+            p0 = np.stack([np.maximum(s_start, 0.0), r_start], axis=1)
+            te_k = te[:k]
+            fit_args = () if f is None else (f[rows, :k],)
+            result = lm.fit(_model(te_k), p0, y[rows, :k], [0.0, lo], [np.inf, hi], jacobian=_jacobian(te_k),
+                            args=fit_args, chunk_size=rows.size)
+            s0[rows], r2star[rows] = result["params"][:, 0], result["params"][:, 1]
+            state[rows] = result["status"]
+            se[rows] = result["se"][:, 1]
+    state[~enough] = st.NO_SIGNAL
+    keep = enough & np.isfinite(r2star) & np.isfinite(s0)      # a failed LM keeps its best estimate
+    fitted = np.multiply.outer(-r2star, te)
+    np.exp(fitted, out=fitted)
+    fitted *= s0[:, None]
+    if f is not None:
+        fitted *= f
+    rmse, r2 = _quality(y, fitted, used)
+    return {"R2star": np.where(keep, r2star, np.nan), "S0": np.where(keep, s0, np.nan),
+            "rmse": np.where(keep, rmse, np.nan), "r2": np.where(keep, r2, np.nan), "se_R2star": se,
+            "n_echoes_used": n_used, "status": state}
+
+
+def fit_r2star(signal, echo_times_s, method="nonlinear", mask=None, noise_sigma="auto",
+               noise_floor_snr=noise_floor.DEFAULT_SNR_THRESHOLD, r2star_bounds_per_s=DEFAULT_R2STAR_BOUNDS_PER_S,
+               gradient_factors=None, min_echoes_used=MIN_ECHOES_USED, progress=None, chunk_size=_CHUNK,
+               threads=None):
+    """Fit S0 exp(-R2* TE) to magnitudes ``signal`` (..., n_echoes).
+
+    ``echo_times_s``: (n_echoes,) increasing, distinct, >= 3 (s). ``mask``: bool over the leading
+    dims (False -> MASKED). ``noise_sigma``: noise SD in signal units (scalar or over the leading
+    dims), "auto" (estimated from background voxels, else no floor) or None (no floor; only
+    non-positive samples end the echo run). ``gradient_factors``: optional (..., n_echoes)
+    field-gradient factors F(TE) (field_gradient.sinc_factors). ``threads``: chunks fitted in
+    parallel (numpy releases the GIL); None: up to 2, the cores Slicer users can count on.
+
+    Returns a dict of arrays over the leading dims: "R2star" (1/s), "T2star" (s), "S0" (signal
+    units), "r2", "rmse" (on the echoes used), "n_echoes_used", "status" (uint8, fitting.status),
+    "se_R2star" (1/s, nonlinear only, NaN otherwise), and the scalars "noise_sigma" and
+    "noise_sigma_source".
+    """
+    if method not in METHODS:
+        raise InputError(f"method: '{method}' is not one of {', '.join(METHODS)}")
+    s = np.asarray(signal)
+    if np.iscomplexobj(s):
+        s = np.abs(s)
+    s = s.astype(float, copy=False)
+    if s.ndim < 1:
+        raise InputError("signal: expected an array shaped (..., n_echoes)")
+    te = checked_echo_times(echo_times_s, s.shape[-1])
+    spacing = echo_spacing(te) if method == "arlo" else None
+    lo, hi = (float(v) for v in r2star_bounds_per_s)
+    if not 0.0 <= lo < hi:
+        raise InputError(f"r2star_bounds_per_s: expected (low, high) with 0 <= low < high, got {r2star_bounds_per_s!r}")
+    if int(min_echoes_used) < 2:
+        raise InputError(f"min_echoes_used: {min_echoes_used} (a two-parameter fit needs at least 2 echoes)")
+    min_used = max(int(min_echoes_used), 3 if method == "arlo" else 2)
+    lead = s.shape[:-1]
+    n_echoes = te.size
+    flat = s.reshape(-1, n_echoes)
+    n_vox = flat.shape[0]
+    selected = np.ones(n_vox, bool) if mask is None else _over_voxels(mask, lead, "mask", bool)
+
+    sigma_source = "no noise floor applied"
+    if isinstance(noise_sigma, str):
+        if noise_sigma != "auto":
+            raise InputError(f"noise_sigma: '{noise_sigma}' is neither a number, 'auto' nor None")
+        sigma, sigma_source = noise_floor.estimate_noise_sigma(s, None if mask is None else selected.reshape(lead))
+    elif noise_sigma is not None:
+        sigma = noise_sigma
+        sigma_source = "given"
+    else:
+        sigma = None
+    sigma_flat = None
+    if sigma is not None:
+        sigma_flat = _over_voxels(sigma, lead, "noise_sigma")
+        if not np.all(np.isfinite(sigma_flat)) or np.any(sigma_flat < 0):
+            raise InputError("noise_sigma: must be finite and non-negative")
+        if np.ndim(sigma) == 0:
+            sigma_flat = float(sigma)
+    factors = None
+    if gradient_factors is not None:
+        factors = np.asarray(gradient_factors, dtype=float)
+        if factors.shape != s.shape:
+            raise InputError(f"gradient_factors: shape {factors.shape} differs from the signal's {s.shape}")
+        factors = factors.reshape(-1, n_echoes)
+
+    out = {"R2star": np.full(n_vox, np.nan), "S0": np.full(n_vox, np.nan), "r2": np.full(n_vox, np.nan),
+           "rmse": np.full(n_vox, np.nan), "se_R2star": np.full(n_vox, np.nan),
+           "n_echoes_used": np.zeros(n_vox, np.int16), "status": np.full(n_vox, st.MASKED, st.DTYPE)}
+    todo = np.flatnonzero(selected)
+    chunk_size = max(int(chunk_size), 1)
+    chunks = [todo[start:start + chunk_size] for start in range(0, todo.size, chunk_size)]
+
+    def fit_chunk(idx):
+        y = flat[idx]
+        f = None if factors is None else factors[idx]
+        sig = sigma_flat[idx] if isinstance(sigma_flat, np.ndarray) else sigma_flat
+        part = _fit_rows(y, te, method, spacing, f, sig, noise_floor_snr, lo, hi, min_used)
+        for name, values in part.items():
+            out[name][idx] = values
+        return idx.size
+
+    _run_chunks(fit_chunk, chunks, threads, progress, f"R2* fit ({method})")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t2star = np.where(out["R2star"] > 0, 1.0 / out["R2star"], np.nan)
+    result = {name: values.reshape(lead) for name, values in out.items()}
+    result["T2star"] = t2star.reshape(lead)
+    result["noise_sigma"] = None if sigma is None else (float(sigma) if np.ndim(sigma) == 0 else sigma)
+    result["noise_sigma_source"] = sigma_source
+    return result
+
+
+def fit_r2(signal, echo_times_s, method="nonlinear", mask=None, skip_first_echo=False, **options):
+    """R2/T2 from multi-echo spin echo (..., n_echoes): the same mono-exponential fit as R2*.
+
+    No stimulated-echo correction (an EPG fit is not implemented): with imperfect refocusing the
+    even/odd echoes of a CPMG train carry stimulated echoes that bias a mono-exponential R2;
+    ``skip_first_echo`` drops the first echo, the one most affected (then >= 3 echoes must remain).
+    Returns the fit_r2star dict with "R2" (1/s) and "T2" (s) in place of "R2star" and "T2star".
+    """
+    s = np.asarray(signal)
+    te = np.atleast_1d(np.asarray(echo_times_s, dtype=float))
+    if skip_first_echo:
+        if s.ndim < 1 or s.shape[-1] != te.size:
+            raise InputError(f"signal: last axis does not match the {te.size} echo times")
+        s, te = s[..., 1:], te[1:]
+    result = fit_r2star(s, te, method=method, mask=mask, **options)
+    result["R2"] = result.pop("R2star")
+    result["T2"] = result.pop("T2star")
+    result["se_R2"] = result.pop("se_R2star")
+    return result
+
+
+def r2_prime(r2star, r2, status_r2star=None, status_r2=None):
+    """(R2' = R2* - R2 (1/s), status): the worse of the two statuses; NaN where either is missing.
+
+    R2' (reversible dephasing, from deoxyhaemoglobin among other sources) is physically >= 0;
+    a negative value from noise is kept (not clipped) so that region means stay unbiased.
+    """
+    r2star = np.asarray(r2star, dtype=float)
+    r2 = np.asarray(r2, dtype=float)
+    if r2star.shape != r2.shape:
+        raise InputError(f"R2' : the R2* map {r2star.shape} and the R2 map {r2.shape} are on different grids")
+    value = r2star - r2
+    status = np.where(np.isfinite(value), st.OK, st.NO_SIGNAL).astype(st.DTYPE)
+    # severity, indexed by status code: OK 0 < HIT_BOUND 1 < FAILED 2 < NO_SIGNAL 3 < MASKED 4
+    severity = np.zeros(256, np.int8)
+    severity[[st.OK, st.HIT_BOUND, st.FAILED, st.NO_SIGNAL, st.MASKED]] = [0, 1, 2, 3, 4]
+    for other in (status_r2star, status_r2):
+        if other is not None:
+            other = np.asarray(other, st.DTYPE)
+            status = np.where(severity[other] > severity[status], other, status).astype(st.DTYPE)
+    return np.where(np.isfinite(value), value, np.nan), status

@@ -1,0 +1,111 @@
+"""``tme-monitor hypoxia`` on files: a multi-echo .seq.nrrd with --echo-times, an OE .seq.nrrd with the gas
+timing, T10 and enhancement maps; maps, statistics and a scene out; bad input gives exit code 2."""
+import csv
+import os
+import shutil
+import tempfile
+import unittest
+
+import numpy as np
+
+from hypoxia_test_data import FLIP_DEG, FRAME_TIMES_S, GRE_TE_S, TR_S, synthetic_visit
+from TMEMonitorLib import io
+from TMEMonitorLib import scene as tme_scene
+
+
+def run_hypoxia(argv):
+    """The sub-command through its own parser (the lead registers it with tme-monitor)."""
+    import argparse
+    import contextlib
+    import io as text_io
+
+    from HypoxiaModuleLib import cli
+    from TMEMonitorLib.errors import InputError
+    parser = argparse.ArgumentParser()
+    cli.add_parser(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(argv)
+    out, err = text_io.StringIO(), text_io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = args.func(args)
+        except InputError as error:
+            print(f"error: {error}", file=err)
+            code = 2
+    return code, out.getvalue(), err.getvalue()
+
+
+class HypoxiaCommandLineTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.visit = v = synthetic_visit()
+        cls.folder = tempfile.mkdtemp(prefix="tme-hypoxia-cli-")
+        ijk = tme_scene.make_ijk_to_ras((1.0, 1.0, 3.0), (-8.0, 4.0, 2.0))
+        scene = tme_scene.create_scene()
+        try:
+            gre = tme_scene.array_to_sequence(scene, v.gre, np.arange(GRE_TE_S.size), ijk, "GRE", axis_name="echo",
+                                              axis_unit="")
+            cls.gre_path = tme_scene.write_node(gre, os.path.join(cls.folder, "gre.seq.nrrd"))
+            oe = tme_scene.array_to_sequence(scene, v.oe, FRAME_TIMES_S, ijk, "OE")
+            cls.oe_path = tme_scene.write_node(oe, os.path.join(cls.folder, "oe.seq.nrrd"))
+            paths = {}
+            for name, array in (("t10", v.phantom.t1_s), ("enh", v.phantom.enhancement)):
+                node = tme_scene.array_to_volume(scene, array, ijk, name)
+                paths[name] = tme_scene.write_node(node, os.path.join(cls.folder, f"{name}.nrrd"))
+            mask = tme_scene.add_label_map(scene, v.phantom.tumour, ijk, "tumour")
+            paths["mask"] = tme_scene.write_node(mask, os.path.join(cls.folder, "mask.nrrd"))
+            cls.paths = paths
+        finally:
+            tme_scene.release_scene(scene)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.folder, ignore_errors=True)
+
+    def command(self, out, *extra):
+        return ["hypoxia", "--out", out, "--gre", self.gre_path, "--echo-times",
+                ",".join(f"{v * 1000:g}" for v in GRE_TE_S), "--oe", self.oe_path, "--gas-on", "120", "--gas-off", "420",
+                "--tr", str(TR_S), "--flip-angle", str(FLIP_DEG), "--t10-map", self.paths["t10"],
+                "--enhancement", self.paths["enh"], "--enhancement-threshold", "0.1", "--mask", self.paths["mask"],
+                "--no-noise-floor", *extra]
+
+    def test_maps_statistics_and_scene_written(self):
+        out = os.path.join(self.folder, "out")
+        code, stdout, stderr = run_hypoxia(self.command(out))
+        self.assertEqual(code, 0, stderr)
+        for name in ("R2star.nrrd", "T2star.nrrd", "dR1.nrrd", "status_R2star.nrrd", "perfused_oxy_r.nrrd",
+                     "statistics.csv", "hypoxia.mrb"):
+            self.assertTrue(os.path.isfile(os.path.join(out, name)), name)
+        p = self.visit.phantom
+        r2star = io.read_volume(os.path.join(out, "R2star.nrrd")).array
+        np.testing.assert_allclose(r2star[p.tumour], p.r2star_per_s[p.tumour], rtol=1e-5)
+        classes = io.read_volume(os.path.join(out, "perfused_oxy_r.nrrd")).array
+        np.testing.assert_array_equal(classes[p.hypoxic], 3)
+        self.assertIn("command line --echo-times", stdout)
+        with open(os.path.join(out, "statistics.csv"), newline="") as handle:
+            rows = list(csv.DictReader(handle))
+        hypoxic = [r for r in rows if r["parameter"] == "hypoxic_fraction"]
+        self.assertAlmostEqual(float(hypoxic[0]["mean"]), p.hypoxic.sum() / p.tumour.sum(), places=6)
+
+    def test_bad_input_exit_code_and_nothing_written(self):
+        cases = [("--echo-times", "2,6,4,10,14,18,22,26"), ("--echo-times", "2,6"), ("--gas-on", "9000")]
+        for index, (flag, value) in enumerate(cases):
+            out = os.path.join(self.folder, f"bad{index}")
+            argv = self.command(out)
+            argv[argv.index(flag) + 1] = value
+            with self.subTest(flag=flag, value=value):
+                code, _, stderr = run_hypoxia(argv)
+                self.assertEqual(code, 2)
+                self.assertIn("error", stderr)
+                self.assertFalse(os.path.exists(out))
+        out = os.path.join(self.folder, "no-te")
+        argv = self.command(out)
+        i = argv.index("--echo-times")
+        del argv[i:i + 2]
+        code, _, stderr = run_hypoxia(argv)
+        self.assertEqual(code, 2)
+        self.assertIn("--echo-times", stderr)
+        self.assertFalse(os.path.exists(out))
+
+
+if __name__ == "__main__":
+    unittest.main()
