@@ -6,3 +6,7 @@ Public API: :func:`compute_features`, :func:`filter_image`, :func:`run_radiomics
 """
 from .features import FeatureTable, compute_features
 from .settings import PRESETS, resolve_settings, settings_hash, settings_json
+from .filters import filter_image
+from .delta import delta_features, delta_rows
+from .pipeline import run_radiomics_for_images
+from .tables import read_long_csv, write_long_csv, write_settings_json
