@@ -29,7 +29,11 @@ def mask_mesh(mask, spacing):
     mc.Update()
     poly = mc.GetOutput()
     points = numpy_support.vtk_to_numpy(poly.GetPoints().GetData()).astype(np.float64)
-    cells = numpy_support.vtk_to_numpy(poly.GetPolys().GetData()).reshape(-1, 4)[:, 1:]
+    polys = poly.GetPolys()
+    if hasattr(polys, "GetConnectivityArray"):          # VTK >= 9.0 (Slicer 5.8 and later)
+        cells = numpy_support.vtk_to_numpy(polys.GetConnectivityArray()).reshape(-1, 3)
+    else:
+        cells = numpy_support.vtk_to_numpy(polys.GetData()).reshape(-1, 4)[:, 1:]
     return points, cells.astype(np.int64)
 
 
