@@ -3,6 +3,7 @@ mesh of the morphological mask; voxel-based quantities (PCA axes, centre of mass
 centres; intensity-weighted ones (centre-of-mass shift, integrated intensity, Moran's I,
 Geary's C) from the intensity mask."""
 import numpy as np
+from scipy import fft as sp_fft
 from scipy import spatial
 from scipy.special import eval_legendre
 
@@ -69,8 +70,12 @@ def _ombb(hull_points, hull):
     the minimum-area rectangle of the points projected on the facet plane (rotating
     calipers over the 2D hull edges). Exact boxes have >= 2 faces flush with hull edges
     (O'Rourke 1985); this search returns an upper bound that is exact for most shapes."""
-    best = (np.inf, np.nan, np.nan)
-    normals = np.unique(np.round(hull.equations[:, :3], 9), axis=0)
+    best_volume, best_area = np.inf, np.nan
+    normals = hull.equations[:, :3]
+    # n and -n give the same box: fold to one hemisphere, then drop repeats
+    sign = np.where(np.abs(normals[:, 0]) > 1e-9, np.sign(normals[:, 0]),
+                    np.where(np.abs(normals[:, 1]) > 1e-9, np.sign(normals[:, 1]), np.sign(normals[:, 2])))
+    normals = np.unique(np.round(normals * sign[:, None], 6), axis=0)
     for n in normals:
         n = n / np.linalg.norm(n)
         h = hull_points @ n
@@ -81,20 +86,20 @@ def _ombb(hull_points, hull):
         v = np.cross(n, u)
         pts = np.stack([hull_points @ u, hull_points @ v], axis=1)
         try:
-            h2 = spatial.ConvexHull(pts)
+            poly = pts[spatial.ConvexHull(pts).vertices]
         except spatial.QhullError:
             continue
-        poly = pts[h2.vertices]
         edges = np.roll(poly, -1, axis=0) - poly
         angles = np.unique(np.mod(np.arctan2(edges[:, 1], edges[:, 0]), np.pi / 2))
-        for ang in angles:
-            rot = np.array([[np.cos(ang), np.sin(ang)], [-np.sin(ang), np.cos(ang)]])
-            r = poly @ rot.T
-            w, l = np.ptp(r[:, 0]), np.ptp(r[:, 1])
-            volume = w * l * height
-            if volume < best[0]:
-                best = (volume, 2 * (w * l + w * height + l * height), 0)
-    return best[0], best[1]
+        c, s_ = np.cos(angles)[:, None], np.sin(angles)[:, None]
+        width = np.ptp(poly[:, 0] * c + poly[:, 1] * s_, axis=1)       # all caliper angles at once
+        length = np.ptp(-poly[:, 0] * s_ + poly[:, 1] * c, axis=1)
+        volumes = width * length * height
+        k = int(np.argmin(volumes))
+        if volumes[k] < best_volume:
+            best_volume = volumes[k]
+            best_area = 2 * (width[k] * length[k] + (width[k] + length[k]) * height)
+    return best_volume, best_area
 
 
 def _spatial_autocorrelation(values, int_mask, spacing):
@@ -112,24 +117,29 @@ def _spatial_autocorrelation(values, int_mask, spacing):
     shape = m.shape
     grids = np.meshgrid(*[np.arange(-(k - 1), k) * s for k, s in zip(shape, spacing)], indexing="ij")
     dist = np.sqrt(sum(g ** 2 for g in grids))
-    with np.errstate(divide="ignore"):
-        w = np.where(dist > 0, 1.0 / np.where(dist > 0, dist, 1.0), 0.0)
-    from scipy import signal
+    w = np.zeros(dist.shape)
+    np.divide(1.0, dist, out=w, where=dist > 0)
+    # one FFT of the weight kernel, reused: full linear convolution cropped to the ROI box
+    fft_shape = [sp_fft.next_fast_len(2 * k - 1, True) for k in shape]
+    kernel_f = sp_fft.rfftn(w, fft_shape)
+    crop = tuple(slice(k - 1, 2 * k - 1) for k in shape)
 
     def conv(a):
-        return signal.fftconvolve(a, w, mode="valid" if False else "full")[
-            tuple(slice(k - 1, 2 * k - 1) for k in shape)]
+        return sp_fft.irfftn(sp_fft.rfftn(a, fft_shape) * kernel_f, fft_shape)[crop]
 
+    xs = np.where(int_mask[sl], x, 0.0)
     w_sum_per_voxel = conv(m)                     # sum_j w_ij over ROI voxels j
+    conv_x = conv(xs)
     w_total = np.sum(w_sum_per_voxel * m)
-    cross = np.sum(dev * conv(dev))               # sum_ij w_ij dev_i dev_j
+    # sum_ij w_ij dev_i dev_j, with dev = x - mean on the ROI: conv(dev) = conv(x) - mean conv(m)
+    cross = np.sum(dev * (conv_x - mean * w_sum_per_voxel))
     var_sum = np.sum(dev ** 2)
     if var_sum <= 0 or w_total <= 0:
         return np.nan, np.nan
     moran = n / w_total * cross / var_sum
-    xs = np.where(int_mask[sl], x, 0.0)
-    # sum_ij w_ij (x_i - x_j)^2 = 2 sum_i x_i^2 W_i - 2 sum_ij w_ij x_i x_j
-    geary_num = 2.0 * np.sum(xs ** 2 * w_sum_per_voxel) - 2.0 * np.sum(xs * conv(xs))
+    # sum_ij w_ij (x_i - x_j)^2 = 2 sum_i x_i^2 W_i - 2 sum_ij w_ij x_i x_j (on deviations
+    # to avoid cancellation: the differences are shift-invariant)
+    geary_num = 2.0 * np.sum(dev ** 2 * w_sum_per_voxel) - 2.0 * np.sum(dev * (conv_x - mean * w_sum_per_voxel))
     geary = (n - 1.0) / (2.0 * w_total) * geary_num / var_sum
     return float(moran), float(geary)
 
