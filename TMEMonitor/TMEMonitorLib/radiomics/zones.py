@@ -20,11 +20,8 @@ def _structure(two_d):
 def distance_map(mask, two_d):
     """Manhattan distance to the ROI edge: 1 for edge voxels (image border counts as edge)."""
     padded = np.pad(mask, 1, mode="constant")
-    metric = ndimage.generate_binary_structure(3, 1)
     if two_d:
-        metric[0] = False
-        metric[2] = False
-        # isolate slices so that the distance never runs through z
+        # slice by slice so that the distance never runs through z
         out = np.zeros(padded.shape, dtype=np.int64)
         for z in range(1, padded.shape[0] - 1):
             sl = padded[z]
