@@ -116,7 +116,9 @@ class StrictObject:
         # Called only when normal lookup (methods, private attributes) fails.
         if name.startswith("__"):
             raise AttributeError(name)
-        values = object.__getattribute__(self, "_values")
+        values = self.__dict__.get("_values")
+        if values is None:          # not initialised (e.g. during interpreter shutdown)
+            raise AttributeError(name)
         if name in values:
             getter = getattr(type(self), "_get_" + name, None)
             return getter(self) if getter is not None else values[name]
