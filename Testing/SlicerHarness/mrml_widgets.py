@@ -249,10 +249,14 @@ class qMRMLNodeComboBox(qMRMLWidget):
                 self._setCurrent(nodes[0])
 
     def _onNodeRemoved(self, caller, event):
+        if "_current" not in self.__dict__:      # released at interpreter exit
+            return
         if self._current is not None and caller.GetNodeByID(self._current.GetID()) is not self._current:
             self._setCurrent(None)
 
     def _onSceneClosed(self, caller, event):
+        if "_current" not in self.__dict__:      # released at interpreter exit
+            return
         if self._current is not None and caller.GetNodeByID(self._current.GetID()) is not self._current:
             self._setCurrent(None)
 
