@@ -1,18 +1,17 @@
 """DCEModule: DCE-MRI from signal to Ktrans/ve/vp maps (thin Slicer classes; the work is in DCEModuleLib)."""
-import qt
+from typing import Annotated, Optional, Union
+
 import slicer
-from slicer.ScriptedLoadableModule import (ScriptedLoadableModule, ScriptedLoadableModuleLogic,
-                                           ScriptedLoadableModuleTest, ScriptedLoadableModuleWidget)
-from slicer.parameterNodeWrapper import parameterNodeWrapper
-from slicer.util import VTKObservationMixin
+from slicer.ScriptedLoadableModule import ScriptedLoadableModule, ScriptedLoadableModuleLogic, ScriptedLoadableModuleTest
+from slicer.parameterNodeWrapper import Choice, WithinRange, parameterNodeWrapper
 
 from DCEModuleLib.logic import DCELogic
 from DCEModuleLib.pipeline import resolve_acquisition
 from DCEModuleLib.settings import DCESettings, parse_t10_per_tissue
 from TMEMonitorLib import scene as tme_scene
 from TMEMonitorLib.errors import InputError
-from TMEMonitorLib.progress import CancelFlag, Cancelled
-
+from TMEMonitorWidgets import ModuleWidgetBase
+from TMEMonitorWidgets.outputs import run_replacing_outputs
 
 class DCEModule(ScriptedLoadableModule):
     def __init__(self, parent):
@@ -28,97 +27,92 @@ class DCEModule(ScriptedLoadableModule):
         self.parent.acknowledgementText = "Validated against the OSIPI DCE-DSC-MRI CodeCollection test data."
 
 
+# Spin boxes: the connector replaces the .ui range by the annotation's (unbounded without one), so every
+# float names the .ui range; the .ui keeps its decimals and special-value text.
+# Node selectors: the annotation gives the combo box its node types (the connector sets them),
+# so it names exactly the .ui's types; Optional because "None" is a valid choice.
+_LabelsOrSegmentation = Optional[Union[slicer.vtkMRMLLabelMapVolumeNode, slicer.vtkMRMLSegmentationNode]]
+
+
 @parameterNodeWrapper
 class DCEModuleParameterNode:
-    dceSeries: slicer.vtkMRMLSequenceNode
-    vfaSeries: slicer.vtkMRMLSequenceNode
-    t1Map: slicer.vtkMRMLScalarVolumeNode
-    b1Map: slicer.vtkMRMLScalarVolumeNode
-    t10Labels: slicer.vtkMRMLNode
+    dceSeries: Optional[slicer.vtkMRMLSequenceNode]
+    vfaSeries: Optional[slicer.vtkMRMLSequenceNode]
+    t1Map: Optional[slicer.vtkMRMLScalarVolumeNode]
+    b1Map: Optional[slicer.vtkMRMLScalarVolumeNode]
+    t10Labels: _LabelsOrSegmentation
     t10PerTissue: str = ""                   # "tumour=1.6, muscle=1.4" (segment names or label values)
-    inputKind: str = "signal"                # signal | concentration (mM)
-    mask: slicer.vtkMRMLNode
-    aifRoi: slicer.vtkMRMLNode
-    model: str = "extended_tofts"
-    aifSource: str = "population"
-    populationAif: str = "parker"
-    hematocrit: float = 0.42
-    agent: str = "gadobutrol"
-    t1Method: str = "nonlinear"
-    fixedT10: float = 1.4
+    inputKind: Annotated[str, Choice(["signal", "concentration"])] = "signal"   # concentration in mM
+    mask: _LabelsOrSegmentation
+    aifRoi: _LabelsOrSegmentation
+    model: Annotated[str, Choice(["extended_tofts", "tofts", "patlak", "2cxm", "2cum"])] = "extended_tofts"
+    aifSource: Annotated[str, Choice(["population", "measured", "automatic"])] = "population"
+    populationAif: Annotated[str, Choice(["parker", "georgiou", "mcgrath_preclinical"])] = "parker"
+    hematocrit: Annotated[float, WithinRange(0.0, 0.9)] = 0.42
+    agent: Annotated[str, Choice(["gadobutrol", "gadoterate", "gadopentetate", "gadoteridol", "gadobenate",
+                                  "gadodiamide", "gadoxetate"])] = "gadobutrol"
+    t1Method: Annotated[str, Choice(["nonlinear", "linear", "two_point"])] = "nonlinear"
+    fixedT10: Annotated[float, WithinRange(0.05, 6.0)] = 1.4       # s
     fitDelay: bool = False
     selectModel: bool = False
     semiQuantitative: bool = True
     writeCurves: bool = False
-    # Acquisition overrides; 0 means "from the series' metadata".
-    repetitionTimeMs: float = 0.0
-    flipAngle: float = 0.0
-    fieldStrength: float = 0.0
+    # Acquisition overrides; 0 (the spin box's "from metadata") means "from the series' metadata".
+    repetitionTimeMs: Annotated[float, WithinRange(0.0, 100.0)] = 0.0
+    flipAngle: Annotated[float, WithinRange(0.0, 89.0)] = 0.0      # deg
+    fieldStrength: Annotated[float, WithinRange(0.0, 11.7)] = 0.0  # T
 
 
-class DCEModuleWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
+def settingsFromParameterNode(p, hasT1Source=None):
+    """DCESettings from the panel's parameter node (the dashboard uses it for its visit runs).
+
+    ``hasT1Source``: whether the analysis has a VFA series or T1 map (default: the panel's own
+    selection); without one the panel's fixed T10 is used.
+    """
+    if hasT1Source is None:
+        hasT1Source = bool(p.vfaSeries or p.t1Map)
+    perTissue = parse_t10_per_tissue(p.t10PerTissue) if p.t10Labels and p.t10PerTissue.strip() else None
+    return DCESettings(input_kind=p.inputKind, t10_per_tissue=perTissue, model=p.model, aif_source=p.aifSource,
+                       population_aif=p.populationAif,
+                       hematocrit=p.hematocrit, agent=p.agent, t1_method=p.t1Method,
+                       fixed_t10_s=None if hasT1Source else p.fixedT10, fit_delay=p.fitDelay,
+                       select_model=p.selectModel, semi_quantitative=p.semiQuantitative,
+                       write_concentration=p.writeCurves, write_fitted_curves=p.writeCurves,
+                       tr_s=p.repetitionTimeMs / 1000.0 if p.repetitionTimeMs > 0 else None,
+                       flip_angle_deg=p.flipAngle if p.flipAngle > 0 else None,
+                       field_strength_T=p.fieldStrength if p.fieldStrength > 0 else None)
+
+
+class DCEModuleWidget(ModuleWidgetBase):
+    UI_FILE = "UI/DCEModule.ui"
+
     def __init__(self, parent=None):
-        ScriptedLoadableModuleWidget.__init__(self, parent)
-        VTKObservationMixin.__init__(self)
-        self._parameterNode = None
-        self._parameterNodeGuiTag = None
-        self._cancel = None
+        ModuleWidgetBase.__init__(self, parent)
         self._aifPreview = None
 
-    def setup(self):
-        ScriptedLoadableModuleWidget.setup(self)
-        uiWidget = slicer.util.loadUI(self.resourcePath("UI/DCEModule.ui"))
-        self.layout.addWidget(uiWidget)
-        self.ui = slicer.util.childWidgetVariables(uiWidget)
-        uiWidget.setMRMLScene(slicer.mrmlScene)
-        self.logic = DCEModuleLogic()
+    def createLogic(self):
+        return DCEModuleLogic()
+
+    def workButtons(self):
+        return [self.ui.applyButton, self.ui.previewAifButton]
+
+    def connectWidgets(self):
         self.ui.applyButton.connect("clicked(bool)", self.onApply)
-        self.ui.cancelButton.connect("clicked(bool)", self.onCancel)
         self.ui.previewAifButton.connect("clicked(bool)", self.onPreviewAif)
         self.ui.inputKindComboBox.connect("currentIndexChanged(int)", self.updateAcquisitionLabel)
         self.ui.dceSeriesSelector.connect("currentNodeChanged(vtkMRMLNode*)", self.onSeriesChanged)
         for spinBox in (self.ui.repetitionTimeSpinBox, self.ui.flipAngleSpinBox, self.ui.fieldStrengthSpinBox):
             spinBox.connect("valueChanged(double)", self.updateAcquisitionLabel)
-        self.addObserver(slicer.mrmlScene, slicer.mrmlScene.StartCloseEvent, self.onSceneStartClose)
-        self.addObserver(slicer.mrmlScene, slicer.mrmlScene.EndCloseEvent, self.onSceneEndClose)
-        self.initializeParameterNode()
-
-    def cleanup(self):
-        self.removeObservers()
-
-    def enter(self):
-        self.initializeParameterNode()
 
     def onSceneStartClose(self, caller, event):
         self._aifPreview = None
-        self.setParameterNode(None)
+        ModuleWidgetBase.onSceneStartClose(self, caller, event)
 
-    def onSceneEndClose(self, caller, event):
-        if self.parent.isEntered:
-            self.initializeParameterNode()
-
-    def initializeParameterNode(self):
-        self.setParameterNode(self.logic.getParameterNode())
-
-    def setParameterNode(self, parameterNode):
-        if self._parameterNode:
-            self._parameterNode.disconnectGui(self._parameterNodeGuiTag)
-        self._parameterNode = parameterNode
-        if self._parameterNode:
-            self._parameterNodeGuiTag = self._parameterNode.connectGui(self.ui)
+    def onParameterNodeSet(self):
+        self.updateAcquisitionLabel()
 
     def settings(self):
-        p = self._parameterNode
-        perTissue = parse_t10_per_tissue(p.t10PerTissue) if p.t10Labels and p.t10PerTissue.strip() else None
-        return DCESettings(input_kind=p.inputKind, t10_per_tissue=perTissue, model=p.model, aif_source=p.aifSource,
-                           population_aif=p.populationAif,
-                           hematocrit=p.hematocrit, agent=p.agent, t1_method=p.t1Method,
-                           fixed_t10_s=None if (p.vfaSeries or p.t1Map) else p.fixedT10, fit_delay=p.fitDelay,
-                           select_model=p.selectModel, semi_quantitative=p.semiQuantitative,
-                           write_concentration=p.writeCurves, write_fitted_curves=p.writeCurves,
-                           tr_s=p.repetitionTimeMs / 1000.0 if p.repetitionTimeMs > 0 else None,
-                           flip_angle_deg=p.flipAngle if p.flipAngle > 0 else None,
-                           field_strength_T=p.fieldStrength if p.fieldStrength > 0 else None)
+        return settingsFromParameterNode(self._parameterNode)
 
     def inputNodes(self):
         """The optional input nodes of the parameter node, as DCELogic.run / preview_aif arguments."""
@@ -150,33 +144,17 @@ class DCEModuleWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
             lines = [f"<b>Cannot analyse:</b> {error}"]
         self.ui.acquisitionLabel.text = "<br>".join(lines)
 
+    def _requireSeries(self):
+        if self._parameterNode.dceSeries is None:
+            raise InputError("choose a DCE series")
+        return self._parameterNode.dceSeries
+
     def onApply(self):
+        result = self.runWithProgress("DCE analysis", lambda progress: self.logic.runOnParameterNode(
+            self._parameterNode, self.settings(), self.inputNodes(), progress))
+        if result is None:
+            return
         p = self._parameterNode
-        self._cancel = CancelFlag(self._showProgress)
-        self.ui.cancelButton.enabled = True
-        self.ui.applyButton.enabled = False
-        qt.QApplication.setOverrideCursor(qt.Qt.WaitCursor)
-        try:
-            if p.dceSeries is None:
-                raise InputError("choose a DCE series")
-            result = DCELogic(slicer.mrmlScene).run(p.dceSeries, self.settings(), progress=self._cancel,
-                                                    **self.inputNodes())
-        except Cancelled:
-            self.ui.statusLabel.text = "Cancelled; nothing was written."
-            return
-        except InputError as error:
-            # Bad input: say what is wrong; the scene is as it was.
-            self.ui.statusLabel.text = f"<b>Cannot analyse:</b> {error}"
-            slicer.util.errorDisplay(f"DCE analysis: {error}")
-            return
-        except Exception as error:
-            import traceback
-            slicer.util.errorDisplay(f"DCE analysis failed: {error}", detailedText=traceback.format_exc())
-            return
-        finally:
-            qt.QApplication.restoreOverrideCursor()
-            self.ui.cancelButton.enabled = False
-            self.ui.applyButton.enabled = True
         tme_scene.show_in_slice_views(slicer.mrmlScene, background_node=self._proxyVolume(p.dceSeries),
                                       foreground_node=result.map_nodes.get("Ktrans"))
         warnings = "".join(f"<br>warning: {w}" for w in result.analysis.warnings)
@@ -184,18 +162,11 @@ class DCEModuleWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
 
     def onPreviewAif(self):
         """Plot the AIF the run would use (no model fit); the previous preview is replaced."""
-        p = self._parameterNode
-        qt.QApplication.setOverrideCursor(qt.Qt.WaitCursor)
-        try:
-            if p.dceSeries is None:
-                raise InputError("choose a DCE series")
-            chart = DCELogic(slicer.mrmlScene).preview_aif(p.dceSeries, self.settings(), replace=self._aifPreview,
-                                                           **self.inputNodes())
-        except InputError as error:
-            self.ui.statusLabel.text = f"<b>Cannot preview the AIF:</b> {error}"
+        chart = self.runWithProgress("AIF preview", lambda progress: self.logic.preview_aif(
+            self._requireSeries(), self.settings(), replace=self._aifPreview, progress=progress,
+            **self.inputNodes()))
+        if chart is None:
             return
-        finally:
-            qt.QApplication.restoreOverrideCursor()
         self._aifPreview = chart
         slicer.modules.plots.logic().ShowChartInLayout(chart)
         self.ui.statusLabel.text = f"AIF preview: {chart.GetAttribute('TMEMonitor.AIFSource')}"
@@ -206,24 +177,29 @@ class DCEModuleWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         browser = slicer.modules.sequences.logic().GetFirstBrowserNodeForSequenceNode(sequenceNode)
         return browser.GetProxyNode(sequenceNode) if browser is not None else None
 
-    def _showProgress(self, fraction, message=""):
-        self.ui.progressBar.value = int(100 * fraction)
-        self.ui.statusLabel.text = message
-        slicer.app.processEvents()
 
-    def onCancel(self):
-        if self._cancel is not None:
-            self._cancel.cancel()
+class DCEModuleLogic(DCELogic, ScriptedLoadableModuleLogic):
+    """The module's one logic, for the panel and the Python console alike.
 
+    ``DCEModuleLogic().run(sequenceNode, DCESettings(...), vfa_node=...)``, ``.preview_aif(...)``,
+    ``.curve_plot(result, voxel=...)``: every :class:`DCEModuleLib.logic.DCELogic` method, on
+    ``slicer.mrmlScene`` unless a scene is given.
+    """
 
-class DCEModuleLogic(ScriptedLoadableModuleLogic):
-    """Console access: ``DCEModuleLogic().run(sequenceNode, DCESettings(...), vfa_node=...)``."""
+    def __init__(self, scene=None):
+        ScriptedLoadableModuleLogic.__init__(self)
+        DCELogic.__init__(self, scene if scene is not None else slicer.mrmlScene)
 
     def getParameterNode(self):
-        return DCEModuleParameterNode(super().getParameterNode())
+        return DCEModuleParameterNode(ScriptedLoadableModuleLogic.getParameterNode(self))
 
-    def run(self, dce_node, settings=None, **kwargs):
-        return DCELogic(slicer.mrmlScene).run(dce_node, settings, **kwargs)
+    def runOnParameterNode(self, parameterNode, settings, inputNodes, progress=None):
+        """One analysis of the panel: the previous run's outputs of this series are replaced, not piled up."""
+        if parameterNode.dceSeries is None:
+            raise InputError("choose a DCE series")
+        series = parameterNode.dceSeries
+        return run_replacing_outputs(self.scene, parameterNode.parameterNode, f"DCE.{series.GetID()}",
+                                     lambda: self.run(series, settings, progress=progress, **inputNodes))
 
 
 class DCEModuleTest(ScriptedLoadableModuleTest):
@@ -243,7 +219,7 @@ class DCEModuleTest(ScriptedLoadableModuleTest):
         visit = build.visits[0]
         mask = visit.visit.tumour_mask
         mask_node = tme_scene.add_label_map(slicer.mrmlScene, mask, visit.visit.ijk_to_ras, "tumour mask")
-        result = DCELogic(slicer.mrmlScene).run(visit.nodes["dce"], DCESettings(model="extended_tofts"),
+        result = DCEModuleLogic().run(visit.nodes["dce"], DCESettings(model="extended_tofts"),
                                                 vfa_node=visit.nodes["vfa"], mask_node=mask_node)
         ktrans = tme_scene.volume_to_array(result.map_nodes["Ktrans"])[mask]
         truth = visit.visit.truth["Ktrans"][mask]

@@ -1,18 +1,17 @@
 """DiffusionModule: ADC, IVIM and kurtosis maps from multi-b DWI (thin Slicer classes; the work is in DiffusionModuleLib)."""
-import qt
+from typing import Annotated, Optional, Union
+
 import slicer
-from slicer.ScriptedLoadableModule import (ScriptedLoadableModule, ScriptedLoadableModuleLogic,
-                                           ScriptedLoadableModuleTest, ScriptedLoadableModuleWidget)
-from slicer.parameterNodeWrapper import parameterNodeWrapper
-from slicer.util import VTKObservationMixin
+from slicer.ScriptedLoadableModule import ScriptedLoadableModule, ScriptedLoadableModuleLogic, ScriptedLoadableModuleTest
+from slicer.parameterNodeWrapper import Choice, WithinRange, parameterNodeWrapper
 
 from DiffusionModuleLib.inputs_dwi import dwi_series, parse_b_values
 from DiffusionModuleLib.logic import DiffusionLogic
 from DiffusionModuleLib.settings import DiffusionSettings
 from TMEMonitorLib import scene as tme_scene
 from TMEMonitorLib.errors import InputError
-from TMEMonitorLib.progress import CancelFlag, Cancelled
-
+from TMEMonitorWidgets import ModuleWidgetBase
+from TMEMonitorWidgets.outputs import run_replacing_outputs
 
 class DiffusionModule(ScriptedLoadableModule):
     def __init__(self, parent):
@@ -29,85 +28,72 @@ class DiffusionModule(ScriptedLoadableModule):
         self.parent.acknowledgementText = "Validated against the OSIPI TF2.4 IVIM test data."
 
 
+# Node selectors: the connector sets the combo box's node types from the annotation, so it names the
+# .ui's types (vtkMRMLMultiVolumeNode exists inside Slicer, not in slicer-core).
+_DWI_NODE_TYPES = tuple(getattr(slicer, name) for name in
+                        ("vtkMRMLSequenceNode", "vtkMRMLDiffusionWeightedVolumeNode", "vtkMRMLMultiVolumeNode")
+                        if hasattr(slicer, name))
+_LabelsOrSegmentation = Optional[Union[slicer.vtkMRMLLabelMapVolumeNode, slicer.vtkMRMLSegmentationNode]]
+
+
+# Spin boxes: the connector replaces the .ui range by the annotation's (unbounded without one), so every
+# float names the .ui range; 0 is the special value ("highest in the series", "every b", "none"...).
 @parameterNodeWrapper
 class DiffusionModuleParameterNode:
-    dwiSeries: slicer.vtkMRMLNode
-    mask: slicer.vtkMRMLNode
+    dwiSeries: Optional[Union[_DWI_NODE_TYPES]]
+    mask: _LabelsOrSegmentation
     manualBValues: str = ""          # typed b-values, used only when the series has none
     fitAdc: bool = True
-    adcMethod: str = "loglinear"
-    # ADC b-range; 0 as maximum means "up to the highest b".
-    adcBMin: float = 0.0
-    adcBMax: float = 0.0
+    adcMethod: Annotated[str, Choice(["loglinear", "weighted", "nonlinear"])] = "loglinear"
+    # ADC b-range (s/mm2); 0 as maximum means "up to the highest b".
+    adcBMin: Annotated[float, WithinRange(0.0, 10000.0)] = 0.0
+    adcBMax: Annotated[float, WithinRange(0.0, 10000.0)] = 0.0
     fitIvim: bool = True
-    ivimMethod: str = "bayesian"
-    bThreshold: float = 200.0
+    ivimMethod: Annotated[str, Choice(["full", "segmented", "bayesian"])] = "bayesian"
+    bThreshold: Annotated[float, WithinRange(1.0, 1000.0)] = 200.0
     fitKurtosis: bool = False
-    kurtosisBMax: float = 0.0        # 0: every b
+    kurtosisBMax: Annotated[float, WithinRange(0.0, 10000.0)] = 0.0        # 0: every b
     ricianCorrection: bool = False
-    noiseSigma: float = 0.0          # 0: the series' noise attribute, else estimated from background
-    clipValue: float = 0.0           # 0: no clipping
+    noiseSigma: Annotated[float, WithinRange(0.0, 100000.0)] = 0.0         # 0: the series' noise attribute or background
+    clipValue: Annotated[float, WithinRange(0.0, 1000000.0)] = 0.0         # 0: no clipping
     highBValues: str = "1400"
 
 
-class DiffusionModuleWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
+def settingsFromParameterNode(p):
+    """DiffusionSettings from the panel's parameter node (the dashboard uses it for its visit runs)."""
+    high_b = tuple(parse_b_values(p.highBValues)) if p.highBValues.strip() else ()
+    return DiffusionSettings(
+        fit_adc=p.fitAdc, adc_method=p.adcMethod, adc_b_min=p.adcBMin if p.adcBMin > 0 else None,
+        adc_b_max=p.adcBMax if p.adcBMax > 0 else None, fit_ivim=p.fitIvim, ivim_method=p.ivimMethod,
+        ivim_b_threshold=p.bThreshold, fit_kurtosis=p.fitKurtosis,
+        kurtosis_b_max=p.kurtosisBMax if p.kurtosisBMax > 0 else None, rician_correction=p.ricianCorrection,
+        noise_sigma=p.noiseSigma if p.noiseSigma > 0 else None, clip_value=p.clipValue if p.clipValue > 0 else None,
+        high_b_values=high_b).validated()
+
+
+class DiffusionModuleWidget(ModuleWidgetBase):
+    UI_FILE = "UI/DiffusionModule.ui"
+
     def __init__(self, parent=None):
-        ScriptedLoadableModuleWidget.__init__(self, parent)
-        VTKObservationMixin.__init__(self)
-        self._parameterNode = None
-        self._parameterNodeGuiTag = None
-        self._cancel = None
+        ModuleWidgetBase.__init__(self, parent)
         self._seriesHasBValues = True
         self._foundText = None       # b-values of the current series as shown in the line edit
 
-    def setup(self):
-        ScriptedLoadableModuleWidget.setup(self)
-        uiWidget = slicer.util.loadUI(self.resourcePath("UI/DiffusionModule.ui"))
-        self.layout.addWidget(uiWidget)
-        self.ui = slicer.util.childWidgetVariables(uiWidget)
-        uiWidget.setMRMLScene(slicer.mrmlScene)
-        self.logic = DiffusionModuleLogic()
+    def createLogic(self):
+        return DiffusionModuleLogic()
+
+    def workButtons(self):
+        return [self.ui.applyButton]
+
+    def connectWidgets(self):
         self.ui.applyButton.connect("clicked(bool)", self.onApply)
-        self.ui.cancelButton.connect("clicked(bool)", self.onCancel)
         self.ui.dwiSeriesSelector.connect("currentNodeChanged(vtkMRMLNode*)", self.onSeriesChanged)
-        self.addObserver(slicer.mrmlScene, slicer.mrmlScene.StartCloseEvent, self.onSceneStartClose)
-        self.addObserver(slicer.mrmlScene, slicer.mrmlScene.EndCloseEvent, self.onSceneEndClose)
-        self.initializeParameterNode()
 
-    def cleanup(self):
-        self.removeObservers()
-
-    def enter(self):
-        self.initializeParameterNode()
-
-    def onSceneStartClose(self, caller, event):
-        self.setParameterNode(None)
-
-    def onSceneEndClose(self, caller, event):
-        if self.parent.isEntered:
-            self.initializeParameterNode()
-
-    def initializeParameterNode(self):
-        self.setParameterNode(self.logic.getParameterNode())
-
-    def setParameterNode(self, parameterNode):
-        if self._parameterNode:
-            self._parameterNode.disconnectGui(self._parameterNodeGuiTag)
-        self._parameterNode = parameterNode
-        if self._parameterNode:
-            self._parameterNodeGuiTag = self._parameterNode.connectGui(self.ui)
-            self.onSeriesChanged(self._parameterNode.dwiSeries)
+    def onParameterNodeSet(self):
+        self.onSeriesChanged(self._parameterNode.dwiSeries if self._parameterNode else None)
 
     def settings(self):
-        p = self._parameterNode
-        high_b = tuple(parse_b_values(p.highBValues)) if p.highBValues.strip() else ()
-        return DiffusionSettings(
-            fit_adc=p.fitAdc, adc_method=p.adcMethod, adc_b_min=p.adcBMin if p.adcBMin > 0 else None,
-            adc_b_max=p.adcBMax if p.adcBMax > 0 else None, fit_ivim=p.fitIvim, ivim_method=p.ivimMethod,
-            ivim_b_threshold=p.bThreshold, fit_kurtosis=p.fitKurtosis,
-            kurtosis_b_max=p.kurtosisBMax if p.kurtosisBMax > 0 else None, rician_correction=p.ricianCorrection,
-            noise_sigma=p.noiseSigma if p.noiseSigma > 0 else None, clip_value=p.clipValue if p.clipValue > 0 else None,
-            high_b_values=high_b).validated()
+        return settingsFromParameterNode(self._parameterNode)
 
     def onSeriesChanged(self, node=None):
         """Show the b-values found and where they came from; let the user type them when the series has none."""
@@ -139,30 +125,11 @@ class DiffusionModuleWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         return parse_b_values(self._parameterNode.manualBValues)
 
     def onApply(self):
+        result = self.runWithProgress("Diffusion analysis", lambda progress: self.logic.runOnParameterNode(
+            self._parameterNode, self.settings(), self._typedBValues(), progress))
+        if result is None:
+            return
         p = self._parameterNode
-        self._cancel = CancelFlag(self._showProgress)
-        self.ui.cancelButton.enabled = True
-        self.ui.applyButton.enabled = False
-        qt.QApplication.setOverrideCursor(qt.Qt.WaitCursor)
-        try:
-            result = DiffusionLogic(slicer.mrmlScene).run(p.dwiSeries, self.settings(), mask_node=p.mask,
-                                                          b_values=self._typedBValues(), progress=self._cancel)
-        except Cancelled:
-            self.ui.statusLabel.text = "Cancelled; nothing was written."
-            return
-        except InputError as error:
-            # Bad input: say what is wrong; the scene is as it was.
-            self.ui.statusLabel.text = f"<b>Cannot analyse:</b> {error}"
-            slicer.util.errorDisplay(f"Diffusion analysis: {error}")
-            return
-        except Exception as error:
-            import traceback
-            slicer.util.errorDisplay(f"Diffusion analysis failed: {error}", detailedText=traceback.format_exc())
-            return
-        finally:
-            qt.QApplication.restoreOverrideCursor()
-            self.ui.cancelButton.enabled = False
-            self.ui.applyButton.enabled = True
         shown = next((result.map_nodes[k] for k in ("ADC", "D", "K") if k in result.map_nodes), None)
         tme_scene.show_in_slice_views(slicer.mrmlScene, background_node=self._backgroundVolume(p.dwiSeries),
                                       foreground_node=shown)
@@ -181,24 +148,29 @@ class DiffusionModuleWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
             return browser.GetProxyNode(node) if browser is not None else None
         return node if node.IsA("vtkMRMLVolumeNode") else None
 
-    def _showProgress(self, fraction, message=""):
-        self.ui.progressBar.value = int(100 * fraction)
-        self.ui.statusLabel.text = message
-        slicer.app.processEvents()
 
-    def onCancel(self):
-        if self._cancel is not None:
-            self._cancel.cancel()
+class DiffusionModuleLogic(DiffusionLogic, ScriptedLoadableModuleLogic):
+    """The module's one logic, for the panel and the Python console alike.
 
+    ``DiffusionModuleLogic().run(sequenceNode, DiffusionSettings(...), mask_node=...)`` and every other
+    :class:`DiffusionModuleLib.logic.DiffusionLogic` method, on ``slicer.mrmlScene`` unless a scene is given.
+    """
 
-class DiffusionModuleLogic(ScriptedLoadableModuleLogic):
-    """Console access: ``DiffusionModuleLogic().run(sequenceNode, DiffusionSettings(...), mask_node=...)``."""
+    def __init__(self, scene=None):
+        ScriptedLoadableModuleLogic.__init__(self)
+        DiffusionLogic.__init__(self, scene if scene is not None else slicer.mrmlScene)
 
     def getParameterNode(self):
-        return DiffusionModuleParameterNode(super().getParameterNode())
+        return DiffusionModuleParameterNode(ScriptedLoadableModuleLogic.getParameterNode(self))
 
-    def run(self, dwi_node, settings=None, **kwargs):
-        return DiffusionLogic(slicer.mrmlScene).run(dwi_node, settings, **kwargs)
+    def runOnParameterNode(self, parameterNode, settings, bValues=None, progress=None):
+        """One analysis of the panel: the previous run's outputs of this series are replaced, not piled up."""
+        series = parameterNode.dwiSeries
+        if series is None:
+            raise InputError("choose a DWI series")
+        return run_replacing_outputs(self.scene, parameterNode.parameterNode, f"DWI.{series.GetID()}",
+                                     lambda: self.run(series, settings, mask_node=parameterNode.mask,
+                                                      b_values=bValues, progress=progress))
 
 
 class DiffusionModuleTest(ScriptedLoadableModuleTest):
@@ -218,7 +190,7 @@ class DiffusionModuleTest(ScriptedLoadableModuleTest):
         visit = build.visits[0]
         mask = visit.visit.tumour_mask
         mask_node = tme_scene.add_label_map(slicer.mrmlScene, mask, visit.visit.ijk_to_ras, "tumour mask")
-        result = DiffusionLogic(slicer.mrmlScene).run(visit.nodes["dwi"], DiffusionSettings(), mask_node=mask_node)
+        result = DiffusionModuleLogic().run(visit.nodes["dwi"], DiffusionSettings(), mask_node=mask_node)
         adc = tme_scene.volume_to_array(result.map_nodes["ADC"])[mask]
         truth = visit.visit.truth["ADC"][mask]
         self.assertLess(abs(np.nanmedian(adc) - np.median(truth)) / np.median(truth), 0.1)

@@ -1,19 +1,19 @@
 """SpectroscopyModule: MR spectroscopy (single voxel and MRSI) from file to metabolite ratios and maps
 (thin Slicer classes; the work is in SpectroscopyModuleLib)."""
 import os
+from typing import Annotated
 
 import qt
 import slicer
-from slicer.ScriptedLoadableModule import (ScriptedLoadableModule, ScriptedLoadableModuleLogic,
-                                           ScriptedLoadableModuleTest, ScriptedLoadableModuleWidget)
-from slicer.parameterNodeWrapper import parameterNodeWrapper
-from slicer.util import VTKObservationMixin
+from slicer.ScriptedLoadableModule import ScriptedLoadableModule, ScriptedLoadableModuleLogic, ScriptedLoadableModuleTest
+from slicer.parameterNodeWrapper import Choice, WithinRange, parameterNodeWrapper
 
 from SpectroscopyModuleLib.logic import MRSIResult, SpectroscopyLogic
 from SpectroscopyModuleLib.settings import SpectroscopySettings
 from TMEMonitorLib import scene as tme_scene
-from TMEMonitorLib.progress import CancelFlag, Cancelled
-
+from TMEMonitorLib.errors import InputError
+from TMEMonitorWidgets import ModuleWidgetBase
+from TMEMonitorWidgets.outputs import run_replacing_outputs
 
 class SpectroscopyModule(ScriptedLoadableModule):
     def __init__(self, parent):
@@ -30,13 +30,15 @@ class SpectroscopyModule(ScriptedLoadableModule):
         self.parent.acknowledgementText = "Basis spectra simulated with the density-matrix formalism (no download)."
 
 
+# Spin boxes: the connector replaces the .ui range by the annotation's (unbounded without one), so every
+# float names the .ui range.
 @parameterNodeWrapper
 class SpectroscopyModuleParameterNode:
     inputPath: str = ""
-    basisSource: str = "simulate"
+    basisSource: Annotated[str, Choice(["simulate", "file"])] = "simulate"
     basisPath: str = ""
-    sequence: str = "PRESS"
-    echoTimeMs: float = 0.0               # 0: from the header
+    sequence: Annotated[str, Choice(["PRESS", "STEAM", "sLASER", "FID"])] = "PRESS"
+    echoTimeMs: Annotated[float, WithinRange(0.0, 2000.0)] = 0.0          # 0: from the header
     coilCombine: bool = True
     align: bool = True
     average: bool = True
@@ -46,72 +48,49 @@ class SpectroscopyModuleParameterNode:
     reference: bool = True
     phase: bool = False
     apodise: bool = False
-    lineBroadeningHz: float = 2.0
+    lineBroadeningHz: Annotated[float, WithinRange(0.0, 50.0)] = 2.0
     zeroFill: bool = False
     waterReferencePath: str = ""
     waterScaling: bool = True
-    tissueGm: float = 0.0                 # voxel tissue fractions for water-scaled mM (default: white matter)
-    tissueWm: float = 1.0
-    tissueCsf: float = 0.0
-    ppmMin: float = 0.2
-    ppmMax: float = 4.2
-    crlbThreshold: float = 20.0
+    # Voxel tissue fractions for water-scaled mM (default: white matter).
+    tissueGm: Annotated[float, WithinRange(0.0, 1.0)] = 0.0
+    tissueWm: Annotated[float, WithinRange(0.0, 1.0)] = 1.0
+    tissueCsf: Annotated[float, WithinRange(0.0, 1.0)] = 0.0
+    ppmMin: Annotated[float, WithinRange(-2.0, 10.0)] = 0.2
+    ppmMax: Annotated[float, WithinRange(-2.0, 10.0)] = 4.2
+    crlbThreshold: Annotated[float, WithinRange(1.0, 200.0)] = 20.0    # %
 
 
-class SpectroscopyModuleWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
+class SpectroscopyModuleWidget(ModuleWidgetBase):
+    UI_FILE = "UI/SpectroscopyModule.ui"
+
     def __init__(self, parent=None):
-        ScriptedLoadableModuleWidget.__init__(self, parent)
-        VTKObservationMixin.__init__(self)
-        self._parameterNode = None
-        self._parameterNodeGuiTag = None
-        self._cancel = None
+        ModuleWidgetBase.__init__(self, parent)
         self._result = None
+        self._pickNode = None
 
-    def setup(self):
-        ScriptedLoadableModuleWidget.setup(self)
-        uiWidget = slicer.util.loadUI(self.resourcePath("UI/SpectroscopyModule.ui"))
-        self.layout.addWidget(uiWidget)
-        self.ui = slicer.util.childWidgetVariables(uiWidget)
-        uiWidget.setMRMLScene(slicer.mrmlScene)
-        self.logic = SpectroscopyModuleLogic()
+    def createLogic(self):
+        return SpectroscopyModuleLogic()
+
+    def workButtons(self):
+        return [self.ui.applyButton, self.ui.showVoxelButton, self.ui.pickVoxelButton]
+
+    def connectWidgets(self):
         self.ui.inputBrowseButton.connect("clicked(bool)", self.onBrowseInput)
         self.ui.basisBrowseButton.connect("clicked(bool)", self.onBrowseBasis)
         self.ui.waterReferenceBrowseButton.connect("clicked(bool)", self.onBrowseWaterReference)
         self.ui.applyButton.connect("clicked(bool)", self.onApply)
-        self.ui.cancelButton.connect("clicked(bool)", self.onCancel)
         self.ui.mapComboBox.connect("currentIndexChanged(int)", self.onMapChanged)
         self.ui.showVoxelButton.connect("clicked(bool)", self.onShowVoxel)
         self.ui.pickVoxelButton.connect("clicked(bool)", self.onPickVoxel)
         self.ui.showGridCheckBox.connect("toggled(bool)", self.onShowGrid)
-        self._pickNode = None
-        self.addObserver(slicer.mrmlScene, slicer.mrmlScene.StartCloseEvent, self.onSceneStartClose)
-        self.addObserver(slicer.mrmlScene, slicer.mrmlScene.EndCloseEvent, self.onSceneEndClose)
-        self.initializeParameterNode()
         self._showMrsiControls(False)
 
-    def cleanup(self):
-        self.removeObservers()
-
-    def enter(self):
-        self.initializeParameterNode()
-
     def onSceneStartClose(self, caller, event):
-        self.setParameterNode(None)
+        ModuleWidgetBase.onSceneStartClose(self, caller, event)
         self._result = None
-
-    def onSceneEndClose(self, caller, event):
-        if self.parent.isEntered:
-            self.initializeParameterNode()
-
-    def initializeParameterNode(self):
-        self.setParameterNode(self.logic.getParameterNode())
-
-    def setParameterNode(self, parameterNode):
-        if self._parameterNode:
-            self._parameterNode.disconnectGui(self._parameterNodeGuiTag)
-        self._parameterNode = parameterNode
-        if self._parameterNode:
-            self._parameterNodeGuiTag = self._parameterNode.connectGui(self.ui)
+        self._pickNode = None
+        self._showMrsiControls(False)
 
     def settings(self):
         p = self._parameterNode
@@ -150,19 +129,12 @@ class SpectroscopyModuleWidget(ScriptedLoadableModuleWidget, VTKObservationMixin
             self._parameterNode.basisSource = "file"
 
     def onApply(self):
-        p = self._parameterNode
-        self._cancel = CancelFlag(self._showProgress)
-        self.ui.cancelButton.enabled = True
-        try:
-            with slicer.util.tryWithErrorDisplay("Spectroscopy analysis failed.", waitCursor=True):
-                name = os.path.basename(p.inputPath.rstrip("/\\")) or "MRS"
-                self._result = SpectroscopyLogic(slicer.mrmlScene).run(p.inputPath, self.settings(), name_prefix=name,
-                                                                       progress=self._cancel)
-                self._showResult(self._result)
-        except Cancelled:
-            self.ui.statusLabel.text = "Cancelled; nothing was written."
-        finally:
-            self.ui.cancelButton.enabled = False
+        result = self.runWithProgress("Spectroscopy analysis", lambda progress: self.logic.runOnParameterNode(
+            self._parameterNode, self.settings(), progress))
+        if result is None:
+            return
+        self._result = result
+        self._showResult(result)
 
     def _showResult(self, result):
         analysis = result.analysis
@@ -216,8 +188,8 @@ class SpectroscopyModuleWidget(ScriptedLoadableModuleWidget, VTKObservationMixin
         if not isinstance(self._result, MRSIResult):
             return
         ijk = (self.ui.voxelISpinBox.value, self.ui.voxelJSpinBox.value, self.ui.voxelKSpinBox.value)
-        with slicer.util.tryWithErrorDisplay("Cannot show this voxel.", waitCursor=True):
-            chart = SpectroscopyLogic(slicer.mrmlScene).voxel_plot(self._result, ijk)
+        chart = self.runQuick("Cannot show this voxel", lambda: self.logic.voxel_plot(self._result, ijk))
+        if chart is not None:
             self._showChart(chart)
 
     def onShowGrid(self, visible):
@@ -233,44 +205,51 @@ class SpectroscopyModuleWidget(ScriptedLoadableModuleWidget, VTKObservationMixin
             self._pickNode.SetMaximumNumberOfControlPoints(1)
             self.addObserver(self._pickNode, slicer.vtkMRMLMarkupsNode.PointPositionDefinedEvent, self.onVoxelPicked)
         self._pickNode.RemoveAllControlPoints()
-        slicer.app.applicationLogic().GetSelectionNode().SetActivePlaceNodeID(self._pickNode.GetID())
-        slicer.modules.markups.logic().StartPlaceMode(False)
+        # SetActiveList also makes the Markups toolbar show the node (SetActivePlaceNodeID alone does not).
+        markupsLogic = slicer.modules.markups.logic()
+        markupsLogic.SetActiveList(self._pickNode)
+        markupsLogic.StartPlaceMode(False)
 
     def onVoxelPicked(self, caller=None, event=None):
         if not isinstance(self._result, MRSIResult) or self._pickNode.GetNumberOfControlPoints() == 0:
             return
         ras = [0.0, 0.0, 0.0]
         self._pickNode.GetNthControlPointPositionWorld(0, ras)
-        with slicer.util.tryWithErrorDisplay("No MRSI voxel there.", waitCursor=True):
-            logic = SpectroscopyLogic(slicer.mrmlScene)
-            i, j, k = logic.voxel_at_ras(self._result, ras)
+
+        def showPicked():
+            i, j, k = self.logic.voxel_at_ras(self._result, ras)
             self.ui.voxelISpinBox.value, self.ui.voxelJSpinBox.value, self.ui.voxelKSpinBox.value = i, j, k
-            self._showChart(logic.voxel_plot(self._result, (i, j, k)))
+            self._showChart(self.logic.voxel_plot(self._result, (i, j, k)))
+            return True
 
-    def _showProgress(self, fraction, message=""):
-        self.ui.progressBar.value = int(100 * fraction)
-        self.ui.statusLabel.text = message
-        slicer.app.processEvents()
-
-    def onCancel(self):
-        if self._cancel is not None:
-            self._cancel.cancel()
+        self.runQuick("No MRSI voxel there", showPicked)
 
 
-class SpectroscopyModuleLogic(ScriptedLoadableModuleLogic):
-    """Console access: ``SpectroscopyModuleLogic().run("/path/svs.nii.gz", SpectroscopySettings(...))``."""
+class SpectroscopyModuleLogic(SpectroscopyLogic, ScriptedLoadableModuleLogic):
+    """The module's one logic, for the panel and the Python console alike.
+
+    ``SpectroscopyModuleLogic().run("/path/svs.nii.gz", SpectroscopySettings(...))``, ``.run_svs``,
+    ``.run_mrsi``, ``.voxel_plot``...: every :class:`SpectroscopyModuleLib.logic.SpectroscopyLogic` method, on
+    ``slicer.mrmlScene`` unless a scene is given.
+    """
+
+    def __init__(self, scene=None):
+        ScriptedLoadableModuleLogic.__init__(self)
+        SpectroscopyLogic.__init__(self, scene if scene is not None else slicer.mrmlScene)
 
     def getParameterNode(self):
-        return SpectroscopyModuleParameterNode(super().getParameterNode())
+        return SpectroscopyModuleParameterNode(ScriptedLoadableModuleLogic.getParameterNode(self))
 
-    def run(self, source, settings=None, **kwargs):
-        return SpectroscopyLogic(slicer.mrmlScene).run(source, settings, **kwargs)
-
-    def run_svs(self, source, settings=None, **kwargs):
-        return SpectroscopyLogic(slicer.mrmlScene).run_svs(source, settings, **kwargs)
-
-    def run_mrsi(self, source, settings=None, **kwargs):
-        return SpectroscopyLogic(slicer.mrmlScene).run_mrsi(source, settings, **kwargs)
+    def runOnParameterNode(self, parameterNode, settings, progress=None):
+        """One analysis of the panel: the previous run's outputs of this file are replaced, not piled up."""
+        path = parameterNode.inputPath.strip()
+        if not path:
+            raise InputError("choose a spectroscopy file (Input file)")
+        if not os.path.exists(path):
+            raise InputError(f"input file '{path}' does not exist")
+        name = os.path.basename(path.rstrip("/\\")) or "MRS"
+        return run_replacing_outputs(self.scene, parameterNode.parameterNode, f"MRS.{path}",
+                                     lambda: self.run(path, settings, name_prefix=name, progress=progress))
 
 
 class SpectroscopyModuleTest(ScriptedLoadableModuleTest):
@@ -290,7 +269,7 @@ class SpectroscopyModuleTest(ScriptedLoadableModuleTest):
         from SpectroscopyModuleLib.synthetic import TUMOUR_MM, synthesize_spectrum
         mrs = synthesize_spectrum(TUMOUR_MM, snr=80, rng=4)
         mrs.affine = np.diag([20.0, 20.0, 20.0, 1.0])
-        result = SpectroscopyLogic(slicer.mrmlScene).run_svs(mrs, SpectroscopySettings(processing=()))
+        result = SpectroscopyModuleLogic().run_svs(mrs, SpectroscopySettings(processing=()))
         truth = (TUMOUR_MM["GPC"] + TUMOUR_MM["PCh"]) / (TUMOUR_MM["Cr"] + TUMOUR_MM["PCr"])
         self.assertLess(abs(result.biomarkers["tCho/tCr"] - truth) / truth, 0.15)
         self.assertIsNotNone(result.roi_node)
@@ -302,7 +281,7 @@ class SpectroscopyModuleTest(ScriptedLoadableModuleTest):
         from SpectroscopyModuleLib.synthetic import TUMOUR_MM, synthesize_mrsi
         maps = {name: np.full((3, 3), value) for name, value in TUMOUR_MM.items()}
         mrsi = synthesize_mrsi(maps, snr=60, rng=5, affine=np.diag([10.0, 10.0, 10.0, 1.0]))
-        result = SpectroscopyLogic(slicer.mrmlScene).run_mrsi(mrsi, SpectroscopySettings(processing=()))
+        result = SpectroscopyModuleLogic().run_mrsi(mrsi, SpectroscopySettings(processing=()))
         self.assertEqual(result.map_nodes["tCho"].GetVoxelValueUnits().GetCodeValue(), "[arb'U]")
-        self.assertIsNotNone(SpectroscopyLogic(slicer.mrmlScene).voxel_plot(result, (1, 1, 0)))
+        self.assertIsNotNone(SpectroscopyModuleLogic().voxel_plot(result, (1, 1, 0)))
         self.delayDisplay("MRSI passed")

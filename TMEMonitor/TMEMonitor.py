@@ -5,17 +5,16 @@ headless). The widget reads and writes a parameter node (saved with the scene) a
 the Logic, which calls ``TMEMonitorLib.dashboard`` with ``slicer.mrmlScene``.
 """
 import os
+from typing import Annotated
 
 import qt
 import slicer
-from slicer.ScriptedLoadableModule import (ScriptedLoadableModule, ScriptedLoadableModuleLogic,
-                                           ScriptedLoadableModuleTest, ScriptedLoadableModuleWidget)
-from slicer.parameterNodeWrapper import parameterNodeWrapper
-from slicer.util import VTKObservationMixin
+from slicer.ScriptedLoadableModule import ScriptedLoadableModule, ScriptedLoadableModuleLogic, ScriptedLoadableModuleTest
+from slicer.parameterNodeWrapper import Choice, parameterNodeWrapper
 
 from TMEMonitorLib import dashboard, demo
 from TMEMonitorLib.errors import InputError
-from TMEMonitorLib.progress import CancelFlag, Cancelled
+from TMEMonitorWidgets import ModuleWidgetBase
 
 
 class TMEMonitor(ScriptedLoadableModule):
@@ -36,31 +35,26 @@ class TMEMonitor(ScriptedLoadableModule):
 
 @parameterNodeWrapper
 class TMEMonitorParameterNode:
-    demoSize: str = "small"
-    registrationMethod: str = "rigid"
-    responseBiomarker: str = "ADC"
+    demoSize: Annotated[str, Choice(["tiny", "small", "default"])] = "small"
+    registrationMethod: Annotated[str, Choice(["rigid", "affine", "bspline"])] = "rigid"
+    responseBiomarker: Annotated[str, Choice(["ADC", "Ktrans"])] = "ADC"
     reportDirectory: str = ""
-    organ: str = "breast"
-    seriesRole: str = "anatomy"
+    organ: Annotated[str, Choice(["breast", "brain", "prostate", "liver"])] = "breast"
+    seriesRole: Annotated[str, Choice(["anatomy", "dce", "vfa", "dwi", "tumour", "labels"])] = "anatomy"
 
 
-class TMEMonitorWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
-    def __init__(self, parent=None):
-        ScriptedLoadableModuleWidget.__init__(self, parent)
-        VTKObservationMixin.__init__(self)
-        self.logic = None
-        self._parameterNode = None
-        self._parameterNodeGuiTag = None
-        self._cancel = None
+class TMEMonitorWidget(ModuleWidgetBase):
+    UI_FILE = "UI/TMEMonitor.ui"
 
-    def setup(self):
-        ScriptedLoadableModuleWidget.setup(self)
-        uiWidget = slicer.util.loadUI(self.resourcePath("UI/TMEMonitor.ui"))
-        self.layout.addWidget(uiWidget)
-        self.ui = slicer.util.childWidgetVariables(uiWidget)
-        uiWidget.setMRMLScene(slicer.mrmlScene)
-        self.logic = TMEMonitorLogic()
+    def createLogic(self):
+        return TMEMonitorLogic()
 
+    def workButtons(self):
+        ui = self.ui
+        return [ui.createDemoButton, ui.runVisitButton, ui.registerButton, ui.responseButton, ui.reportButton,
+                ui.addVisitButton, ui.addSeriesFileButton, ui.addSeriesDicomButton]
+
+    def connectWidgets(self):
         self.ui.createDemoButton.connect("clicked(bool)", self.onCreateDemo)
         self.ui.patientComboBox.connect("currentIndexChanged(int)", self.onPatientChanged)
         self.ui.addVisitButton.connect("clicked(bool)", self.onAddVisit)
@@ -70,70 +64,53 @@ class TMEMonitorWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.ui.registerButton.connect("clicked(bool)", self.onRegister)
         self.ui.responseButton.connect("clicked(bool)", self.onResponse)
         self.ui.reportButton.connect("clicked(bool)", self.onReport)
-        self.ui.cancelButton.connect("clicked(bool)", self.onCancel)
-
-        self.addObserver(slicer.mrmlScene, slicer.mrmlScene.StartCloseEvent, self.onSceneStartClose)
-        self.addObserver(slicer.mrmlScene, slicer.mrmlScene.EndCloseEvent, self.onSceneEndClose)
-        self.initializeParameterNode()
-        self.refreshPatients()
-
-    def cleanup(self):
-        self.removeObservers()
+        # A loaded or imported scene brings its own patients; a closed one takes them away.
+        self.addObserver(slicer.mrmlScene, slicer.mrmlScene.EndImportEvent, self.onSceneImported)
 
     def enter(self):
-        self.initializeParameterNode()
+        ModuleWidgetBase.enter(self)
         self.refreshPatients()
 
-    def onSceneStartClose(self, caller, event):
-        self.setParameterNode(None)
-
     def onSceneEndClose(self, caller, event):
-        if self.parent.isEntered:
-            self.initializeParameterNode()
+        ModuleWidgetBase.onSceneEndClose(self, caller, event)
+        self.ui.responseLabel.text = ""
+        self.ui.registrationQualityLabel.text = ""
+        self.ui.tableView.setMRMLTableNode(None)
+        self.refreshPatients()
 
-    def initializeParameterNode(self):
-        self.setParameterNode(self.logic.getParameterNode())
-
-    def setParameterNode(self, parameterNode):
-        if self._parameterNode:
-            self._parameterNode.disconnectGui(self._parameterNodeGuiTag)
-        self._parameterNode = parameterNode
-        if self._parameterNode:
-            self._parameterNodeGuiTag = self._parameterNode.connectGui(self.ui)
-
-    # --- helpers -------------------------------------------------------------------------
-    def _run(self, label, function):
-        """Run ``function(progress)`` with the progress bar and Cancel button; errors shown, scene untouched."""
-        self._cancel = CancelFlag(lambda fraction, message="": self._showProgress(label, fraction, message))
-        self.ui.cancelButton.enabled = True
-        try:
-            with slicer.util.tryWithErrorDisplay(f"{label} failed.", waitCursor=True):
-                return function(self._cancel)
-        except Cancelled:
-            self.ui.statusLabel.text = f"{label}: cancelled"
-        finally:
-            self.ui.cancelButton.enabled = False
-            self._cancel = None
-
-    def _showProgress(self, label, fraction, message):
-        self.ui.progressBar.value = int(100 * fraction)
-        self.ui.statusLabel.text = f"{label}: {message}"
-        slicer.app.processEvents()
+    def onSceneImported(self, caller=None, event=None):
+        self.refreshPatients()
 
     def _selectedPatient(self):
         return self.ui.patientComboBox.currentData
 
     def _selectedVisit(self):
         row = self.ui.visitsTable.currentRow()
-        if row < 0:
+        if row < 0 or self.ui.visitsTable.item(row, 0) is None:
             return None
         return self.ui.visitsTable.item(row, 0).data(qt.Qt.UserRole)
 
+    def _requirePatient(self):
+        patient = self._selectedPatient()
+        if patient is None:
+            raise InputError("select or create a patient first")
+        return patient
+
+    def _requireVisit(self):
+        visit = self._selectedVisit()
+        if visit is None:
+            raise InputError("select a visit first")
+        return visit
+
     # --- patients and visits -------------------------------------------------------------
     def refreshPatients(self):
+        previous = self._selectedPatient()
         self.ui.patientComboBox.clear()
-        for item, name in dashboard.list_patients(slicer.mrmlScene):
+        for item, name in self.logic.listPatients():
             self.ui.patientComboBox.addItem(name, item)
+        index = self.ui.patientComboBox.findData(previous) if previous is not None else -1
+        if index >= 0:
+            self.ui.patientComboBox.currentIndex = index
         self.onPatientChanged()
 
     def onPatientChanged(self, index=None):
@@ -141,7 +118,7 @@ class TMEMonitorWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         patient = self._selectedPatient()
         if patient is None:
             return
-        visits = dashboard.list_visits(slicer.mrmlScene, patient)
+        visits = self.logic.listVisits(patient)
         self.ui.visitsTable.setRowCount(len(visits))
         for row, visit in enumerate(visits):
             for column, text in enumerate([visit.name, visit.date.isoformat(), "" if visit.day is None else str(visit.day)]):
@@ -151,26 +128,25 @@ class TMEMonitorWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
                 self.ui.visitsTable.setItem(row, column, cell)
 
     def onCreateDemo(self):
-        self._run("Synthetic patient", lambda progress: demo.build_demo_scene(
-            slicer.mrmlScene, size=self._parameterNode.demoSize, progress=progress))
-        self.refreshPatients()
+        size = self._parameterNode.demoSize
+        if self.runWithProgress("Synthetic patient", lambda progress: self.logic.buildDemoPatient(
+                size=size, progress=progress)) is not None:
+            self.refreshPatients()
 
     def onAddVisit(self):
-        patient = self._selectedPatient()
-        if patient is None:
-            slicer.util.errorDisplay("Select or create a patient first.")
-            return
         date = self.ui.visitDateEdit.date
-        with slicer.util.tryWithErrorDisplay("Could not add the visit."):
-            dashboard.add_visit(slicer.mrmlScene, patient, self.ui.visitNameLineEdit.text,
-                                f"{date.year():04d}-{date.month():02d}-{date.day():02d}")
-        self.onPatientChanged()
+
+        def add():
+            return self.logic.addVisit(self._requirePatient(), self.ui.visitNameLineEdit.text,
+                                       f"{date.year():04d}-{date.month():02d}-{date.day():02d}")
+
+        if self.runQuick("Could not add the visit", add) is not None:
+            self.onPatientChanged()
 
     def onAddSeries(self, folder=False):
         """Read a file or DICOM folder into the selected visit (dashboard.add_series_to_visit)."""
-        visit = self._selectedVisit()
+        visit = self.runQuick("Add series", self._requireVisit)
         if visit is None:
-            slicer.util.errorDisplay("Select a visit first.")
             return
         role = self._parameterNode.seriesRole
         if folder:
@@ -186,72 +162,120 @@ class TMEMonitorWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
                                            "Flip angles (deg), comma separated:")
             if not text:
                 return
-            options["flip_angles_deg"] = [float(v) for v in text.replace(";", ",").split(",") if v.strip()]
-        with slicer.util.tryWithErrorDisplay(f"Could not add '{path}' as {role}.", waitCursor=True):
-            node = self.logic.addSeriesToVisit(visit, path, role, **options)
+            options["flip_angles_deg"] = text
+        node = self.runWithProgress(f"Adding '{path}' as {role}",
+                                    lambda progress: self.logic.addSeriesToVisit(visit, path, role, **options))
+        if node is not None:
             self.ui.statusLabel.text = f"Added '{node.GetName()}' ({role})"
 
     def onRunVisit(self):
-        visit = self._selectedVisit()
-        if visit is None:
-            slicer.util.errorDisplay("Select a visit first.")
-            return
-        self._run("Analyses", lambda progress: dashboard.run_visit_analyses(slicer.mrmlScene, visit, progress=progress))
+        def run(progress):
+            return self.logic.runVisitAnalyses(self._requireVisit(), progress=progress)
+
+        results = self.runWithProgress("Analyses", run)
+        if results:
+            self.ui.statusLabel.text = "Done: " + ", ".join(sorted(results))
 
     def onRegister(self):
-        patient = self._selectedPatient()
-        result = self._run("Registration", lambda progress: dashboard.register_visits(
-            slicer.mrmlScene, patient, method=self._parameterNode.registrationMethod, progress=progress))
+        result = self.runWithProgress("Registration", lambda progress: self.logic.registerVisits(
+            self._requirePatient(), method=self._parameterNode.registrationMethod, progress=progress))
         if result:
             self.ui.registrationQualityLabel.text = result.summary()
 
     def onResponse(self):
-        patient = self._selectedPatient()
-        result = self._run("Response", lambda progress: dashboard.compute_response(
-            slicer.mrmlScene, patient, organ=self._parameterNode.organ,
-            response_biomarker=self._parameterNode.responseBiomarker, progress=progress))
+        result = self.runWithProgress("Response", lambda progress: self.logic.computeResponse(
+            self._requirePatient(), organ=self._parameterNode.organ,
+            responseBiomarker=self._parameterNode.responseBiomarker, progress=progress))
         if result:
             self.ui.responseLabel.text = result.summary()
             self.ui.tableView.setMRMLTableNode(result.table_node)
             if result.chart_nodes:
-                self.ui.plotWidget.mrmlPlotViewNode().SetPlotChartNodeID(result.chart_nodes[0].GetID())
+                self._showChart(result.chart_nodes[0])
+
+    def _showChart(self, chartNode):
+        """A module panel's plot widget has no view node of its own: create one (as Spectroscopy does)."""
+        viewNode = self.ui.plotWidget.mrmlPlotViewNode()
+        if viewNode is None:
+            viewNode = slicer.mrmlScene.AddNewNodeByClass("vtkMRMLPlotViewNode", "TMEMonitor plot view")
+            self.ui.plotWidget.setMRMLPlotViewNode(viewNode)
+        viewNode.SetPlotChartNodeID(chartNode.GetID())
 
     def onReport(self):
-        patient = self._selectedPatient()
         directory = self._parameterNode.reportDirectory or os.path.join(slicer.app.temporaryPath, "TMEMonitorReport")
-        path = self._run("Report", lambda progress: dashboard.write_report(slicer.mrmlScene, patient, directory,
-                                                                             progress=progress))
+        path = self.runWithProgress("Report", lambda progress: self.logic.writeReport(
+            self._requirePatient(), directory, progress=progress))
         if path:
             qt.QDesktopServices.openUrl(qt.QUrl.fromLocalFile(path))
 
-    def onCancel(self):
-        if self._cancel is not None:
-            self._cancel.cancel()
+
+def _savedPanelSettings(scene, visitItem):
+    """The DCE and Diffusion panels' settings as saved in their parameter nodes (None: module absent)."""
+    dceSettings = dwiSettings = None
+    try:
+        import DCEModule
+    except ImportError:
+        DCEModule = None
+    if DCEModule is not None:
+        roles = dashboard.visit_nodes_by_role(scene, visitItem)
+        dceSettings = DCEModule.settingsFromParameterNode(DCEModule.DCEModuleLogic(scene).getParameterNode(),
+                                                          hasT1Source="vfa" in roles or "t1map" in roles)
+    try:
+        import DiffusionModule
+    except ImportError:
+        DiffusionModule = None
+    if DiffusionModule is not None:
+        dwiSettings = DiffusionModule.settingsFromParameterNode(
+            DiffusionModule.DiffusionModuleLogic(scene).getParameterNode())
+    return dceSettings, dwiSettings
 
 
 class TMEMonitorLogic(ScriptedLoadableModuleLogic):
-    """Console entry points: the same functions the dashboard buttons call, on slicer.mrmlScene."""
+    """The dashboard's logic, for the panel and the console: TMEMonitorLib.dashboard on one scene."""
 
-    def __init__(self):
+    def __init__(self, scene=None):
         ScriptedLoadableModuleLogic.__init__(self)
+        self.scene = scene if scene is not None else slicer.mrmlScene
 
     def getParameterNode(self):
-        return TMEMonitorParameterNode(super().getParameterNode())
+        return TMEMonitorParameterNode(ScriptedLoadableModuleLogic.getParameterNode(self))
+
+    def listPatients(self):
+        return dashboard.list_patients(self.scene)
+
+    def listVisits(self, patientItem):
+        return dashboard.list_visits(self.scene, patientItem)
+
+    def addVisit(self, patientItem, name, date, day=None):
+        return dashboard.add_visit(self.scene, patientItem, name, date, day=day)
 
     def buildDemoPatient(self, size="small", seed=0, progress=None):
-        return demo.build_demo_scene(slicer.mrmlScene, size=size, seed=seed, progress=progress)
+        return demo.build_demo_scene(self.scene, size=size, seed=seed, progress=progress)
 
-    def addSeriesToVisit(self, visitItem, path, role, **options):
-        return dashboard.add_series_to_visit(slicer.mrmlScene, visitItem, path, role, **options)
+    def addSeriesToVisit(self, visitItem, path, role, flip_angles_deg=None, **options):
+        if isinstance(flip_angles_deg, str):
+            try:
+                flip_angles_deg = [float(v) for v in flip_angles_deg.replace(";", ",").split(",") if v.strip()]
+            except ValueError:
+                raise InputError(f"flip angles '{flip_angles_deg}': expected numbers in degrees, comma separated")
+        if flip_angles_deg is not None:
+            options["flip_angles_deg"] = flip_angles_deg
+        return dashboard.add_series_to_visit(self.scene, visitItem, path, role, **options)
+
+    def runVisitAnalyses(self, visitItem, dceSettings=None, dwiSettings=None, progress=None):
+        """DCE, diffusion and MRS of a visit; settings default to those saved in the DCE and Diffusion panels."""
+        savedDce, savedDwi = _savedPanelSettings(self.scene, visitItem)
+        return dashboard.run_visit_analyses(self.scene, visitItem, dce_settings=dceSettings or savedDce,
+                                            dwi_settings=dwiSettings or savedDwi, progress=progress)
 
     def registerVisits(self, patientItem, method="rigid", progress=None):
-        return dashboard.register_visits(slicer.mrmlScene, patientItem, method=method, progress=progress)
+        return dashboard.register_visits(self.scene, patientItem, method=method, progress=progress)
 
-    def computeResponse(self, patientItem, organ="breast", progress=None):
-        return dashboard.compute_response(slicer.mrmlScene, patientItem, organ=organ, progress=progress)
+    def computeResponse(self, patientItem, organ="breast", responseBiomarker="ADC", progress=None):
+        return dashboard.compute_response(self.scene, patientItem, organ=organ, response_biomarker=responseBiomarker,
+                                          progress=progress)
 
     def writeReport(self, patientItem, directory, progress=None):
-        return dashboard.write_report(slicer.mrmlScene, patientItem, directory, progress=progress)
+        return dashboard.write_report(self.scene, patientItem, directory, progress=progress)
 
 
 class TMEMonitorTest(ScriptedLoadableModuleTest):

@@ -67,12 +67,14 @@ def _check_acquisition(spectrometer_mhz, te_s, n_points, dwell_s):
 
 
 def simulate_basis(spectrometer_mhz, te_s, sequence="PRESS", metabolites=None, n_points=2048,
-                   dwell_s=2.5e-4, te1_s=None, tm_s=None, linewidth_hz=0.0):
+                   dwell_s=2.5e-4, te1_s=None, tm_s=None, linewidth_hz=0.0, progress=None):
     """Simulate a basis set with ideal pulses (see ``density_matrix`` for the sequence model).
 
     metabolites: catalogue names or aliases (``spin_systems``) and/or macromolecule/lipid
         names (``macromolecules``); default: every catalogue metabolite except water.
     linewidth_hz: optional Lorentzian broadening of the basis itself (0 = ideal lines).
+    progress: optional ``progress(fraction, message)``, called before each metabolite (a
+        metabolite takes well under a second; Cancel raises from it).
     Returns a :class:`Basis` keyed by the names as requested.
     """
     _check_acquisition(spectrometer_mhz, te_s, n_points, dwell_s)
@@ -81,7 +83,9 @@ def simulate_basis(spectrometer_mhz, te_s, sequence="PRESS", metabolites=None, n
     if len(set(names)) != len(names):
         raise InputError(f"metabolite list has duplicates: {names}")
     fids = {}
-    for name in names:
+    for index, name in enumerate(names):
+        if progress is not None:
+            progress(index / len(names), f"simulating {name}")
         key = name if is_macromolecule(name) else canonical_name(name)
         fids[name] = _cached_fid(key, _key(spectrometer_mhz, 6), sequence, _key(te_s), _key(te1_s),
                                  _key(tm_s), int(n_points), _key(dwell_s, 12),

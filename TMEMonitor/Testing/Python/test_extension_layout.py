@@ -28,11 +28,23 @@ class ExtensionLayoutTest(unittest.TestCase):
         for module in MODULES:
             self.assertIn(f"add_subdirectory({module})", text)
         for key in ("EXTENSION_HOMEPAGE", "EXTENSION_CATEGORY", "EXTENSION_CONTRIBUTORS", "EXTENSION_DESCRIPTION",
-                    "EXTENSION_ICONURL", "EXTENSION_SCREENSHOTURLS", "EXTENSION_LICENSE"):
+                    "EXTENSION_ICONURL", "EXTENSION_SCREENSHOTURLS"):
             self.assertIn(key, text)
+        # Slicer reads the licence and readme files in include(${Slicer_USE_FILE}): set them before it.
+        use_file = text.index("\ninclude(${Slicer_USE_FILE})")
+        for key in ("EXTENSION_LICENSE_FILE", "EXTENSION_README_FILE"):
+            self.assertLess(text.index(f"set({key}"), use_file, key)
+        self.assertNotIn("set(EXTENSION_LICENSE ", text)
+
+    def test_tests_are_not_shipped_as_module_scripts(self):
+        for module in _present_modules():
+            text = open(os.path.join(ROOT, module, "CMakeLists.txt")).read()
+            scripts = text[text.index("set(MODULE_PYTHON_SCRIPTS"):text.index("set(MODULE_PYTHON_RESOURCES")]
+            self.assertNotIn("Testing/", scripts, module)
+            self.assertNotIn("widget_checks", scripts, module)
 
     def test_widget_names_exist_in_ui_files(self):
-        from TMEMonitorLib.widget_checks import check_module_widget
+        from SlicerHarness.widget_checks import check_module_widget
         modules = _present_modules()
         self.assertIn("TMEMonitor", modules)
         for module in modules:
