@@ -30,7 +30,7 @@ from .kmdev import kmdev  # noqa: F401  (public API)
 
 DEFAULT_SMOOTHING_SIGMA_VOX = 1.5      # Gaussian low-pass before the Laplacian (voxels)
 DEFAULT_MIN_WAVE_SNR = 3.0
-DEFAULT_HIGHPASS_SIGMA_VOX = 8.0
+DEFAULT_HIGHPASS_SIGMA_VOX = 5.0
 
 
 def _check_wave(wave, where):

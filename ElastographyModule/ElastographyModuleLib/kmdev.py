@@ -36,7 +36,7 @@ def _phase_gradient(field, voxel_size_m, axes):
 
 def kmdev(waves, voxel_size_m, density_kg_m3=1000.0, mask=None, axes="2d", directions=None,
           speed_range_m_s=DEFAULT_SPEED_RANGE_M_S, weight_power=2.0, compression="none",
-          noise_sigma=None, min_wave_snr=3.0, highpass_sigma_vox=8.0):
+          noise_sigma=None, min_wave_snr=3.0, highpass_sigma_vox=5.0):
     """Shear-wave speed (m/s) pooled over components, directions and frequencies.
 
     ``waves``: {frequency_hz: complex wave (components, slices, rows, cols)} (a single array is

@@ -20,7 +20,7 @@ class ElastographySettings:
     smoothing_sigma_vox: float = 1.5
     laplacian: str = "fd4"
     derivative_axes: str = "3d"         # "2d": in-plane only (thick slices)
-    highpass_sigma_vox: float = 8.0
+    highpass_sigma_vox: float = 5.0
     kmdev_axes: str = "2d"
     density_kg_m3: float = 1000.0       # soft tissue ~ water (the usual MRE assumption)
     min_wave_snr: float = 3.0
