@@ -22,6 +22,9 @@ MAP_DISPLAY = {
     "amplitude": ("wave amplitude", "m", "um", 1e6, "magma"),
     "confidence": ("wave SNR", "", "", 1.0, "magma"),
 }
+# Pure noise has a wave SNR of about 1 (its median slightly below); a region whose median is
+# under 2 holds no usable wave.
+REGION_MIN_WAVE_SNR = 2.0
 PHASE_FACTORS = {"rad": 1.0, "deg": np.pi / 180.0, "int12": np.pi / 4096.0}
 
 
@@ -95,9 +98,9 @@ def analyse_mre(phase, acquisition, settings=None, mask=None):
     waves, sigmas = phase_to_waves(phase, acquisition, settings)
     snr = np.sqrt(sum(noise.wave_snr(w, sigmas[f]) ** 2 for f, w in waves.items()))
     region_snr = float(np.median(snr[mask]))
-    if not region_snr >= 1.0:
+    if not region_snr >= REGION_MIN_WAVE_SNR:
         raise InputError(f"wave amplitude below noise in the region: median wave SNR {region_snr:.2f} "
-                         "(1 = noise level); check the mask, phase scaling and driver")
+                         f"(1 = noise level, {REGION_MIN_WAVE_SNR:g} needed); check the mask, phase scaling and driver")
     options = dict(density_kg_m3=settings.density_kg_m3, mask=mask, compression=settings.compression,
                    noise_sigma=sigmas, min_wave_snr=settings.min_wave_snr,
                    highpass_sigma_vox=settings.highpass_sigma_vox)
