@@ -1,0 +1,125 @@
+"""``tme-monitor mre``: MR elastography maps from phase images, headless, on the same Logic as the module."""
+import os
+
+from .settings import INVERSIONS, PHASE_UNITS, UNWRAP_METHODS, ElastographySettings
+
+
+def add_parser(subparsers):
+    parser = subparsers.add_parser("mre", help="MR elastography: |G*|, G', G'', phi and shear-wave speed maps")
+    parser.add_argument("phase", help="MRE phase images: 4D NIfTI (+ JSON sidecar) or .mat; frames ordered "
+                                      "frequency, direction, phase offset")
+    parser.add_argument("--out", required=True, help="output folder (maps as NRRD, statistics CSV, scene .mrb)")
+    parser.add_argument("--mask", help="label map / mask volume (voxels > 0 are analysed)")
+    acq = parser.add_argument_group("acquisition (overrides the sidecar / .mat)")
+    acq.add_argument("--frequency", help="vibration frequencies, Hz, comma separated")
+    acq.add_argument("--offsets", help="wave phase offsets, comma separated (or one number: a count of evenly "
+                                       "spaced offsets)")
+    acq.add_argument("--offsets-unit", choices=("rad", "deg"), default="rad")
+    acq.add_argument("--directions", help="motion-encoding directions as i,j,k triples separated by ';' "
+                                          "(e.g. '1,0,0;0,1,0;0,0,1')")
+    acq.add_argument("--um-per-rad", type=float, help="displacement per phase, um/rad")
+    acq.add_argument("--meg", nargs=3, metavar=("MT_PER_M", "CYCLES", "MEG_HZ"),
+                     help="motion-encoding gradient amplitude (mT/m), cycles and frequency (Hz; 0 = vibration)")
+    acq.add_argument("--phase-units", choices=PHASE_UNITS, default="rad")
+    parser.add_argument("--inversions", default="mdev,kmdev", help=f"comma separated: {', '.join(INVERSIONS)}")
+    parser.add_argument("--unwrap", choices=UNWRAP_METHODS, default="laplacian")
+    parser.add_argument("--compression", choices=("auto", "curl", "bandpass", "none"), default="auto")
+    parser.add_argument("--smoothing", type=float, default=1.5, help="Gaussian low-pass sigma, voxels (default 1.5)")
+    parser.add_argument("--density", type=float, default=1000.0, help="tissue density, kg/m3 (default 1000)")
+    parser.add_argument("--min-wave-snr", type=float, default=3.0)
+    parser.set_defaults(func=run)
+
+
+def _numbers(text, option):
+    from TMEMonitorLib.errors import InputError
+    try:
+        return [float(v) for v in text.replace(";", ",").replace(" ", ",").split(",") if v.strip()]
+    except ValueError:
+        raise InputError(f"{option} '{text}': expected numbers separated by commas") from None
+
+
+def settings_from_args(args):
+    return ElastographySettings(
+        inversions=tuple(m.strip().lower() for m in args.inversions.split(",") if m.strip()), unwrap=args.unwrap,
+        phase_units=args.phase_units, compression=args.compression, smoothing_sigma_vox=args.smoothing,
+        density_kg_m3=args.density, min_wave_snr=args.min_wave_snr).validated()
+
+
+def acquisition_values(args, found, found_sources):
+    """Acquisition values: flags first, then the file's; with the source of each."""
+    import numpy as np
+    values, sources = dict(found), dict(found_sources)
+    if args.frequency:
+        values["frequencies_hz"], sources["frequencies_hz"] = _numbers(args.frequency, "--frequency"), "--frequency"
+    if args.offsets:
+        offsets = _numbers(args.offsets, "--offsets")
+        if args.offsets_unit == "deg" and len(offsets) > 1:
+            offsets = np.radians(offsets).tolist()
+        values["offsets"], sources["offsets"] = offsets, "--offsets"
+    if args.directions:
+        values["directions_ijk"] = [_numbers(part, "--directions") for part in args.directions.split(";")]
+        sources["directions_ijk"] = "--directions"
+    if args.um_per_rad is not None:
+        values["um_per_rad"], sources["um_per_rad"] = args.um_per_rad, "--um-per-rad"
+    if args.meg:
+        amplitude, cycles, meg_hz = _numbers(",".join(args.meg), "--meg")
+        values["meg"] = {"gradient_mT_per_m": amplitude, "cycles": cycles, "frequency_hz": meg_hz or None}
+        sources["meg"] = "--meg"
+    return values, sources
+
+
+def run(args):
+    from TMEMonitorLib import scene as tme_scene
+    settings = settings_from_args(args)
+    from .mre_files import read_phase_file
+    data = read_phase_file(args.phase)
+    values, sources = acquisition_values(args, data.values, data.sources)
+    scene = tme_scene.create_scene()
+    try:
+        return _analyse(args, settings, data, values, sources, scene)
+    finally:
+        tme_scene.release_scene(scene)
+
+
+def _analyse(args, settings, data, values, sources, scene):
+    from TMEMonitorLib import io
+    from TMEMonitorLib import scene as tme_scene
+    from TMEMonitorLib.errors import InputError
+    from TMEMonitorLib.fitting.status import describe
+
+    from .acquisition import build_acquisition
+    from .logic import ElastographyLogic
+
+    voxel_size_m = tuple(float(s) * 1e-3 for s in tme_scene.spacing_mm(data.ijk_to_ras)[::-1])
+    phase_source = sources.get("um_per_rad") or sources.get("meg") or ""
+    acquisition = build_acquisition(
+        data.array.shape[0], voxel_size_m, values.get("frequencies_hz"), values.get("offsets"),
+        directions_ijk=values.get("directions_ijk"), um_per_rad=values.get("um_per_rad"), meg=values.get("meg"),
+        sources={"frequencies": sources.get("frequencies_hz", "?"), "offsets": sources.get("offsets", "?"),
+                 "directions": sources.get("directions_ijk", "one component (no directions given)"),
+                 "phase_scaling": phase_source, "voxel_size": sources.get("voxel_size", "image header")})
+    mask_node = None
+    if args.mask:
+        volume = io.read_volume(args.mask)
+        if volume.array.shape != data.array.shape[1:]:
+            raise InputError(f"--mask '{args.mask}': shape {volume.array.shape} differs from the phase images "
+                             f"{data.array.shape[1:]}")
+        mask_node = tme_scene.add_label_map(scene, volume.array > 0, volume.ijk_to_ras, "mask")
+    for key, text in acquisition.provenance.items():
+        print(f"  {key}: {text}")
+    result = ElastographyLogic(scene).run(data.array, settings, ijk_to_ras=data.ijk_to_ras, acquisition=acquisition,
+                                          mask_node=mask_node)
+    os.makedirs(args.out, exist_ok=True)
+    for (method, name), node in result.map_nodes.items():
+        tme_scene.write_node(node, os.path.join(args.out, f"{method}_{name}.nrrd"))
+    for method, node in result.status_nodes.items():
+        tme_scene.write_node(node, os.path.join(args.out, f"status_{method}.nrrd"))
+    tme_scene.write_node(result.table_node, os.path.join(args.out, "statistics.csv"))
+    mrb = tme_scene.save_scene(scene, os.path.join(args.out, "mre.mrb"))
+    analysis = result.analysis
+    for note in analysis.notes:
+        print(f"  {note}")
+    for method, maps in analysis.results.items():
+        print(f"  {method} status: {describe(maps['status'][analysis.mask])}")
+    print(f"wrote {len(result.map_nodes)} maps, statistics and {mrb}")
+    return 0

@@ -1,0 +1,126 @@
+"""Synthetic MRE wave fields of known complex shear modulus (tests, benchmarks, demo phantom).
+
+Analytic solutions of the viscoelastic shear-wave (Helmholtz) equation
+Lap(U) + k^2 U = 0, k = omega sqrt(rho / G*), time dependence exp(+i omega t):
+
+* plane waves, cylindrical standing waves J0(k rho), spherical standing waves j0(k r) and
+  damped outgoing spherical waves exp(-i k r) / r (source outside the field of view);
+* one component: the scalar solution psi itself; three components: U = grad(psi) x a / k, a
+  divergence-free (pure shear) field whose every component solves the same equation;
+* an optional compressional (curl-free) plane wave at a given multiple of the shear amplitude;
+* complex Gaussian noise at a given SNR, and wrapped phase images over phase offsets.
+
+The heterogeneous (inclusion) simulation is in :mod:`.heterogeneous` and re-exported here.
+"""
+import numpy as np
+from scipy import special
+
+from .heterogeneous import inclusion_phantom, simulate_heterogeneous  # noqa: F401
+from .moduli import wavenumber
+
+SHAPES = ("plane", "cylindrical", "spherical", "damped_spherical")
+
+
+def coordinates(shape, voxel_size_m, centre_vox=None):
+    """Physical coordinates (m) of every voxel along (slice, row, col), relative to ``centre_vox``."""
+    sizes = np.broadcast_to(np.asarray(voxel_size_m, float), (3,))
+    centre = (np.asarray(shape, float) - 1) / 2 if centre_vox is None else np.asarray(centre_vox, float)
+    return [((np.arange(n) - c) * h).reshape([-1 if i == a else 1 for i in range(3)])
+            for a, (n, c, h) in enumerate(zip(shape, centre, sizes))]
+
+
+def _scalar_and_gradient(kind, shape, voxel_size_m, k, direction, centre_vox, source_vox):
+    x = coordinates(shape, voxel_size_m, centre_vox)
+    if kind == "plane":
+        n = np.asarray(direction, float) / np.linalg.norm(direction)
+        psi = np.exp(-1j * k * sum(xa * na for xa, na in zip(x, n)))
+        psi = np.broadcast_to(psi, shape)
+        return psi, [-1j * k * na * psi for na in n]
+    if kind == "cylindrical":             # axis along the slices: in-plane standing wave
+        rho = np.broadcast_to(np.sqrt(x[1] ** 2 + x[2] ** 2), shape)
+        psi = special.jv(0, k * rho)
+        radial = -k * special.jv(1, k * rho)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            unit = [np.zeros(shape), np.where(rho > 0, x[1] / rho, 0.0), np.where(rho > 0, x[2] / rho, 0.0)]
+        return psi, [radial * u for u in unit]
+    r_centre = centre_vox if kind == "spherical" else source_vox
+    x = coordinates(shape, voxel_size_m, r_centre)
+    r = np.broadcast_to(np.sqrt(sum(xa ** 2 for xa in x)), shape)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        unit = [np.where(r > 0, xa / r, 0.0) for xa in x]
+        if kind == "spherical":
+            kr = k * r
+            psi = np.where(r > 0, np.sin(kr) / kr, 1.0)
+            radial = np.where(r > 0, (kr * np.cos(kr) - np.sin(kr)) / (k * r ** 2), 0.0)
+        elif kind == "damped_spherical":
+            if np.min(r) == 0:
+                raise ValueError("damped spherical wave: the source must lie outside the grid")
+            psi = np.exp(-1j * k * r) / r
+            radial = psi * (-1j * k - 1.0 / r)
+        else:
+            raise ValueError(f"wave shape '{kind}' is not one of {', '.join(SHAPES)}")
+    return psi, [radial * u for u in unit]
+
+
+def shear_wave(kind, shape, voxel_size_m, frequency_hz, g_complex_pa, density_kg_m3=1000.0, components=3,
+               amplitude_m=10e-6, direction=(0.0, 0.6, 0.8), polarisation_axis=(0.3, 0.5, -0.8),
+               centre_vox=None, source_vox=None):
+    """Complex first-harmonic shear displacement (components, slices, rows, cols), m.
+
+    RMS amplitude over the grid (per component, averaged) is ``amplitude_m``."""
+    if components not in (1, 3):
+        raise ValueError("components must be 1 or 3")
+    k = wavenumber(g_complex_pa, frequency_hz, density_kg_m3)
+    if source_vox is None:
+        source_vox = (np.asarray(shape, float) - 1) / 2 + np.array([0.0, -1.5, -1.2]) * max(shape)
+    psi, grad = _scalar_and_gradient(kind, shape, voxel_size_m, k, direction, centre_vox, source_vox)
+    if components == 1:
+        wave = np.asarray(psi, complex)[np.newaxis]
+    else:
+        a = np.asarray(polarisation_axis, float) / np.linalg.norm(polarisation_axis)
+        g0, g1, g2 = grad
+        wave = np.stack([g1 * a[2] - g2 * a[1], g2 * a[0] - g0 * a[2], g0 * a[1] - g1 * a[0]]) / k
+    rms = np.sqrt(np.mean(np.abs(wave) ** 2))
+    return (wave * (amplitude_m / rms)).astype(np.complex128)
+
+
+def add_compressional_wave(wave, voxel_size_m, frequency_hz, amplitude_ratio=10.0, speed_m_s=1540.0,
+                           direction=(0.2, 0.7, 0.7), phase_rad=0.7):
+    """``wave`` plus a longitudinal plane wave (curl-free) of ``amplitude_ratio`` x the shear RMS."""
+    shape = wave.shape[1:]
+    n = np.asarray(direction, float) / np.linalg.norm(direction)
+    x = coordinates(shape, voxel_size_m)
+    k_p = 2 * np.pi * frequency_hz / speed_m_s
+    carrier = np.exp(1j * phase_rad - 1j * k_p * sum(xa * na for xa, na in zip(x, n)))
+    rms = np.sqrt(np.mean(np.abs(wave) ** 2))
+    if wave.shape[0] == 1:
+        longitudinal = carrier[np.newaxis]
+    else:
+        longitudinal = np.stack([na * carrier for na in n])
+    longitudinal = longitudinal * (amplitude_ratio * rms / np.sqrt(np.mean(np.abs(longitudinal) ** 2)))
+    return wave + longitudinal
+
+
+def add_noise(wave, snr, seed=0):
+    """``wave`` plus complex Gaussian noise; SNR = RMS |U| / SD of each real and imaginary part.
+
+    Returns (noisy wave, noise SD in m)."""
+    rng = np.random.default_rng(seed)
+    sigma = np.sqrt(np.mean(np.abs(wave) ** 2)) / snr
+    noise = rng.normal(0.0, sigma, wave.shape) + 1j * rng.normal(0.0, sigma, wave.shape)
+    return wave + noise, sigma
+
+
+def phase_images(wave, offsets_rad, phase_per_m, background_rad=None, noise_rad=0.0, seed=0):
+    """Wrapped MRE phase images (offsets, components, slices, rows, cols), rad in (-pi, pi].
+
+    Each offset theta sees the displacement Re(U exp(i theta)) times the encoding efficiency
+    ``phase_per_m`` (rad/m), plus a static ``background_rad`` (components, ...) and noise."""
+    offsets = np.asarray(offsets_rad, float)
+    wave = np.asarray(wave)
+    phase = np.real(wave[np.newaxis] * np.exp(1j * offsets).reshape((-1,) + (1,) * wave.ndim)) * phase_per_m
+    if background_rad is not None:
+        phase = phase + background_rad
+    if noise_rad:
+        phase = phase + np.random.default_rng(seed).normal(0.0, noise_rad, phase.shape)
+    return np.angle(np.exp(1j * phase))
