@@ -77,11 +77,23 @@ def read_nifti_mrs(path):
         frequency = frequency[0] if frequency else None
     if frequency is None:
         raise MetadataError(f"'{os.path.basename(path)}': NIfTI-MRS header has no SpectrometerFrequency")
+    try:
+        frequency = float(frequency)
+    except (TypeError, ValueError):
+        raise MetadataError(f"'{os.path.basename(path)}': SpectrometerFrequency {frequency!r} is not a number (MHz)") from None
+    warnings = []
+    if frequency > 1e5:
+        # NIfTI-MRS stores MHz; some converters (spec2nii's LCModel .RAW reader) write Hz.
+        warnings.append(f"'{os.path.basename(path)}': SpectrometerFrequency {frequency:g} read as Hz "
+                        f"({frequency / 1e6:g} MHz); NIfTI-MRS stores MHz")
+        frequency = frequency / 1e6
     nucleus = meta.get("ResonantNucleus")
     if isinstance(nucleus, (list, tuple)):
         nucleus = nucleus[0] if nucleus else None
     metadata = {k: v for k, v in meta.items() if k not in ("ProcessingApplied",)}
     metadata.update({"source_format": "NIfTI-MRS", "path": path})
+    if warnings:
+        metadata["warnings"] = warnings
     return MRSData(fid=fid, dwell_s=dwell, spectrometer_mhz=float(frequency), nucleus=nucleus_name(nucleus),
                    te_s=_seconds(meta.get("EchoTime")), tr_s=_seconds(meta.get("RepetitionTime")),
                    affine=np.asarray(image.affine, dtype=float), metadata=metadata, dim_tags=tags,
