@@ -13,7 +13,7 @@ from . import dicom_records, dicom_timing
 from .axis import resolve_axis
 from .dicom_frames import layout_frames
 from .dicom_metadata import series_metadata
-from .plausibility import check_finite_frames
+from .plausibility import check_finite_frames, check_magnitude
 from .series import Series, Volume
 
 
@@ -256,6 +256,7 @@ def read_dicom_series(path, **overrides):
                         "rescaled display values); pass philips_floating_point=True to apply it" % source)
     warnings += axis_warnings
     warnings += check_finite_frames(array, source, layout.labels)
+    check_magnitude(array, source)
     return Series(array=array, axis_name=axis_name, axis_values=axis_values, ijk_to_ras=layout.ijk_to_ras,
                   metadata=metadata, provenance=provenance, warnings=warnings, source=str(path))
 
@@ -267,6 +268,7 @@ def read_dicom_volume(path, series=None, dtype=np.float64):
         raise InputError("DICOM series %s in %s has %d frames (%s): it is 4D; use read_series"
                          % (uid, path, len(layout.frames), layout.mode))
     array = _fill_array(layout.frames, dtype, False)[0]
+    check_magnitude(array, "DICOM series in %s" % path)
     metadata = series_metadata(records[0].header)
     metadata.update(_scaling_metadata(records, False))
     provenance = {"geometry": "DICOM ImagePositionPatient / ImageOrientationPatient / PixelSpacing (LPS → RAS)"}

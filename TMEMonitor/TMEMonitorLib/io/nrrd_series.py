@@ -12,7 +12,7 @@ import numpy as np
 from ..errors import InputError, MetadataError
 from . import nrrd_file
 from .axis import resolve_axis
-from .plausibility import check_finite_frames
+from .plausibility import check_finite_frames, check_magnitude
 from .series import Series
 
 TIME_UNITS = {"s": 1.0, "sec": 1.0, "second": 1.0, "seconds": 1.0, "ms": 1e-3, "msec": 1e-3,
@@ -143,6 +143,7 @@ def read_nrrd_series(path, **overrides):
         provenance["b_vectors"] = "NRRD DWMRI_gradient_NNNN keys"
     warnings += axis_warnings
     warnings += check_finite_frames(array, path)
+    check_magnitude(array, path)
     return Series(array=array, axis_name=axis_name, axis_values=axis_values,
                   ijk_to_ras=nrrd_file.ijk_to_ras(nrrd, domain_axes), metadata=metadata,
                   provenance=provenance, warnings=warnings, source=path)

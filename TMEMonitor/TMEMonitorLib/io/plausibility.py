@@ -92,3 +92,16 @@ def check_finite_frames(array, source, labels=None):
         return ["%s: %d non-finite voxel value(s) in %d frame(s) (first: frame %d); they are kept as NaN"
                 % (source, int(bad.sum()), frames.size, int(frames[0]) + 1)]
     return []
+
+
+MAX_MAGNITUDE = 1e30      # no MR intensity or parameter comes near this; such values are corrupt bytes
+
+
+def check_magnitude(array, source):
+    """Refuse values of absurd size (random bytes read as floats, a wrong byte order, a wild rescale)."""
+    finite = np.isfinite(array)
+    if finite.any():
+        largest = float(np.abs(array[finite]).max())
+        if largest > MAX_MAGNITUDE:
+            raise InputError("%s: voxel values up to %.3g: the data are corrupt (or read with the wrong byte "
+                             "order or scaling)" % (source, largest))
