@@ -125,7 +125,8 @@ def read_lcmodel_basis(path, ppm_reference=WATER_PPM):
         if not np.all(np.isfinite(values_c)):
             raise InputError(f"LCModel basis '{path}', metabolite '{label}': NaN/inf values in the data")
         ishift, conc = values.get("ISHIFT", 0.0), values.get("CONC", 1.0)
-        if not isinstance(ishift, float) or ishift != int(ishift) or not isinstance(conc, float) \
+        if not isinstance(ishift, float) or not np.isfinite(ishift) or ishift != int(ishift) \
+                or not isinstance(conc, float) \
                 or not np.isfinite(conc) or conc <= 0:
             raise InputError(f"LCModel basis '{path}', metabolite '{label}': ISHIFT = {ishift!r} must be a whole "
                              f"number and CONC = {conc!r} a positive number")

@@ -145,6 +145,14 @@ def check_rescale(record):
             raise InputError("DICOM file %s: %s = %r is not a usable rescale value" % (record.label, name, value))
 
 
+def _parse_all(dataset):
+    """Decode every element now (pydicom decodes lazily), so a damaged one fails here, named."""
+    for holder in (getattr(dataset, "file_meta", None), dataset):
+        if holder is not None:
+            for _ in holder.iterall():
+                pass
+
+
 def _read_header(path):
     """(dataset, why_skipped). Raises InputError for a DICOM file that cannot be parsed."""
     try:
@@ -156,6 +164,7 @@ def _read_header(path):
     if has_magic:
         try:
             dataset = pydicom.dcmread(path, stop_before_pixels=True)
+            _parse_all(dataset)
         except Exception as error:  # pydicom raises many types on corrupt files
             raise InputError("DICOM file %s is corrupted: %s" % (path, error)) from None
         if "SOPClassUID" not in dataset and "Rows" not in dataset:
@@ -163,6 +172,7 @@ def _read_header(path):
     else:
         try:
             dataset = pydicom.dcmread(path, stop_before_pixels=True, force=True)
+            _parse_all(dataset)
         except Exception:
             return None, "not DICOM"
         if "SOPClassUID" not in dataset or "SeriesInstanceUID" not in dataset:
