@@ -20,6 +20,10 @@ _CONC_UNITS = (  # factor to mM
     (re.compile(r"(?<![a-z])(um|µm|umol/l|µmol/l|micromolar)(?![a-z])"), 1e-3),
     (re.compile(r"(?<![a-z])(mm|mmol/l|mmol|millimolar)(?![a-z])"), 1.0),
 )
+MAX_SPAN_S = 4 * 3600.0          # one dynamic series lasts minutes, at most a few hours
+MAX_CONCENTRATION_MM = 100.0     # first-pass blood Gd peaks are ~5-20 mM; 100 is far beyond any dose
+NEGATIVE_TOLERANCE = 0.2         # baseline noise may dip below zero by a fraction of the peak
+
 _NAMED_UNITS = {"s": 1.0, "sec": 1.0, "seconds": 1.0, "min": 60.0, "minutes": 60.0, "ms": 1e-3}
 _NAMED_CONC_UNITS = {"mm": 1.0, "um": 1e-3, "µm": 1e-3}
 
@@ -62,10 +66,18 @@ def read_aif_csv(path, time_unit=None, concentration_unit=None):
     with a warning; a missing time unit is an InputError.
     """
     try:
-        with open(path, encoding="utf-8-sig") as handle:
-            lines = [ln.strip() for ln in handle if ln.strip() and not ln.lstrip().startswith("#")]
+        with open(path, "rb") as handle:
+            raw = handle.read()
     except OSError as exc:
-        raise InputError(f"AIF file '{path}': cannot be read ({exc})") from None
+        raise InputError(f"AIF file '{path}': cannot be read ({exc.strerror or exc})") from None
+    if b"\x00" in raw:
+        raise InputError(f"AIF file '{path}': is a binary file, not a text table (time, concentration)")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        # Spreadsheet exports on Windows are often Latin-1 (e.g. 'µM' as byte 0xB5).
+        text = raw.decode("latin-1")
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
     if not lines:
         raise InputError(f"AIF file '{path}': is empty")
     first = lines[0]
@@ -114,4 +126,18 @@ def read_aif_csv(path, time_unit=None, concentration_unit=None):
         raise InputError(f"AIF file '{path}': contains non-finite values")
     if np.any(np.diff(t_s) <= 0):
         raise InputError(f"AIF file '{path}': times must increase strictly")
+    span = t_s[-1] - t_s[0]
+    if span > MAX_SPAN_S:
+        raise InputError(f"AIF file '{path}': times span {span / 3600:.1f} h; an arterial input function covers one "
+                         f"dynamic series (at most {MAX_SPAN_S / 3600:g} h): check the time unit")
+    if np.any(np.abs(t_s) > MAX_SPAN_S):
+        raise InputError(f"AIF file '{path}': time {t_s[np.argmax(np.abs(t_s))]:g} s is implausible")
+    tolerance = NEGATIVE_TOLERANCE * max(float(np.max(np.abs(conc))), 1e-12)
+    if np.any(conc < -tolerance):
+        worst = int(np.argmin(conc))
+        raise InputError(f"AIF file '{path}': negative concentration {conc[worst]:g} mM at t = {t_s[worst]:g} s "
+                         "(beyond noise around zero)")
+    if np.max(conc) > MAX_CONCENTRATION_MM:
+        raise InputError(f"AIF file '{path}': concentration up to {np.max(conc):g} mM is implausible (blood gadolinium "
+                         f"peaks below {MAX_CONCENTRATION_MM:g} mM): check the unit")
     return t_s, conc

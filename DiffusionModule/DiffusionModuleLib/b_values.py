@@ -6,6 +6,41 @@ from TMEMonitorLib.errors import InputError
 MAX_B = 10000.0     # s/mm2: above this a value is almost surely in other units
 
 
+def read_b_value_file(path, option="--bvals"):
+    """b-values (s/mm2) from an FSL .bval-style text file: numbers separated by spaces, commas or
+    semicolons. Errors name the file (and the option): unreadable, binary, not numbers, empty."""
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+    except OSError as error:
+        raise InputError(f"{option} file '{path}': cannot be read ({error.strerror or error})") from None
+    if b"\x00" in raw:
+        raise InputError(f"{option} file '{path}': is a binary file, not a text list of b-values")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError(f"{option} file '{path}': is not text (bytes that are not UTF-8)") from None
+    tokens = [t for t in text.replace(",", " ").replace(";", " ").split() if t]
+    try:
+        values = np.array([float(t) for t in tokens], dtype=float)
+    except ValueError:
+        bad = next(t for t in tokens if not _is_float(t))
+        raise InputError(f"{option} file '{path}': '{bad[:20]}' is not a number (b-values in s/mm2)") from None
+    if values.size == 0:
+        raise InputError(f"{option} file '{path}': holds no b-values")
+    if not np.all(np.isfinite(values)) or np.any(values < 0) or np.any(values > MAX_B):
+        raise InputError(f"{option} file '{path}': b-values must lie in [0, {MAX_B:g}] s/mm2; got {values.tolist()}")
+    return values
+
+
+def _is_float(text):
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
+
+
 def check_b_values(signal, b_values, minimum_distinct=2):
     """(signal as a float array, b as a 1-D float64 array) after checking counts, range and content.
 

@@ -7,9 +7,9 @@ LCModel ``.basis`` (text; S. Provencher, LCModel manual, "makebasis" output):
     $BASIS   ID, METABO, CONC, TRAMP, VOLUME, ISHIFT              $END
     followed by NDATAB complex numbers (real, imaginary pairs in FMTBAS format).
 The data block is the *frequency-domain* basis spectrum: the plain (not fftshift-ed) DFT of
-the FID in LCModel's time-domain convention, which is the complex conjugate of the NIfTI-MRS
-convention (as FSL-MRS and FID-A read these files), circularly shifted by ISHIFT points.
-So: fid_nifti = conj(ifft(roll(data, -ISHIFT))) / CONC. A negative BADELT marks an encrypted
+the FID in LCModel's time-domain convention (that of its .RAW files, which is the NIfTI-MRS
+convention: see SpectroscopyModuleLib/io/lcmodel_raw.py and Testing/Data/lcmodel-sign/),
+circularly shifted by ISHIFT points. So: fid_nifti = ifft(roll(data, -ISHIFT)) / CONC. A negative BADELT marks an encrypted
 basis, which is refused. Namelist groups may also be written ``&NAME ... /``.
 
 JSON folder (FSL-MRS style): one ``<name>.json`` per metabolite holding
@@ -49,31 +49,37 @@ def _parse_lcmodel(path):
     """Sections as (NAME, {KEY: value}) in file order; data floats attached to $BASIS sections."""
     sections = []
     current = None
-    with open(path, "r", errors="replace") as handle:
-        for line in handle:
-            if current is not None:
-                if _SECTION_END.match(line) or re.search(r"[$&]END\b", line, re.IGNORECASE):
-                    body = re.split(r"[$&]END\b", line, flags=re.IGNORECASE)[0]
-                    current[1].update({k.upper(): _value(v) for k, v in _PAIR.findall(body)})
-                    sections.append(current)
-                    current = None
-                else:
-                    current[1].update({k.upper(): _value(v) for k, v in _PAIR.findall(line)})
-                continue
-            start = _SECTION_START.match(line)
-            if start and start.group(1).upper() != "END":
-                current = (start.group(1).upper(), {}, [])
-                rest = line[start.end():]
-                if re.search(r"[$&]END\b", rest, re.IGNORECASE):
-                    current[1].update({k.upper(): _value(v) for k, v in _PAIR.findall(rest)})
-                    sections.append(current)
-                    current = None
-                else:
-                    current[1].update({k.upper(): _value(v) for k, v in _PAIR.findall(rest)})
-                continue
-            if sections and sections[-1][0] == "BASIS":
-                sections[-1][2].extend(float(x.replace("D", "E").replace("d", "e"))
-                                       for x in _FLOAT.findall(line))
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+    except OSError as error:
+        raise InputError(f"LCModel basis '{path}' cannot be read: {error.strerror or error}") from None
+    if b"\x00" in raw[:65536]:
+        raise InputError(f"LCModel basis '{path}' is a binary file, not an LCModel .basis text file")
+    for line in raw.decode("latin-1").splitlines(keepends=True):
+        if current is not None:
+            if _SECTION_END.match(line) or re.search(r"[$&]END\b", line, re.IGNORECASE):
+                body = re.split(r"[$&]END\b", line, flags=re.IGNORECASE)[0]
+                current[1].update({k.upper(): _value(v) for k, v in _PAIR.findall(body)})
+                sections.append(current)
+                current = None
+            else:
+                current[1].update({k.upper(): _value(v) for k, v in _PAIR.findall(line)})
+            continue
+        start = _SECTION_START.match(line)
+        if start and start.group(1).upper() != "END":
+            current = (start.group(1).upper(), {}, [])
+            rest = line[start.end():]
+            if re.search(r"[$&]END\b", rest, re.IGNORECASE):
+                current[1].update({k.upper(): _value(v) for k, v in _PAIR.findall(rest)})
+                sections.append(current)
+                current = None
+            else:
+                current[1].update({k.upper(): _value(v) for k, v in _PAIR.findall(rest)})
+            continue
+        if sections and sections[-1][0] == "BASIS":
+            sections[-1][2].extend(float(x.replace("D", "E").replace("d", "e"))
+                                   for x in _FLOAT.findall(line))
     if current is not None:
         raise InputError(f"LCModel basis '{path}': section ${current[0]} has no $END")
     return sections
@@ -81,20 +87,32 @@ def _parse_lcmodel(path):
 
 def read_lcmodel_basis(path, ppm_reference=WATER_PPM):
     """Read an LCModel ``.basis`` file into a :class:`Basis` (NIfTI-MRS convention FIDs)."""
+    path = os.fspath(path)
     sections = _parse_lcmodel(path)
     header = {}
     for name, values, _ in sections:
         if name != "BASIS":
             for key, value in values.items():
                 header.setdefault(key, value)
+    if not any(name == "BASIS1" or name == "SEQPAR" for name, _, _ in sections):
+        raise InputError(f"'{path}' is not an LCModel .basis file (no $BASIS1 or $SEQPAR namelist)")
     for key in ("BADELT", "NDATAB", "HZPPPM"):
-        if not isinstance(header.get(key), float):
+        if not isinstance(header.get(key), float) or not np.isfinite(header[key]):
             raise InputError(f"LCModel basis '{path}' lacks a numeric {key} in its header "
-                             f"($SEQPAR/$BASIS1)")
-    dwell, n_points, mhz = header["BADELT"], int(header["NDATAB"]), header["HZPPPM"]
+                             f"($SEQPAR/$BASIS1)" + (f" (found {header[key]!r})" if key in header else ""))
+    dwell, n_points, mhz = header["BADELT"], header["NDATAB"], header["HZPPPM"]
     if dwell < 0:
         raise InputError(f"LCModel basis '{path}' is encrypted (negative BADELT); use an "
                          "unencrypted basis for this sequence")
+    if not 1e-7 <= dwell <= 0.1:
+        raise InputError(f"LCModel basis '{path}': dwell time BADELT = {dwell:g} s is not plausible "
+                         "(1e-7 to 0.1 s)")
+    if not 1.0 <= mhz <= 1500.0:
+        raise InputError(f"LCModel basis '{path}': spectrometer frequency HZPPPM = {mhz:g} MHz is not plausible "
+                         "(1 to 1500 MHz)")
+    if n_points != int(n_points) or not 16 <= n_points <= 2 ** 20:
+        raise InputError(f"LCModel basis '{path}': NDATAB = {n_points:g} points is not plausible (16 to 2^20)")
+    n_points = int(n_points)
     fids, shifts = {}, {}
     for name, values, data in sections:
         if name != "BASIS":
@@ -104,9 +122,16 @@ def read_lcmodel_basis(path, ppm_reference=WATER_PPM):
             raise InputError(f"LCModel basis '{path}', metabolite '{label}': {len(data) // 2} "
                              f"complex points, header NDATAB says {n_points}")
         values_c = np.asarray(data[0::2]) + 1j * np.asarray(data[1::2])
-        ishift = int(values.get("ISHIFT", 0) or 0)
-        conc = float(values.get("CONC", 1.0) or 1.0)
-        fids[label] = np.conj(np.fft.ifft(np.roll(values_c, -ishift))) / conc
+        if not np.all(np.isfinite(values_c)):
+            raise InputError(f"LCModel basis '{path}', metabolite '{label}': NaN/inf values in the data")
+        ishift, conc = values.get("ISHIFT", 0.0), values.get("CONC", 1.0)
+        if not isinstance(ishift, float) or not np.isfinite(ishift) or ishift != int(ishift) \
+                or not isinstance(conc, float) \
+                or not np.isfinite(conc) or conc <= 0:
+            raise InputError(f"LCModel basis '{path}', metabolite '{label}': ISHIFT = {ishift!r} must be a whole "
+                             f"number and CONC = {conc!r} a positive number")
+        ishift = int(ishift)
+        fids[label] = np.fft.ifft(np.roll(values_c, -ishift)) / conc
         shifts[label] = ishift
     if not fids:
         raise InputError(f"LCModel basis '{path}' holds no $BASIS sections")
@@ -126,7 +151,7 @@ def write_lcmodel_basis(basis, path, identifier="TME Monitor basis"):
              " $BASIS1", f" IDBASI = '{identifier}',", " FMTBAS = '(2E15.6)',",
              f" BADELT = {basis.dwell_s:.8e},", f" NDATAB = {basis.n_points}", " $END"]
     for name, fid in basis.items():
-        spec = np.fft.fft(np.conj(fid))
+        spec = np.fft.fft(fid)
         lines += [" $NMUSED", f" FILRAW = '{name}.RAW',", " $END",
                   " $BASIS", f" ID = '{name}',", f" METABO = '{name}',", " CONC = 1.,",
                   " TRAMP = 1.,", " VOLUME = 1.,", " ISHIFT = 0", " $END"]
@@ -146,12 +171,14 @@ def _te_from_meta(meta):
 
 
 def _read_json_file(file):
-    with open(file) as handle:
-        try:
-            content = json.load(handle)
-        except json.JSONDecodeError as error:
-            raise InputError(f"basis file '{file}' is not valid JSON: {error}") from None
-    if "basis" not in content:
+    try:
+        with open(file, "rb") as handle:
+            content = json.loads(handle.read().decode("utf-8"))
+    except OSError as error:
+        raise InputError(f"basis file '{file}' cannot be read: {error.strerror or error}") from None
+    except (UnicodeDecodeError, ValueError) as error:
+        raise InputError(f"basis file '{file}' is not valid JSON text: {error}") from None
+    if not isinstance(content, dict) or not isinstance(content.get("basis"), dict):
         raise InputError(f"basis file '{file}' has no 'basis' object (FSL-MRS format)")
     b = content["basis"]
     try:
@@ -160,6 +187,15 @@ def _read_json_file(file):
         centre = float(b["basis_centre"])
     except KeyError as error:
         raise InputError(f"basis file '{file}' lacks {error}") from None
+    except (TypeError, ValueError):
+        raise InputError(f"basis file '{file}': basis_re, basis_im, basis_dwell and basis_centre must be numbers "
+                         "(basis_re/basis_im lists of equal length)") from None
+    if fid.ndim != 1 or fid.size < 16 or not np.all(np.isfinite(fid)):
+        raise InputError(f"basis file '{file}': the FID must be at least 16 finite points (got {fid.size})")
+    if not (np.isfinite(dwell) and 1e-7 <= dwell <= 0.1):
+        raise InputError(f"basis file '{file}': basis_dwell = {dwell!r} s is not a plausible dwell time")
+    if not (np.isfinite(centre) and (1.0 <= centre <= 1500.0 or 1e6 <= centre <= 1.5e9)):
+        raise InputError(f"basis file '{file}': basis_centre = {centre!r} is not a plausible frequency (MHz)")
     if centre > 1e4:   # given in Hz rather than MHz
         centre /= 1e6
     name = str(b.get("basis_name") or os.path.splitext(os.path.basename(file))[0])
@@ -215,7 +251,9 @@ def write_basis_json_folder(basis, folder):
 
 
 def read_basis(path, ppm_reference=WATER_PPM):
-    """Read a basis set: an LCModel ``.basis`` file, a folder of FSL-MRS JSON files, or one JSON."""
+    """Read a basis set: an LCModel ``.basis`` file, a folder of FSL-MRS JSON files, or one JSON
+    (``path`` a str or os.PathLike)."""
+    path = os.fspath(path)
     if os.path.isdir(path):
         return read_json_basis_folder(path)
     if not os.path.isfile(path):

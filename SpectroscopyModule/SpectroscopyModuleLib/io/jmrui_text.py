@@ -10,7 +10,7 @@ import numpy as np
 
 from TMEMonitorLib.errors import InputError
 
-from .common import mhz_from, nucleus_name, number, require_file
+from .common import mhz_from, nucleus_name, number, optional_number, read_text, require_file
 from .mrs_data import MRSData
 
 _SIGNAL = re.compile(r"^\s*Signal\s+(\d+)\s+out\s+of\s+(\d+)\s+in\s+file", re.IGNORECASE)
@@ -29,23 +29,22 @@ def is_jmrui_text(path):
 def read_jmrui_text(path):
     path = require_file(path)
     header, signals, current = {}, [], None
-    with open(path, "r", encoding="latin-1") as handle:
-        for line in handle:
-            if _SIGNAL.match(line):
-                current = []
-                signals.append(current)
+    for line in read_text(path, "jMRUI text file").splitlines():
+        if _SIGNAL.match(line):
+            current = []
+            signals.append(current)
+            continue
+        if current is None:
+            match = _HEADER.match(line)
+            if match:
+                header[match.group(1)] = match.group(2).strip()
+            continue
+        parts = line.split()
+        if len(parts) >= 2:
+            try:
+                current.append((float(parts[0]), float(parts[1])))
+            except ValueError:
                 continue
-            if current is None:
-                match = _HEADER.match(line)
-                if match:
-                    header[match.group(1)] = match.group(2).strip()
-                continue
-            parts = line.split()
-            if len(parts) >= 2:
-                try:
-                    current.append((float(parts[0]), float(parts[1])))
-                except ValueError:
-                    continue
     if not signals or not signals[0]:
         raise InputError(f"'{os.path.basename(path)}' is not a jMRUI text file (no 'Signal 1 out of n' block)")
     lengths = {len(s) for s in signals}
@@ -54,7 +53,7 @@ def read_jmrui_text(path):
     data = np.array(signals, dtype=float)
     fid = np.conj(data[..., 0] + 1j * data[..., 1])
     declared = header.get("PointsInDataset")
-    if declared is not None and int(float(declared)) != fid.shape[-1]:
+    if declared is not None and optional_number(declared) != fid.shape[-1]:
         raise InputError(f"'{os.path.basename(path)}': PointsInDataset {declared} but {fid.shape[-1]} rows per signal")
     dwell = number(header.get("SamplingInterval"), "SamplingInterval", path, "ms") * 1e-3
     mhz = mhz_from(header.get("TransmitterFrequency"), "TransmitterFrequency", path)

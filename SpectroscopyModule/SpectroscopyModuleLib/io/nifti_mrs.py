@@ -30,17 +30,22 @@ def _nibabel():
     return require("nibabel")
 
 
-def header_extension(image):
+def header_extension(image, path="NIfTI-MRS file"):
     """The NIfTI-MRS JSON header extension as a dict (empty when absent)."""
     for extension in image.header.extensions:
         if extension.get_code() == NIFTI_MRS_ECODE:
             content = extension.get_content()
-            if isinstance(content, bytes):
-                content = content.decode("utf-8")
             try:
-                return json.loads(content) if isinstance(content, str) else dict(content)
-            except ValueError:
-                raise MetadataError("NIfTI-MRS header extension is not valid JSON") from None
+                if isinstance(content, bytes):
+                    content = content.decode("utf-8")
+                value = json.loads(content) if isinstance(content, str) else dict(content)
+            except (ValueError, TypeError):
+                raise MetadataError(f"'{os.path.basename(os.fspath(path))}': the NIfTI-MRS header extension "
+                                    "(code 44) is not valid JSON") from None
+            if not isinstance(value, dict):
+                raise MetadataError(f"'{os.path.basename(os.fspath(path))}': the NIfTI-MRS header extension "
+                                    "does not hold a JSON object")
+            return value
     return {}
 
 
@@ -56,12 +61,19 @@ def read_nifti_mrs(path):
         image = nibabel.load(path)
     except Exception as error:  # nibabel raises several types for a damaged file
         raise InputError(f"'{os.path.basename(path)}' is not a readable NIfTI file ({error})") from None
-    meta = header_extension(image)
-    intent = image.header.get_intent()[2] if hasattr(image.header, "get_intent") else ""
+    meta = header_extension(image, path)
+    try:
+        intent = image.header.get_intent()[2] if hasattr(image.header, "get_intent") else ""
+    except Exception:  # an unknown intent code in a damaged header
+        intent = ""
     if not meta and not str(intent).startswith("mrs"):
         raise InputError(f"'{os.path.basename(path)}' is a NIfTI image without the NIfTI-MRS header extension "
                          "(intent 'mrs_v…', extension code 44): not a spectroscopy file")
-    data = np.asarray(image.dataobj)
+    try:
+        data = np.asarray(image.dataobj)
+    except Exception as error:  # nibabel: truncated or undecodable data block
+        raise InputError(f"'{os.path.basename(path)}': the NIfTI data cannot be read (truncated or damaged: "
+                         f"{str(error).splitlines()[0]})") from None
     if not np.iscomplexobj(data):
         raise InputError(f"'{os.path.basename(path)}': NIfTI-MRS data must be complex (got {data.dtype})")
     if data.ndim < 4:
@@ -77,11 +89,23 @@ def read_nifti_mrs(path):
         frequency = frequency[0] if frequency else None
     if frequency is None:
         raise MetadataError(f"'{os.path.basename(path)}': NIfTI-MRS header has no SpectrometerFrequency")
+    try:
+        frequency = float(frequency)
+    except (TypeError, ValueError):
+        raise MetadataError(f"'{os.path.basename(path)}': SpectrometerFrequency {frequency!r} is not a number (MHz)") from None
+    warnings = []
+    if frequency > 1e5:
+        # NIfTI-MRS stores MHz; some converters (spec2nii's LCModel .RAW reader) write Hz.
+        warnings.append(f"'{os.path.basename(path)}': SpectrometerFrequency {frequency:g} read as Hz "
+                        f"({frequency / 1e6:g} MHz); NIfTI-MRS stores MHz")
+        frequency = frequency / 1e6
     nucleus = meta.get("ResonantNucleus")
     if isinstance(nucleus, (list, tuple)):
         nucleus = nucleus[0] if nucleus else None
     metadata = {k: v for k, v in meta.items() if k not in ("ProcessingApplied",)}
     metadata.update({"source_format": "NIfTI-MRS", "path": path})
+    if warnings:
+        metadata["warnings"] = warnings
     return MRSData(fid=fid, dwell_s=dwell, spectrometer_mhz=float(frequency), nucleus=nucleus_name(nucleus),
                    te_s=_seconds(meta.get("EchoTime")), tr_s=_seconds(meta.get("RepetitionTime")),
                    affine=np.asarray(image.affine, dtype=float), metadata=metadata, dim_tags=tags,

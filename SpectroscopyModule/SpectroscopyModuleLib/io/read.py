@@ -8,9 +8,11 @@ conventions (see mrs_data.py), with ``metadata["source_format"]`` saying which r
 """
 import os
 
+import numpy as np
+
 from TMEMonitorLib.errors import InputError
 
-from .common import require_file
+from .common import DWELL_S_RANGE, SPECTROMETER_MHZ_RANGE, check_spectroscopy, check_value, require_file
 from .dicom_mrs import read_dicom_mrs
 from .jmrui_text import is_jmrui_text, read_jmrui_text
 from .lcmodel_raw import read_lcmodel_raw
@@ -25,8 +27,11 @@ KNOWN_FORMATS = ("NIfTI-MRS (.nii, .nii.gz)", "Siemens .rda", "DICOM spectroscop
 
 
 def _head(path, size=512):
-    with open(path, "rb") as handle:
-        return handle.read(size)
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(size)
+    except OSError as error:
+        raise InputError(f"spectroscopy file '{path}' cannot be read: {error.strerror or error}") from None
 
 
 def _is_dicom(path):
@@ -60,11 +65,45 @@ def detect_format(path):
                      + "; ".join(KNOWN_FORMATS))
 
 
+OVERRIDES = ("dwell_s", "spectrometer_mhz", "te_s", "tr_s", "nucleus")
+
+
+def check_overrides(overrides):
+    """Refuse unknown or impossible overrides before any file is read."""
+    unknown = set(overrides) - set(OVERRIDES)
+    if unknown:
+        raise InputError(f"read_mrs: unknown override(s) {', '.join(sorted(unknown))}; known: {', '.join(OVERRIDES)}")
+    checked = {}
+    for name, low, high, unit in (("dwell_s", DWELL_S_RANGE[0], DWELL_S_RANGE[1], "s"),
+                                  ("spectrometer_mhz", SPECTROMETER_MHZ_RANGE[0], SPECTROMETER_MHZ_RANGE[1], "MHz"),
+                                  ("tr_s", 1e-3, 100.0, "s")):
+        if overrides.get(name) is not None:
+            checked[name] = check_value(overrides[name], name, "override", low, high, unit)
+    te = overrides.get("te_s")
+    if te is not None:
+        try:
+            te = float(te)
+        except (TypeError, ValueError):
+            raise InputError(f"override te_s = {te!r} is not a number (s)") from None
+        if not (np.isfinite(te) and 0 <= te < 10):
+            raise InputError(f"override te_s = {te!r} s is not a plausible echo time (0-10 s)")
+        checked["te_s"] = te
+    nucleus = overrides.get("nucleus")
+    if nucleus is not None:
+        if not isinstance(nucleus, str) or not nucleus.strip():
+            raise InputError(f"override nucleus = {nucleus!r} must be a name such as '1H' or '31P'")
+        checked["nucleus"] = nucleus.strip()
+    return checked
+
+
 def read_mrs(path, **overrides):
     """Read a spectroscopy file (or DICOM folder) into MRSData.
 
     ``overrides`` (dwell_s, spectrometer_mhz, te_s, tr_s, nucleus) replace or fill header values;
-    each replaced value is recorded in ``metadata['overrides']`` so the source stays visible."""
+    each replaced value is recorded in ``metadata['overrides']`` so the source stays visible, and
+    one that differs from the file's own value by more than 1 % adds a warning
+    (``metadata['warnings']``)."""
+    overrides = check_overrides(overrides)
     path = require_file(os.fspath(path))
     kind = detect_format(path)
     if kind == "lcmodel":
@@ -79,17 +118,18 @@ def read_mrs(path, **overrides):
         reader = {"nifti": read_nifti_mrs, "rda": read_rda, "sdat": read_sdat, "dicom": read_dicom_mrs,
                   "jmrui": read_jmrui_text}[kind]
         mrs = reader(path)
-    applied = {}
-    for name in ("dwell_s", "spectrometer_mhz", "te_s", "tr_s", "nucleus"):
+    applied, warnings = {}, []
+    for name in OVERRIDES:
         value = overrides.get(name)
-        if value is not None and getattr(mrs, name, None) != value:
-            applied[name] = {"value": value, "header": getattr(mrs, name, None)}
+        header = getattr(mrs, name, None)
+        if value is not None and header != value:
+            applied[name] = {"value": value, "header": header}
+            if isinstance(header, float) and header > 0 and abs(value - header) > 0.01 * header:
+                warnings.append(f"{name} = {value:g} given replaces the file's {header:g} (differs by "
+                                f"{100 * abs(value - header) / header:.0f} %)")
             setattr(mrs, name, value)
-    unknown = set(overrides) - {"dwell_s", "spectrometer_mhz", "te_s", "tr_s", "nucleus"}
-    if unknown:
-        raise InputError(f"read_mrs: unknown override(s) {', '.join(sorted(unknown))}")
     if applied:
         mrs.metadata["overrides"] = applied
-    if mrs.fid.size == 0 or not (abs(mrs.fid) > 0).any():
-        raise InputError(f"'{os.path.basename(path)}': the spectroscopy data are all zero (no signal)")
-    return mrs
+    if warnings:
+        mrs.metadata.setdefault("warnings", []).extend(f"'{os.path.basename(path)}': {w}" for w in warnings)
+    return check_spectroscopy(mrs, path)

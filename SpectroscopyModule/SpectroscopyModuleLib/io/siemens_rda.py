@@ -12,9 +12,9 @@ import os
 
 import numpy as np
 
-from TMEMonitorLib.errors import InputError
+from TMEMonitorLib.errors import InputError, MetadataError
 
-from .common import mhz_from, nucleus_name, number, optional_number, require_file
+from .common import DWELL_S_RANGE, SPECTROMETER_MHZ_RANGE, check_value, mhz_from, read_bytes, nucleus_name, number, optional_number, require_file
 from .geometry import affine_lps, to_ras
 from .mrs_data import MRSData
 
@@ -24,8 +24,11 @@ END = b">>> End of header <<<"
 
 def read_rda_header(raw, path):
     start, end = raw.find(BEGIN), raw.find(END)
-    if start < 0 or end < 0:
+    if start < 0:
         raise InputError(f"'{os.path.basename(path)}' is not a Siemens .rda file (no '>>> Begin of header <<<')")
+    if end < 0:
+        raise InputError(f"Siemens .rda '{os.path.basename(path)}': the header is truncated (no "
+                         "'>>> End of header <<<' line): the file is incomplete")
     header = {}
     for line in raw[start + len(BEGIN):end].decode("latin-1").splitlines():
         if ":" in line:
@@ -37,27 +40,40 @@ def read_rda_header(raw, path):
     return header, data_start
 
 
+def _count(header, name, path, required=False):
+    """A positive whole number from the header (1 when an optional field is absent)."""
+    if header.get(name) in (None, "") and not required:
+        return 1
+    value = number(header.get(name), name, path)
+    if not np.isfinite(value) or value < 1 or value != int(value) or value > 2 ** 24:
+        raise MetadataError(f"'{os.path.basename(path)}': header field '{name}' = {header.get(name)!r} is not a "
+                            "positive whole number")
+    return int(value)
+
+
 def _vector(header, name, path):
     return np.array([number(header.get(f"{name}[{i}]"), f"{name}[{i}]", path) for i in range(3)])
 
 
 def read_rda(path):
     path = require_file(path)
-    with open(path, "rb") as handle:
-        raw = handle.read()
+    raw = read_bytes(path, "Siemens .rda file")
     header, data_start = read_rda_header(raw, path)
-    n_points = int(number(header.get("VectorSize"), "VectorSize", path))
-    columns = int(optional_number(header.get("CSIMatrixSize[0]")) or 1)
-    rows = int(optional_number(header.get("CSIMatrixSize[1]")) or 1)
-    slices = int(optional_number(header.get("CSIMatrixSize[2]")) or 1)
-    values = np.frombuffer(raw[data_start:], dtype="<f8")
+    n_points = _count(header, "VectorSize", path, required=True)
+    columns = _count(header, "CSIMatrixSize[0]", path)
+    rows = _count(header, "CSIMatrixSize[1]", path)
+    slices = _count(header, "CSIMatrixSize[2]", path)
+    data = raw[data_start:]
     expected = 2 * n_points * columns * rows * slices
-    if values.size < expected:
-        raise InputError(f"'{os.path.basename(path)}': {values.size // 2} complex points after the header, "
-                         f"expected {expected // 2} (VectorSize {n_points} x CSI {columns}x{rows}x{slices})")
+    if len(data) < 8 * expected:
+        raise InputError(f"Siemens .rda '{os.path.basename(path)}' is truncated: {len(data)} bytes of data after the "
+                         f"header, {8 * expected} expected (VectorSize {n_points} x CSI {columns}x{rows}x{slices} "
+                         "complex float64)")
+    values = np.frombuffer(data, dtype="<f8", count=expected)
     fid = values[:expected].view(np.complex128).reshape(slices, rows, columns, n_points)
     fid = np.ascontiguousarray(fid.transpose(2, 1, 0, 3))
-    dwell_s = number(header.get("DwellTime"), "DwellTime", path, "us") * 1e-6
+    dwell_s = check_value(number(header.get("DwellTime"), "DwellTime", path, "us") * 1e-6, "DwellTime (in s)", path,
+                          DWELL_S_RANGE[0], DWELL_S_RANGE[1], "s")
     affine = None
     try:
         row, column = _vector(header, "RowVector", path), _vector(header, "ColumnVector", path)
@@ -79,7 +95,9 @@ def read_rda(path):
                                                                              "VOIPositionTra")]}
     te = optional_number(header.get("TE"))
     tr = optional_number(header.get("TR"))
-    return MRSData(fid=fid, dwell_s=dwell_s, spectrometer_mhz=mhz_from(header.get("MRFrequency"), "MRFrequency", path),
+    return MRSData(fid=fid, dwell_s=dwell_s, spectrometer_mhz=check_value(
+                       mhz_from(header.get("MRFrequency"), "MRFrequency", path), "MRFrequency", path,
+                       SPECTROMETER_MHZ_RANGE[0], SPECTROMETER_MHZ_RANGE[1], "MHz"),
                    nucleus=nucleus_name(header.get("Nucleus")), te_s=None if te is None else te * 1e-3,
                    tr_s=None if tr is None else tr * 1e-3, affine=affine,
                    metadata={k: v for k, v in metadata.items() if v is not None})

@@ -22,10 +22,11 @@ def _peak_ppm(fid, dwell, mhz, zero_fill=8):
 
 def _hand_written_lcmodel(path, n=512, ishift=5, conc=2.0):
     """A one-metabolite .basis file written by hand following the LCModel layout: the data are
-    the plain DFT of the FID in LCModel's time convention (complex conjugate of NIfTI-MRS),
-    circularly shifted by ISHIFT, six numbers per line (FMTBAS '(6E13.5)')."""
+    the plain DFT of the FID in LCModel's time convention (that of its .RAW files: the NIfTI-MRS
+    convention, see Testing/Data/lcmodel-sign/README.md), circularly shifted by ISHIFT, six
+    numbers per line (FMTBAS '(6E13.5)')."""
     t = np.arange(n) * DWELL
-    lcmodel_fid = conc * 3.0 * np.exp(-2j * np.pi * (4.65 - 3.027) * MHZ * t - np.pi * 3.0 * t)
+    lcmodel_fid = conc * 3.0 * np.exp(2j * np.pi * (4.65 - 3.027) * MHZ * t - np.pi * 3.0 * t)
     data = np.roll(np.fft.fft(lcmodel_fid), ishift)
     numbers = np.column_stack([data.real, data.imag]).ravel()
     lines = [" $SEQPAR", " ECHOT = 30.0,", " SEQ = 'PRESS'", " $END",

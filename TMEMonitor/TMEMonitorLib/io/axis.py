@@ -2,8 +2,9 @@
 import numpy as np
 
 from ..errors import InputError, MetadataError
-from .plausibility import check_b_axis, check_time_axis
+from .plausibility import check_b_axis, check_echo_axis, check_time_axis
 
+AXIS_NAMES = ("time", "b", "echo_time")
 ALLOWED_OVERRIDES = ("series", "axis_name", "axis_values", "frame_time_s", "dtype", "philips_floating_point")
 
 
@@ -11,8 +12,25 @@ def check_overrides(overrides):
     unknown = sorted(set(overrides) - set(ALLOWED_OVERRIDES))
     if unknown:
         raise TypeError("read_series got unknown option(s) %s; known: %s" % (unknown, ", ".join(ALLOWED_OVERRIDES)))
-    if overrides.get("axis_name") not in (None, "time", "b"):
-        raise InputError("axis_name must be 'time' or 'b', not %r" % (overrides["axis_name"],))
+    if overrides.get("axis_name") not in (None,) + AXIS_NAMES:
+        raise InputError("axis_name must be 'time', 'b' or 'echo_time', not %r" % (overrides["axis_name"],))
+    for name in ("frame_time_s",):
+        value = overrides.get(name)
+        if value is not None:
+            try:
+                ok = np.isfinite(float(value)) and float(value) > 0
+            except (TypeError, ValueError):
+                ok = False
+            if not ok:
+                raise InputError("%s must be a positive number of seconds, got %r" % (name, value))
+    values = overrides.get("axis_values")
+    if values is not None:
+        try:
+            array = np.asarray(values, dtype=float).ravel()
+        except (TypeError, ValueError):
+            raise InputError("axis_values must be numbers (one per frame), got %r" % (values,)) from None
+        if array.size == 0 or not np.all(np.isfinite(array)):
+            raise InputError("axis_values must be finite numbers (one per frame), got %r" % (values,))
     if overrides.get("axis_values") is not None and overrides.get("frame_time_s") is not None:
         raise InputError("give either axis_values= or frame_time_s=, not both")
     if overrides.get("frame_time_s") is not None and overrides.get("axis_name") == "b":
@@ -43,10 +61,11 @@ def resolve_axis(axis_name, values, provenance, n_frames, source, overrides, mis
                              % (source, user_values.size, n_frames))
         if values is not None:
             warnings.append("%s: %s from %s replaced by the user override"
-                            % (source, "frame times" if axis_name == "time" else "b-values", provenance))
+                            % (source, {"time": "frame times", "b": "b-values", "echo_time": "echo times"}[axis_name],
+                               provenance))
         values, provenance = user_values, user_provenance
+    what = {"time": "frame times", "b": "b-values", "echo_time": "echo times"}[axis_name]
     if values is None:
-        what = "frame times" if axis_name == "time" else "b-values"
         option = "frame_time_s= (uniform spacing, s) or axis_values=" if axis_name == "time" else "axis_values="
         raise MetadataError("%s: no %s found%s; pass %s (one value per frame, %d frames)"
                             % (source, what, (" (" + missing_hint + ")") if missing_hint else "", option, n_frames))
@@ -54,6 +73,8 @@ def resolve_axis(axis_name, values, provenance, n_frames, source, overrides, mis
     if axis_name == "time":
         warnings += check_time_axis(values, source)
         values = values - values[0]
+    elif axis_name == "echo_time":
+        warnings += check_echo_axis(values, source)
     else:
         warnings += check_b_axis(values, source)
     return axis_name, values, provenance, warnings

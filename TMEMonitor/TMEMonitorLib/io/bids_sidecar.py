@@ -20,8 +20,8 @@ def companion(nifti_path, extension):
 
 def read_json(path):
     try:
-        with open(path, encoding="utf-8") as handle:
-            content = json.load(handle)
+        with open(path, "rb") as handle:
+            content = json.loads(handle.read().decode("utf-8-sig"))
     except (OSError, ValueError) as error:
         raise InputError("JSON sidecar %s cannot be read: %s" % (path, error)) from None
     if not isinstance(content, dict):
@@ -56,6 +56,11 @@ def sidecar_frame_times(sidecar, n_frames, path):
     for key in ("FrameTimesStart", "VolumeTiming"):
         values = sidecar.get(key)
         if values is not None:
+            if isinstance(values, (int, float)) and not isinstance(values, bool):
+                values = [values]
+            if not isinstance(values, list) or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                                                       for v in values):
+                raise MetadataError("%s: %s must be a list of numbers (s), got %s" % (path, key, str(values)[:80]))
             values = np.asarray(values, dtype=float).ravel()
             if values.size != n_frames:
                 raise MetadataError("%s: %s has %d values but the image has %d frames"

@@ -30,7 +30,7 @@ def describe(item):
         frames, slices, rows, cols = item.array.shape
         lines.append("4D series: %d frame(s) along %s; each frame %d x %d x %d (i x j x k = cols x rows x slices)"
                      % (frames, item.axis_name, cols, rows, slices))
-        lines.append("%s values: %s" % ("Frame times" if item.axis_name == "time" else "b-values",
+        lines.append("%s values: %s" % ({"time": "Frame times", "b": "b-values"}.get(item.axis_name, "Echo times"),
                                         _format_values(item.axis_values, item.axis_unit)))
         if item.axis_name == "time" and frames > 1:
             steps = np.diff(item.axis_values)

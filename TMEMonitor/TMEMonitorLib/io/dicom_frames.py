@@ -21,11 +21,12 @@ SLICE_SPACING_TOLERANCE = 0.01     # relative deviation allowed between slice ga
 @dataclass
 class FrameLayout:
     frames: list            # frames[f][k]: record of slice k (ascending along the normal) of frame f
-    mode: str               # "temporal position", "trigger time", "b-value", "acquisition order"
-    axis_name: str          # "time" or "b"
+    mode: str               # "temporal position", "trigger time", "b-value", "echo time", "acquisition order"
+    axis_name: str          # "time", "b" or "echo_time"
     order_source: str       # tag that fixed the frame order (for provenance)
     labels: list            # a short name per frame, for messages
     ijk_to_ras: np.ndarray
+    notes: list = None      # facts filled in by rule (for warnings and provenance)
 
 
 def _distinct(values):
@@ -40,6 +41,79 @@ def _check_geometry_fields(records, path):
         if missing:
             raise InputError("DICOM image %s in %s lacks %s; cannot place it in space"
                              % (record.label, path, " and ".join(missing)))
+        if not np.all(np.isfinite(record.position)):
+            raise InputError("DICOM image %s in %s: ImagePositionPatient %s is not finite"
+                             % (record.label, path, record.position.tolist()))
+        if not np.all(np.isfinite(record.pixel_spacing)) or np.any(record.pixel_spacing <= 0):
+            raise InputError("DICOM image %s in %s: PixelSpacing %s must be positive (mm)"
+                             % (record.label, path, record.pixel_spacing.tolist()))
+        row, column = record.orientation[:3], record.orientation[3:]
+        if not np.all(np.isfinite(record.orientation)) or abs(np.linalg.norm(row) - 1) > 0.01 \
+                or abs(np.linalg.norm(column) - 1) > 0.01 or abs(np.dot(row, column)) > 0.01:
+            raise InputError("DICOM image %s in %s: ImageOrientationPatient %s is degenerate (the row and column "
+                             "cosines must be perpendicular unit vectors)" % (record.label, path,
+                                                                               record.orientation.tolist()))
+
+
+def _check_duplicate_instances(records, path):
+    seen = {}
+    for record in records:
+        if not record.sop_uid:
+            continue
+        key = (record.sop_uid, record.frame_index)
+        if key in seen:
+            raise InputError("DICOM series in %s: %s and %s are the same image (SOPInstanceUID %s): a file is "
+                             "duplicated; remove the copy" % (path, seen[key].label, record.label, record.sop_uid))
+        seen[key] = record
+
+
+def fill_missing_first_trigger(records, cluster, n_slices):
+    """GE-style series omit TriggerTime (0) on the first frame: set it to 0 when that is the only gap.
+
+    Only when exactly one image per slice position lacks the tag, it is the first acquired at its
+    position (acquisition time / instance number), and the others' trigger times are positive and
+    increase in acquisition order. Returns a note for warnings and provenance, or None.
+    """
+    missing = [r for r in records if r.trigger_time_ms is None]
+    if not missing or len(missing) == len(records) or len(missing) != n_slices:
+        return None
+    cluster_of = {id(r): int(c) for r, c in zip(records, cluster)}
+    if sorted(cluster_of[id(r)] for r in missing) != list(range(n_slices)):
+        return None
+    by_slice = {}
+    for record in records:
+        by_slice.setdefault(cluster_of[id(record)], []).append(record)
+    for members in by_slice.values():
+        members = sorted(members, key=_acquisition_order)
+        if members[0].trigger_time_ms is not None:
+            return None
+        times = [r.trigger_time_ms for r in members[1:]]
+        if not times or min(times) <= 0 or np.any(np.diff(times) <= 0):
+            return None
+    for record in missing:
+        record.trigger_time_ms = 0.0
+        record.trigger_source = "(0018,1060) TriggerTime"
+    return ("TriggerTime (0018,1060) is absent on the %d image(s) of the first frame (e.g. %s) and present, "
+            "increasing, on every other frame: the first frame was taken as TriggerTime 0 ms (GE-style export)"
+            % (len(missing), missing[0].label))
+
+
+def _explain_unknown_axis(records, cluster, n_slices, per_position, path):
+    """A message for a series whose images per position cannot be told apart, naming the actual fault."""
+    counts = np.bincount(cluster, minlength=n_slices)
+    if counts.min() != counts.max():
+        k = int(np.argmax(counts))
+        extra = [r.label for r, c in zip(records, cluster) if c == k]
+        return InputError("DICOM series in %s: slice positions hold different numbers of images (%d to %d); "
+                          "%d images share one position (%s): a slice is duplicated or missing"
+                          % (path, counts.min(), counts.max(), counts[k], ", ".join(extra[:4])))
+    trigger = [r for r in records if r.trigger_time_ms is not None]
+    if 0 < len(trigger) < len(records):
+        lacking = [r for r in records if r.trigger_time_ms is None]
+        return MetadataError("DICOM series in %s: TriggerTime is missing on %d of %d images (e.g. %s) and present on "
+                             "the others: cannot order the frames; pass axis_values= or frame_time_s="
+                             % (path, len(lacking), len(records), lacking[0].label))
+    return None
 
 
 def _geometry_key(record):
@@ -85,10 +159,12 @@ def _acquisition_order(record):
             record.instance_number, record.path, record.frame_index or 0)
 
 
-def _choose_mode(records, per_position, axis_name, path):
+def _choose_mode(records, per_position, axis_name, path, explain=None):
     """(mode, axis_name) for this series."""
     all_b = all(r.b is not None for r in records)
     differing_b = all_b and _distinct(round(r.b, 3) for r in records) > 1
+    echo_per_frame = all(r.echo_time_ms is not None for r in records) and \
+        _distinct(round(r.echo_time_ms, 4) for r in records) == per_position > 1
     has_tpi = all(r.temporal_position is not None for r in records) and \
         _distinct(r.temporal_position for r in records) > 1
     all_trigger = all(r.trigger_time_ms is not None for r in records)
@@ -98,9 +174,14 @@ def _choose_mode(records, per_position, axis_name, path):
     if axis_name is None:
         if differing_b:
             axis_name = "b"
+        elif echo_per_frame:
+            axis_name = "echo_time"
         elif per_position > 1 and (has_tpi or trigger_per_frame or differing_times):
             axis_name = "time"
         elif per_position > 1:
+            specific = explain() if explain else None
+            if specific is not None:
+                raise specific
             raise MetadataError(
                 "DICOM series in %s has %d images per slice position but neither differing b-values "
                 "nor temporal positions, trigger times or acquisition times: cannot tell the 4D axis; "
@@ -112,8 +193,12 @@ def _choose_mode(records, per_position, axis_name, path):
         if not all_b:
             return "acquisition order", "b"    # b-values must come from the user (axis_values=)
         return "b-value", "b"
+    if axis_name == "echo_time":
+        if not all(r.echo_time_ms is not None for r in records):
+            return "acquisition order", "echo_time"
+        return "echo time", "echo_time"
     if axis_name != "time":
-        raise InputError("axis_name must be 'time' or 'b', not %r" % (axis_name,))
+        raise InputError("axis_name must be 'time', 'b' or 'echo_time', not %r" % (axis_name,))
     if has_tpi:
         return "temporal position", "time"
     if trigger_per_frame:
@@ -129,6 +214,8 @@ def _frame_key(mode, record):
     if mode == "b-value":
         vector = () if record.b_vector is None else tuple(np.round(record.b_vector, 4))
         return (round(record.b, 3), vector)
+    if mode == "echo time":
+        return (round(record.echo_time_ms, 4),)
     return ()
 
 
@@ -139,6 +226,8 @@ def _key_label(mode, key, index):
         return "trigger time %g ms" % key[0]
     if mode == "b-value":
         return "b=%g" % key[0] + (" dir %s" % list(key[1]) if key[1] else "")
+    if mode == "echo time":
+        return "echo time %g ms" % key[0]
     return "frame %d" % (index + 1)
 
 
@@ -216,12 +305,18 @@ def _check_shifted_frames(groups, ordered_keys, cluster, records, mode, path):
 def layout_frames(records, path, axis_name=None):
     """Arrange a series' records into a :class:`FrameLayout`."""
     _check_geometry_fields(records, path)
+    _check_duplicate_instances(records, path)
     normal = slice_normal(records[0].orientation)
     offsets = np.array([float(np.dot(normal, r.position)) for r in records])
     cluster, centres = _cluster_offsets(offsets)
     n_slices = len(centres)
     per_position = len(records) / n_slices
-    mode, axis_name = _choose_mode(records, per_position, axis_name, path)
+    notes = []
+    note = fill_missing_first_trigger(records, cluster, n_slices) if axis_name in (None, "time") else None
+    if note:
+        notes.append(note)
+    mode, axis_name = _choose_mode(records, per_position, axis_name, path,
+                                   lambda: _explain_unknown_axis(records, cluster, n_slices, per_position, path))
     groups = {}
     for record in records:
         groups.setdefault(_frame_key(mode, record), []).append(record)
@@ -247,4 +342,4 @@ def layout_frames(records, path, axis_name=None):
     order_source = {"temporal position": frames[0][0].temporal_position_source,
                     "trigger time": frames[0][0].trigger_source}.get(mode)
     return FrameLayout(frames=frames, mode=mode, axis_name=axis_name, order_source=order_source,
-                       labels=labels, ijk_to_ras=_ijk_to_ras(frames[0], path))
+                       labels=labels, ijk_to_ras=_ijk_to_ras(frames[0], path), notes=notes)

@@ -44,6 +44,8 @@ class SliceRecord:
     b_source: str = None
     b_vector: object = None
     b_vector_source: str = None
+    echo_time_ms: object = None
+    sop_uid: str = ""
     rescale_slope: float = 1.0
     rescale_intercept: float = 0.0
     philips_scale_slope: object = None
@@ -63,8 +65,11 @@ def _functional_item(dataset, frame_item, keyword):
 
 def _common_fields(record, dataset):
     record.series_uid = str(dataset.get("SeriesInstanceUID", ""))
+    record.sop_uid = str(dataset.get("SOPInstanceUID", ""))
     record.rows = int(dataset.Rows)
     record.cols = int(dataset.Columns)
+    if record.rows < 1 or record.cols < 1:
+        raise InputError("DICOM file %s: image size %d x %d (Rows x Columns) is empty" % (record.path, record.rows, record.cols))
     record.instance_number = get_number(dataset, "InstanceNumber") or 0.0
     record.philips_scale_slope = first_number(private_value(dataset, 0x2005, PHILIPS_SCALE_CREATOR, 0x0E), "f")
     record.philips_scale_intercept = first_number(private_value(dataset, 0x2005, PHILIPS_SCALE_CREATOR, 0x0D), "f")
@@ -86,6 +91,7 @@ def _classic_record(path, dataset):
      record.acquisition_source) = dicom_timing.acquisition_seconds(dataset)
     record.b, record.b_source = dicom_bvalues.b_value(dataset)
     record.b_vector, record.b_vector_source = dicom_bvalues.b_vector(dataset)
+    record.echo_time_ms = get_number(dataset, "EchoTime")
     record.rescale_slope = get_number(dataset, "RescaleSlope") or 1.0
     record.rescale_intercept = get_number(dataset, "RescaleIntercept") or 0.0
     return record
@@ -120,12 +126,31 @@ def _enhanced_records(path, dataset):
          record.acquisition_source) = dicom_timing.acquisition_seconds(dataset, content)
         record.b, record.b_source = dicom_bvalues.b_value(dataset, item)
         record.b_vector, record.b_vector_source = dicom_bvalues.b_vector(dataset, item)
+        echo = _functional_item(dataset, item, "MREchoSequence")
+        record.echo_time_ms = get_number(echo, "EffectiveEchoTime") if echo is not None else None
         transform = _functional_item(dataset, item, "PixelValueTransformationSequence")
         holder = transform if transform is not None else dataset
         record.rescale_slope = get_number(holder, "RescaleSlope") or 1.0
         record.rescale_intercept = get_number(holder, "RescaleIntercept") or 0.0
         records.append(record)
     return records
+
+
+MAX_RESCALE = 1e6      # a slope or intercept beyond this turns 16-bit data into nonsense values
+
+
+def check_rescale(record):
+    for name, value in (("RescaleSlope", record.rescale_slope), ("RescaleIntercept", record.rescale_intercept)):
+        if not np.isfinite(value) or abs(value) > MAX_RESCALE or (name == "RescaleSlope" and value == 0):
+            raise InputError("DICOM file %s: %s = %r is not a usable rescale value" % (record.label, name, value))
+
+
+def _parse_all(dataset):
+    """Decode every element now (pydicom decodes lazily), so a damaged one fails here, named."""
+    for holder in (getattr(dataset, "file_meta", None), dataset):
+        if holder is not None:
+            for _ in holder.iterall():
+                pass
 
 
 def _read_header(path):
@@ -139,6 +164,7 @@ def _read_header(path):
     if has_magic:
         try:
             dataset = pydicom.dcmread(path, stop_before_pixels=True)
+            _parse_all(dataset)
         except Exception as error:  # pydicom raises many types on corrupt files
             raise InputError("DICOM file %s is corrupted: %s" % (path, error)) from None
         if "SOPClassUID" not in dataset and "Rows" not in dataset:
@@ -146,6 +172,7 @@ def _read_header(path):
     else:
         try:
             dataset = pydicom.dcmread(path, stop_before_pixels=True, force=True)
+            _parse_all(dataset)
         except Exception:
             return None, "not DICOM"
         if "SOPClassUID" not in dataset or "SeriesInstanceUID" not in dataset:
@@ -159,9 +186,15 @@ def _read_header(path):
 
 
 def records_from_file(path, dataset):
-    if int(dataset.get("NumberOfFrames", 1) or 1) > 1 or "PerFrameFunctionalGroupsSequence" in dataset:
-        return _enhanced_records(path, dataset)
-    return [_classic_record(path, dataset)]
+    try:
+        if int(dataset.get("NumberOfFrames", 1) or 1) > 1 or "PerFrameFunctionalGroupsSequence" in dataset:
+            return _enhanced_records(path, dataset)
+        return [_classic_record(path, dataset)]
+    except InputError:
+        raise
+    except Exception as error:  # a damaged header element (wrong VR, unparsable value)
+        raise InputError("DICOM file %s: a header element cannot be read (%s: %s)"
+                         % (path, type(error).__name__, error)) from None
 
 
 def _summarise_skipped(skipped):
@@ -195,6 +228,7 @@ def scan(path):
             skipped.setdefault(why, []).append(os.path.relpath(file_path, path) if os.path.isdir(path) else file_path)
             continue
         for record in records_from_file(file_path, dataset):
+            check_rescale(record)
             series.setdefault(record.series_uid, []).append(record)
     if not series:
         raise InputError("no DICOM images found in %s (%d file(s) looked at)" % (path, len(paths)))

@@ -4,6 +4,7 @@ A folder holding several series needs ``series=`` (SeriesInstanceUID, SeriesNumb
 description); without it the error lists the series found.
 """
 import os
+import re
 
 import numpy as np
 
@@ -12,7 +13,7 @@ from . import dicom_records, dicom_timing
 from .axis import resolve_axis
 from .dicom_frames import layout_frames
 from .dicom_metadata import series_metadata
-from .plausibility import check_finite_frames
+from .plausibility import check_finite_frames, check_magnitude
 from .series import Series, Volume
 
 
@@ -45,15 +46,95 @@ def _format_listing(summaries):
                         s["series_instance_uid"]) for s in summaries)
 
 
-def select_series(series, selector, path):
-    """(uid, records) of the chosen series. ``selector`` matches a UID, a SeriesNumber or a description."""
+def _series_label(record):
+    number = record.header.get("SeriesNumber")
+    return "series %s" % (number if number not in (None, "") else record.series_uid)
+
+
+def _description_stem(records):
+    """Protocol name, or the description with numbers removed (ep2d_diff_b50_TRACEW → ep2d_diff_b#_tracew)."""
+    header = records[0].header
+    protocol = str(header.get("ProtocolName", "") or "").strip()
+    description = str(header.get("SeriesDescription", "") or "").strip().lower()
+    return protocol.lower() or re.sub(r"\d+", "#", description)
+
+
+def _plane_signature(records):
+    first = records[0]
+    if first.orientation is None or first.pixel_spacing is None or any(r.position is None for r in records):
+        return None
+    positions = sorted({tuple(np.round(r.position, 2)) for r in records})
+    return (tuple(np.round(first.orientation, 4)), tuple(np.round(first.pixel_spacing, 4)), first.rows, first.cols,
+            tuple(positions))
+
+
+def mergeable_b_series(series):
+    """Series UIDs that differ only in b-value (one export per b, as Siemens TRACEW series): same plane
+    geometry and protocol/description stem, every image with a b-value, no b-value in two series."""
+    candidates = {}
+    for uid, records in series.items():
+        if not all(r.b is not None for r in records):
+            continue
+        signature = _plane_signature(records)
+        if signature is None:
+            continue
+        candidates.setdefault((signature, _description_stem(records)), []).append(uid)
+    groups = []
+    for uids in candidates.values():
+        if len(uids) < 2:
+            continue
+        b_sets = [{round(r.b, 3) for r in series[uid]} for uid in uids]
+        if sum(len(b) for b in b_sets) == len(set().union(*b_sets)):
+            groups.append(uids)
+    return groups
+
+
+def _merge(series, uids):
+    """(records of several series as one, provenance text)."""
+    records = [r for uid in uids for r in series[uid]]
+    parts = ["%s (b=%s)" % (_series_label(series[uid][0]), ", ".join("%g" % b for b in sorted({r.b for r in series[uid]})))
+             for uid in uids]
+    return records, "%d series differing only in b-value merged: %s" % (len(uids), "; ".join(parts))
+
+
+def select_series(series, selector, path, allow_merge=True):
+    """(uid, records, merge note) of the chosen series.
+
+    ``selector`` matches a UID, a SeriesNumber or a description; a list (or "3001+3002") of
+    several selects series to merge by b-value. Without a selector, a folder whose series all
+    differ only in b-value (one series per b) is read as one multi-b series.
+    """
     summaries = [_summary(uid, records) for uid, records in series.items()]
     if selector is None:
         if len(series) == 1:
             uid = next(iter(series))
-            return uid, series[uid]
+            return uid, series[uid], None
+        groups = mergeable_b_series(series) if allow_merge else []
+        if len(groups) == 1 and len(groups[0]) == len(series):
+            records, note = _merge(series, groups[0])
+            return groups[0][0], records, note
+        hint = ""
+        if groups:
+            hint = ("\nseries that differ only in b-value can be read together with series=[...]: " +
+                    "; ".join("+".join(str(_summary(u, series[u])["series_number"]) for u in g) for g in groups))
         raise InputError("%s holds %d DICOM series; choose one with series= (SeriesInstanceUID, SeriesNumber "
-                         "or description):\n%s" % (path, len(series), _format_listing(summaries)))
+                         "or description):\n%s%s" % (path, len(series), _format_listing(summaries), hint))
+    if isinstance(selector, (list, tuple)) or (isinstance(selector, str) and "+" in selector):
+        parts = list(selector) if isinstance(selector, (list, tuple)) else selector.split("+")
+        uids = []
+        for part in parts:
+            uid, _, _ = select_series(series, part, path, allow_merge=False)
+            if uid not in uids:
+                uids.append(uid)
+        if len(uids) == 1:
+            return uids[0], series[uids[0]], None
+        chosen = {uid: series[uid] for uid in uids}
+        groups = mergeable_b_series(chosen)
+        if not (len(groups) == 1 and len(groups[0]) == len(uids)):
+            raise InputError("%s: series=%r: these series cannot be merged; only series with the same geometry and "
+                             "protocol that differ in b-value are" % (path, selector))
+        records, note = _merge(series, groups[0])
+        return groups[0][0], records, note
     text = str(selector).strip()
     matches = [s for s in summaries if s["series_instance_uid"] == text]
     if not matches and text.lstrip("-").isdigit():
@@ -67,7 +148,7 @@ def select_series(series, selector, path):
         raise InputError("%s: %s series=%r; series found:\n%s"
                          % (path, problem, selector, _format_listing(matches or summaries)))
     uid = matches[0]["series_instance_uid"]
-    return uid, series[uid]
+    return uid, series[uid], None
 
 
 def _pixel_scale(record, philips_floating_point):
@@ -118,17 +199,17 @@ def _load(path, overrides, want_4d):
     if not os.path.exists(path):
         raise InputError("DICOM input %s does not exist" % path)
     series, warnings = dicom_records.scan(path)
-    uid, records = select_series(series, overrides.get("series"), path)
+    uid, records, merged = select_series(series, overrides.get("series"), path, allow_merge=want_4d)
     time_warning = dicom_timing.unwrap_midnight(records)
     if time_warning:
         warnings.append("%s: %s" % (path, time_warning))
     layout = layout_frames(records, path, overrides.get("axis_name") if want_4d else "time")
-    return uid, records, layout, warnings
+    return uid, records, layout, warnings, merged
 
 
 def read_dicom_series(path, **overrides):
     """:class:`Series` from a DICOM folder (or a multi-frame DICOM file)."""
-    uid, records, layout, warnings = _load(path, overrides, want_4d=True)
+    uid, records, layout, warnings, merged = _load(path, overrides, want_4d=True)
     frames, n_frames = layout.frames, len(layout.frames)
     if n_frames < 2 and overrides.get("axis_values") is None:
         raise InputError("DICOM series %s in %s has a single frame (%d slices): it is a 3D volume, not a 4D series "
@@ -136,7 +217,12 @@ def read_dicom_series(path, **overrides):
     provenance = {"geometry": "DICOM ImagePositionPatient / ImageOrientationPatient / PixelSpacing (LPS → RAS)",
                   "frame_grouping": layout.mode + (" (%s)" % layout.order_source if layout.order_source else "")}
     source = "DICOM series in %s" % path
-    if layout.axis_name == "b":
+    if layout.axis_name == "echo_time":
+        values = [frame[0].echo_time_ms for frame in frames]
+        detected = None if any(v is None for v in values) else np.array(values, dtype=float) / 1000.0
+        detected_source = "DICOM EchoTime (0018,0081) / EffectiveEchoTime (0018,9082) (ms → s), sorted by echo time"
+        hint = "no EchoTime"
+    elif layout.axis_name == "b":
         values = [frame[0].b for frame in frames]
         detected = None if any(v is None for v in values) else np.array(values, dtype=float)
         detected_source = "DICOM " + " / ".join(sorted({frame[0].b_source for frame in frames if frame[0].b_source}))
@@ -146,12 +232,19 @@ def read_dicom_series(path, **overrides):
         hint = "no TriggerTime, AcquisitionDateTime or AcquisitionTime that differs between frames"
     axis_name, axis_values, axis_source, axis_warnings = resolve_axis(
         layout.axis_name, detected, detected_source, n_frames, source, overrides, hint)
-    provenance["axis_values"] = axis_source
+    provenance["axis_values"] = axis_source + ("; " + " ".join(layout.notes) if layout.notes else "")
+    warnings += ["%s: %s" % (source, note) for note in layout.notes or []]
+    if merged:
+        provenance["series_merged"] = merged
+        metadata_extra = {"frame_series": [_series_label(frame[0]) for frame in frames]}
+    else:
+        metadata_extra = {}
     philips = bool(overrides.get("philips_floating_point"))
     array = _fill_array(frames, overrides.get("dtype", np.float64), philips)
     metadata = series_metadata(records[0].header)
     metadata.update(_scaling_metadata(records, philips))
     metadata["frame_labels"] = list(layout.labels)
+    metadata.update(metadata_extra)
     if axis_name == "b":
         vectors, vector_source = _b_vectors(frames)
         if vectors is not None:
@@ -163,17 +256,19 @@ def read_dicom_series(path, **overrides):
                         "rescaled display values); pass philips_floating_point=True to apply it" % source)
     warnings += axis_warnings
     warnings += check_finite_frames(array, source, layout.labels)
+    check_magnitude(array, source)
     return Series(array=array, axis_name=axis_name, axis_values=axis_values, ijk_to_ras=layout.ijk_to_ras,
                   metadata=metadata, provenance=provenance, warnings=warnings, source=str(path))
 
 
 def read_dicom_volume(path, series=None, dtype=np.float64):
     """:class:`Volume` from a DICOM folder holding one 3D series (or ``series=`` chosen)."""
-    uid, records, layout, warnings = _load(path, {"series": series}, want_4d=False)
+    uid, records, layout, warnings, _ = _load(path, {"series": series}, want_4d=False)
     if len(layout.frames) > 1:
         raise InputError("DICOM series %s in %s has %d frames (%s): it is 4D; use read_series"
                          % (uid, path, len(layout.frames), layout.mode))
     array = _fill_array(layout.frames, dtype, False)[0]
+    check_magnitude(array, "DICOM series in %s" % path)
     metadata = series_metadata(records[0].header)
     metadata.update(_scaling_metadata(records, False))
     provenance = {"geometry": "DICOM ImagePositionPatient / ImageOrientationPatient / PixelSpacing (LPS → RAS)"}

@@ -6,8 +6,11 @@ NIfTI specifications at nifti.nimh.nih.gov), one frame at a time, to put the NaN
 """
 import gzip
 import struct
+import zlib
 
 import numpy as np
+
+from ..errors import InputError
 
 _FLOAT_TYPES = {16: "f4", 64: "f8"}      # NIfTI datatype codes FLOAT32, FLOAT64
 
@@ -34,6 +37,13 @@ def nan_masks(path, frame_shape, n_frames):
 
     Empty for integer data (which cannot hold NaN) or an unrecognised header.
     """
+    try:
+        return _nan_masks(path, frame_shape, n_frames)
+    except (EOFError, OSError, zlib.error) as error:
+        raise InputError("NIfTI file %s cannot be read to the end: %s" % (path, error)) from None
+
+
+def _nan_masks(path, frame_shape, n_frames):
     opener = gzip.open if str(path).endswith(".gz") else open
     masks = {}
     with opener(path, "rb") as handle:

@@ -8,14 +8,16 @@ import numpy as np
 import SimpleITK as sitk
 
 from ..errors import InputError, MetadataError
-from . import bids_sidecar, nifti_nan
+from . import bids_sidecar, nifti_header, nifti_nan
 from .axis import resolve_axis
 from .geometry import ijk_to_ras_from_sitk
-from .plausibility import check_finite_frames
+from .plausibility import check_finite_frames, check_magnitude
 from .series import Series
 
 
 def read_sitk_image(path):
+    if str(path).lower().endswith((".nii", ".nii.gz")):
+        nifti_header.check_nifti(path)
     try:
         return sitk.ReadImage(str(path))
     except RuntimeError as error:
@@ -79,5 +81,6 @@ def read_nifti_series(path, **overrides):
     provenance["axis_values"] = axis_source
     warnings += axis_warnings
     warnings += check_finite_frames(array, path)
+    check_magnitude(array, path)
     return Series(array=array, axis_name=axis_name, axis_values=values, ijk_to_ras=ijk_to_ras_from_sitk(image),
                   metadata=metadata, provenance=provenance, warnings=warnings, source=path)

@@ -38,8 +38,41 @@ class NrrdFile:
     keys: dict = field(default_factory=dict)         # key:=value pairs, as written
     data_offset: int = 0
 
+    def integer(self, name, default=None, minimum=0):
+        """A whole-number field (dimension, byte skip, line skip), or an InputError naming it."""
+        text = self.fields.get(name)
+        if text is None:
+            return default
+        try:
+            value = int(text.strip())
+        except ValueError:
+            raise InputError("NRRD file %s: field '%s: %s' is not a whole number" % (self.path, name, text[:40])) from None
+        if value < minimum:
+            raise InputError("NRRD file %s: field '%s' is %d; it must be at least %d" % (self.path, name, value, minimum))
+        return value
+
     def sizes(self):
-        return [int(x) for x in self.fields["sizes"].split()]
+        text = self.fields["sizes"]
+        try:
+            sizes = [int(x) for x in text.split()]
+        except ValueError:
+            raise InputError("NRRD file %s: field 'sizes: %s' must be whole numbers" % (self.path, text[:60])) from None
+        dimension = self.integer("dimension", minimum=1)
+        if len(sizes) != dimension or any(size < 1 for size in sizes):
+            raise InputError("NRRD file %s: 'sizes: %s' must hold %d positive numbers (dimension %d)"
+                             % (self.path, text[:60], dimension, dimension))
+        return sizes
+
+    def vector(self, text, name):
+        """A '(x,y,z)' vector of finite numbers, or an InputError naming the field."""
+        try:
+            values = np.array([float(x) for x in text.strip().strip("()").split(",")])
+        except ValueError:
+            raise InputError("NRRD file %s: '%s' holds '%s', not a (x,y,z) vector of numbers"
+                             % (self.path, name, text[:40])) from None
+        if values.size != 3 or not np.all(np.isfinite(values)):
+            raise InputError("NRRD file %s: '%s' holds '%s', not 3 finite numbers" % (self.path, name, text[:40]))
+        return values
 
     def list_field(self, name):
         """Per-axis field split into items ("labels", "units", "kinds", "space directions")."""
@@ -49,8 +82,7 @@ class NrrdFile:
         if name in ("labels", "units"):
             return _quoted_items(value)
         if name == "space directions":
-            return [None if item == "none" else np.array([float(x) for x in item.strip("()").split(",")])
-                    for item in value.split()]
+            return [None if item == "none" else self.vector(item, name) for item in value.split()]
         return value.split()
 
 
@@ -89,7 +121,7 @@ def read_header(path):
                     nrrd.fields[key.strip().lower()] = value.strip()
             nrrd.data_offset = handle.tell()
     except OSError as error:
-        raise InputError("NRRD file %s cannot be read: %s" % (path, error)) from None
+        raise InputError("NRRD file %s cannot be read: %s" % (path, error.strerror or error)) from None
     for required in ("type", "dimension", "sizes", "encoding"):
         if required not in nrrd.fields:
             raise InputError("NRRD file %s lacks the required field '%s'" % (path, required))
@@ -107,7 +139,7 @@ def _raw_bytes(nrrd):
     try:
         with open(source, "rb") as handle:
             handle.seek(offset)
-            for _ in range(int(nrrd.fields.get("line skip", 0))):
+            for _ in range(nrrd.integer("line skip", 0)):
                 handle.readline()
             return handle.read()
     except OSError as error:
@@ -133,13 +165,16 @@ def read_data(nrrd):
         elif encoding in ("bzip2", "bz2"):
             raw = bz2.decompress(raw)
         elif encoding in ("ascii", "text", "txt"):
-            values = np.array(raw.decode("ascii").split(), dtype=float)[:count]
+            values = np.array(raw.decode("ascii").split(), dtype=float)
+            if values.size < count:
+                raise InputError("NRRD file %s: ascii data holds %d values, %d needed" % (nrrd.path, values.size, count))
+            values = values[:count]
             return values.astype(dtype.newbyteorder("=")).reshape(sizes[::-1])
         elif encoding != "raw":
             raise InputError("NRRD file %s: unsupported encoding '%s'" % (nrrd.path, encoding))
-    except (OSError, EOFError, ValueError) as error:
+    except (OSError, EOFError, ValueError, UnicodeDecodeError) as error:
         raise InputError("NRRD file %s: cannot decode %s data: %s" % (nrrd.path, encoding, error)) from None
-    byte_skip = int(nrrd.fields.get("byte skip", 0))
+    byte_skip = nrrd.integer("byte skip", 0, minimum=-1)
     needed = count * dtype.itemsize
     start = len(raw) - needed if byte_skip == -1 else byte_skip
     if start < 0 or len(raw) - start < needed:
@@ -153,12 +188,16 @@ def ijk_to_ras(nrrd, domain_axes):
     if space not in SPACE_TO_RAS:
         raise InputError("NRRD file %s: unsupported or missing space '%s' (need RAS, LAS or LPS)" % (nrrd.path, space))
     directions = nrrd.list_field("space directions")
-    if directions is None or any(directions[a] is None for a in domain_axes):
+    if directions is None or len(directions) <= max(domain_axes) or any(directions[a] is None for a in domain_axes):
         raise InputError("NRRD file %s: missing space directions for the image axes" % nrrd.path)
-    origin_text = nrrd.fields.get("space origin", "(0,0,0)")
-    origin = np.array([float(x) for x in origin_text.strip().strip("()").split(",")])
+    if len(directions) <= max(domain_axes):
+        raise InputError("NRRD file %s: 'space directions' has %d entries for %d axes" % (nrrd.path, len(directions),
+                                                                                          max(domain_axes) + 1))
+    origin = nrrd.vector(nrrd.fields.get("space origin", "(0,0,0)"), "space origin")
     signs = np.array(SPACE_TO_RAS[space], dtype=float)
     matrix = np.eye(4)
     matrix[:3, :3] = np.column_stack([directions[a] * signs for a in domain_axes])
+    if abs(np.linalg.det(matrix[:3, :3])) < 1e-12:
+        raise InputError("NRRD file %s: 'space directions' are degenerate (zero voxel size or parallel axes)" % nrrd.path)
     matrix[:3, 3] = origin * signs
     return matrix

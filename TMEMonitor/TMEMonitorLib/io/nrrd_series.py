@@ -12,7 +12,7 @@ import numpy as np
 from ..errors import InputError, MetadataError
 from . import nrrd_file
 from .axis import resolve_axis
-from .plausibility import check_finite_frames
+from .plausibility import check_finite_frames, check_magnitude
 from .series import Series
 
 TIME_UNITS = {"s": 1.0, "sec": 1.0, "second": 1.0, "seconds": 1.0, "ms": 1e-3, "msec": 1e-3,
@@ -46,7 +46,7 @@ def _list_axis(nrrd):
         candidates = [a for a, kind in enumerate(kinds) if kind.lower() in ("list", "time", "vector", "point", "covariant-vector")]
     if not candidates and directions:
         candidates = [a for a, direction in enumerate(directions) if direction is None]
-    if len(candidates) != 1 or candidates[0] not in (0, 3):
+    if len(candidates) != 1 or candidates[0] not in (0, 3) or (kinds and len(kinds) != 4):
         raise InputError("NRRD file %s: cannot find the single frame (list) axis among kinds %s"
                          % (nrrd.path, kinds))
     return candidates[0]
@@ -65,7 +65,10 @@ def _detect_axis(nrrd, list_axis, n_frames):
     labels = nrrd.list_field("labels") or [""] * 4
     units = nrrd.list_field("units") or [""] * 4
     if "DWMRI_b-value" in keys:
-        b_max = float(keys["DWMRI_b-value"])
+        b_max = _numeric(keys["DWMRI_b-value"], path, "DWMRI_b-value")
+        if b_max.size != 1:
+            raise MetadataError("%s: 'DWMRI_b-value' must be one number (s/mm2), got %r" % (path, keys["DWMRI_b-value"][:40]))
+        b_max = float(b_max[0])
         gradients = np.array([_numeric(keys.get("DWMRI_gradient_%04d" % f, ""), path, "DWMRI_gradient")
                               for f in range(n_frames)])
         if gradients.shape != (n_frames, 3):
@@ -102,21 +105,25 @@ def _detect_axis(nrrd, list_axis, n_frames):
     return None, None, "no 'axis %d index values' or MultiVolume.FrameLabels key (axis label '%s')" % (list_axis, name), warnings, extra
 
 
-def _multivolume_metadata(keys):
+def _multivolume_metadata(keys, path):
     metadata = {}
-    for key, name in (("TR_s", "MultiVolume.DICOM.RepetitionTime"), ("TE_s", "MultiVolume.DICOM.EchoTime")):
+    for key, name, factor in (("TR_s", "MultiVolume.DICOM.RepetitionTime", 1e-3),
+                              ("TE_s", "MultiVolume.DICOM.EchoTime", 1e-3),       # DICOM ms → s
+                              ("flip_angle_deg", "MultiVolume.DICOM.FlipAngle", 1.0)):
         if keys.get(name, "").strip():
-            metadata[key] = float(keys[name]) / 1000.0      # DICOM ms → s
-    if keys.get("MultiVolume.DICOM.FlipAngle", "").strip():
-        metadata["flip_angle_deg"] = float(keys["MultiVolume.DICOM.FlipAngle"])
+            values = _numeric(keys[name], path, name)
+            if values.size != 1 or not np.isfinite(values[0]):
+                raise MetadataError("%s: '%s' must be one number, got %r" % (path, name, keys[name][:40]))
+            metadata[key] = float(values[0]) * factor
     return metadata
 
 
 def read_nrrd_series(path, **overrides):
     path = str(path)
     nrrd = nrrd_file.read_header(path)
-    if int(nrrd.fields["dimension"]) != 4:
+    if nrrd.integer("dimension", minimum=1) != 4:
         raise InputError("NRRD file %s is %sD, not a 4D series" % (path, nrrd.fields["dimension"]))
+    nrrd.sizes()
     list_axis = _list_axis(nrrd)
     domain_axes = [a for a in range(4) if a != list_axis]
     data = nrrd_file.read_data(nrrd)     # C order: sizes reversed
@@ -134,7 +141,7 @@ def read_nrrd_series(path, **overrides):
                             "(or frame_time_s=)" % (path, source))
     axis_name, axis_values, axis_source, axis_warnings = resolve_axis(
         axis_name or "time", values, source, n_frames, path, overrides, source if values is None else "")
-    metadata = _multivolume_metadata(nrrd.keys)
+    metadata = _multivolume_metadata(nrrd.keys, path)
     metadata.update(extra)
     metadata["nrrd_keys"] = dict(nrrd.keys)
     provenance = {"geometry": "NRRD space directions / space origin (%s → RAS)" % nrrd.fields.get("space"),
@@ -143,6 +150,7 @@ def read_nrrd_series(path, **overrides):
         provenance["b_vectors"] = "NRRD DWMRI_gradient_NNNN keys"
     warnings += axis_warnings
     warnings += check_finite_frames(array, path)
+    check_magnitude(array, path)
     return Series(array=array, axis_name=axis_name, axis_values=axis_values,
                   ijk_to_ras=nrrd_file.ijk_to_ras(nrrd, domain_axes), metadata=metadata,
                   provenance=provenance, warnings=warnings, source=path)

@@ -58,6 +58,26 @@ def check_b_axis(values, source):
     return warnings
 
 
+MAX_ECHO_S = 1.0        # echo times of gradient/spin-echo series are below a second
+
+
+def check_echo_axis(values, source):
+    """Validate echo times (s, sorted ascending by the reader); return warnings. Raises MetadataError."""
+    values = np.asarray(values, dtype=float)
+    if not np.all(np.isfinite(values)) or np.any(values <= 0):
+        raise MetadataError("%s: echo times must be positive and finite (s): %s" % (source, values.tolist()))
+    same = np.flatnonzero(np.diff(values) == 0)
+    if same.size:
+        raise MetadataError("%s: two echoes have the same echo time %.6g s (echoes %d and %d): duplicate echo "
+                            "times cannot be told apart" % (source, values[same[0]], same[0] + 1, same[0] + 2))
+    if np.any(np.diff(values) < 0):
+        raise MetadataError("%s: echo times must increase: %s" % (source, values.tolist()))
+    if values.max() > MAX_ECHO_S:
+        raise MetadataError("%s: echo time %.6g s is implausible (over %g s); echo times are in seconds"
+                            % (source, values.max(), MAX_ECHO_S))
+    return []
+
+
 def check_finite_frames(array, source, labels=None):
     """Refuse frames that are entirely NaN/inf; warn about scattered non-finite voxels."""
     finite = np.isfinite(array).reshape(array.shape[0], -1)
@@ -72,3 +92,16 @@ def check_finite_frames(array, source, labels=None):
         return ["%s: %d non-finite voxel value(s) in %d frame(s) (first: frame %d); they are kept as NaN"
                 % (source, int(bad.sum()), frames.size, int(frames[0]) + 1)]
     return []
+
+
+MAX_MAGNITUDE = 1e30      # no MR intensity or parameter comes near this; such values are corrupt bytes
+
+
+def check_magnitude(array, source):
+    """Refuse values of absurd size (random bytes read as floats, a wrong byte order, a wild rescale)."""
+    finite = np.isfinite(array)
+    if finite.any():
+        largest = float(np.abs(array[finite]).max())
+        if largest > MAX_MAGNITUDE:
+            raise InputError("%s: voxel values up to %.3g: the data are corrupt (or read with the wrong byte "
+                             "order or scaling)" % (source, largest))

@@ -6,13 +6,13 @@ import numpy as np
 import SimpleITK as sitk
 
 from ..errors import InputError, MetadataError
-from . import bids_sidecar, nifti_nan
+from . import bids_sidecar, nifti_echoes, nifti_nan
 from .axis import check_overrides, resolve_axis
 from .dicom_series import read_dicom_series, read_dicom_volume
 from .geometry import ijk_to_ras_from_sitk
 from .nifti_series import read_nifti_series, read_sitk_image, sitk_4d_array
 from .nrrd_series import read_nrrd_series
-from .plausibility import check_finite_frames
+from .plausibility import check_finite_frames, check_magnitude
 from .series import Series, Volume
 
 
@@ -33,17 +33,33 @@ def _is_dicom_file(path):
         return False
 
 
+def _require_readable(path):
+    """The path as a str; an InputError that says whether it is missing or unreadable."""
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        parent = os.path.dirname(os.path.abspath(path))
+        if os.path.isdir(parent) and not os.access(parent, os.R_OK | os.X_OK):
+            raise InputError("input %s cannot be reached: permission denied on folder %s" % (path, parent))
+        raise InputError("input %s does not exist" % path)
+    if not os.access(path, os.R_OK):
+        raise InputError("input %s cannot be read: permission denied" % path)
+    return path
+
+
 def read_series(path, **overrides):
     """Read a 4D series (frames along time or b) from a DICOM folder, NIfTI, NRRD or other 4D image.
 
-    Overrides: ``series=`` (DICOM folder with several series), ``axis_name=`` ("time"/"b"),
+    A folder of per-echo 3D NIfTI files with BIDS sidecars (EchoTime) is read as a multi-echo
+    series (axis "echo_time", s).
+
+    Overrides: ``series=`` (DICOM folder with several series), ``axis_name=`` ("time"/"b"/"echo_time"),
     ``axis_values=`` (one per frame), ``frame_time_s=`` (uniform frame spacing, s),
     ``dtype=`` (default float64), ``philips_floating_point=`` (apply Philips private scaling).
     """
     check_overrides(overrides)
-    path = os.fspath(path)
-    if not os.path.exists(path):
-        raise InputError("input %s does not exist" % path)
+    path = _require_readable(path)
+    if os.path.isdir(path) and nifti_echoes.is_nifti_folder(path):
+        return nifti_echoes.read_echo_folder(path, **overrides)
     if os.path.isdir(path) or _is_dicom_file(path):
         return read_dicom_series(path, **overrides)
     if _is_nifti(path):
@@ -63,6 +79,7 @@ def _read_generic_series(path, **overrides):
     axis_name, values, source, warnings = resolve_axis(
         overrides.get("axis_name") or "time", None, None, array.shape[0], path, overrides)
     warnings += check_finite_frames(array, path)
+    check_magnitude(array, path)
     return Series(array=array, axis_name=axis_name, axis_values=values, ijk_to_ras=ijk_to_ras_from_sitk(image),
                   metadata={}, provenance={"geometry": "image header read by SimpleITK (LPS → RAS)",
                                            "axis_values": source}, warnings=warnings, source=path)
@@ -70,9 +87,7 @@ def _read_generic_series(path, **overrides):
 
 def read_volume(path, series=None, dtype=np.float64):
     """Read a 3D scalar volume (slices, rows, cols) from a DICOM folder/file or any SimpleITK-readable file."""
-    path = os.fspath(path)
-    if not os.path.exists(path):
-        raise InputError("input %s does not exist" % path)
+    path = _require_readable(path)
     if os.path.isdir(path) or _is_dicom_file(path):
         return read_dicom_volume(path, series=series, dtype=dtype)
     image = read_sitk_image(path)
@@ -96,6 +111,7 @@ def read_volume(path, series=None, dtype=np.float64):
             metadata.update(bids_sidecar.sidecar_metadata(bids_sidecar.read_json(json_path)))
             provenance["metadata"] = "BIDS sidecar " + os.path.basename(json_path)
     warnings = []
+    check_magnitude(array, path)
     if not np.all(np.isfinite(array)):
         if not np.any(np.isfinite(array)):
             raise InputError("%s contains only NaN/inf values" % path)

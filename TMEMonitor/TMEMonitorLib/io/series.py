@@ -30,11 +30,11 @@ class _Geometry:
 
 @dataclass(eq=False)
 class Series(_Geometry):
-    """A 4D series: frames along time (s from the first frame) or b (s/mm2)."""
+    """A 4D series: frames along time (s from the first frame), b (s/mm2) or echo time (s)."""
 
     array: np.ndarray                     # float, (frames, slices, rows, cols)
-    axis_name: str                        # "time" or "b"
-    axis_values: np.ndarray               # seconds from the first frame, or b in s/mm2
+    axis_name: str                        # "time", "b" or "echo_time"
+    axis_values: np.ndarray               # seconds from the first frame, b in s/mm2, or echo times in s
     ijk_to_ras: np.ndarray                # 4x4
     metadata: dict = field(default_factory=dict)
     provenance: dict = field(default_factory=dict)
@@ -47,7 +47,7 @@ class Series(_Geometry):
 
     @property
     def axis_unit(self):
-        return "s" if self.axis_name == "time" else "s/mm2"
+        return "s/mm2" if self.axis_name == "b" else "s"
 
 
 @dataclass(eq=False)

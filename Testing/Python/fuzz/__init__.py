@@ -1,0 +1,1 @@
+"""Reader fuzz suite: seeds (valid files), mutations (seeded, deterministic) and a classifier."""
