@@ -29,7 +29,7 @@ def save_as_file(ds, path):
     """Write ``ds`` as a DICOM file (preamble + file meta) on pydicom 2.4 (Slicer's) and 3.x:
     pydicom 3 replaced ``write_like_original=False`` by ``enforce_file_format=True``."""
     if int(pydicom.__version__.split(".")[0]) >= 3:
-        ds.save_as(path, enforce_file_format=True)
+        ds.save_as(path, enforce_file_format=True)  # stack-compat: guarded
     else:
         ds.save_as(path, write_like_original=False)
 

@@ -16,7 +16,7 @@ ALLOWED_TOP_LEVEL = {"numpy", "scipy", "SimpleITK", "vtk", "vtkmodules", "pydico
 def _stdlib_module_names():
     """``sys.stdlib_module_names`` (Python >= 3.10); on 3.9 (Slicer 5.8) the standard library's files."""
     if hasattr(sys, "stdlib_module_names"):
-        return sys.stdlib_module_names
+        return sys.stdlib_module_names  # stack-compat: guarded
     import sysconfig
     names = set(sys.builtin_module_names)
     for folder in (sysconfig.get_paths()["stdlib"], os.path.join(sysconfig.get_paths()["stdlib"], "lib-dynload")):
