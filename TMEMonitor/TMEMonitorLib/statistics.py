@@ -8,7 +8,6 @@ Missing values (NaN: masked or failed voxels) are left out and counted, never re
 import numpy as np
 
 from .fitting import status as fit_status
-from .scene.geometry import voxel_volume_ml
 
 PERCENTILES = (10, 25, 75, 90)
 ENTROPY_BINS = 64
@@ -53,7 +52,9 @@ def statistics_table(maps, masks, ijk_to_ras, units, status=None, skip_prefixes=
     ``maps``: name -> array; ``masks``: segment name -> bool array; ``units``: name -> unit.
     With a ``status`` map, "fraction failed" counts failed / no-signal voxels of the segment.
     """
-    voxel_ml = voxel_volume_ml(ijk_to_ras)
+    # |det| of the 3x3 part = voxel volume in mm3 (as scene.geometry.voxel_volume_ml; not imported
+    # from there so that statistics and reports load without slicer-core, e.g. on Python 3.9).
+    voxel_ml = abs(np.linalg.det(np.asarray(ijk_to_ras, dtype=float)[:3, :3])) / 1000.0
     columns = {"segment": [], "parameter": [], "unit": [], **{name: [] for name in STATISTIC_NAMES},
                "fraction failed": []}
     for segment, mask in masks.items():

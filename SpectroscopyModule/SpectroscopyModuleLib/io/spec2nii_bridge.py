@@ -1,13 +1,11 @@
 """Formats read through the spec2nii converter (Clarke et al., doi:10.1002/mrm.29418): Siemens
-twix (.dat), GE P-files (.7), Philips data/list. spec2nii is an optional dependency, imported or
-run only here (installed on first use inside Slicer); it writes NIfTI-MRS files that are then
-read by the NIfTI-MRS reader.
+twix (.dat), GE P-files (.7), Philips data/list. spec2nii is an optional external program, run
+only here and never installed into Slicer (TMEMonitorLib.dependencies.external_command); it
+writes NIfTI-MRS files that are then read by the NIfTI-MRS reader.
 """
 import glob
 import os
-import shutil
 import subprocess
-import sys
 import tempfile
 
 from TMEMonitorLib.errors import InputError
@@ -23,16 +21,12 @@ def subcommand_for(path):
 
 
 def _spec2nii_command():
-    executable = shutil.which("spec2nii")
-    if executable:
-        return [executable]
+    # An external program, never pip-installed into Slicer (spec2nii 0.8 needs pydicom 3; Slicer has 2.4).
+    from TMEMonitorLib.dependencies import MissingDependencyError, external_command
     try:
-        from TMEMonitorLib.dependencies import require
-        require("spec2nii")
-    except Exception as error:  # not installed and cannot be installed here
-        raise InputError("reading this format needs the 'spec2nii' converter, which is not installed "
-                         f"({error}); install it with 'pip install spec2nii'") from None
-    return [sys.executable, "-m", "spec2nii.spec2nii"]
+        return external_command("spec2nii", module="spec2nii.spec2nii")
+    except MissingDependencyError as error:
+        raise InputError(f"reading this format needs the 'spec2nii' converter: {error}") from None
 
 
 def convert_with_spec2nii(path, run=subprocess.run):

@@ -63,7 +63,8 @@ def kmeans_habitats(adc, ktrans, mask, seed=0, iterations=50):
     mean, sd = features.mean(0), features.std(0)
     sd[sd == 0] = 1.0
     z = (features - mean) / sd
-    centroids_z, cluster = kmeans2(z, 3, iter=iterations, minit="++", rng=np.random.default_rng(seed))
+    # seed= (not rng=, scipy >= 1.15 only): Slicer bundles scipy 1.13; same stream on both.
+    centroids_z, cluster = kmeans2(z, 3, iter=iterations, minit="++", seed=np.random.default_rng(seed))
     centroids = centroids_z * sd + mean
     order = np.argsort(-centroids[:, 0])                           # highest ADC first
     necrotic = order[0]

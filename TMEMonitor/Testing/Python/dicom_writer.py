@@ -8,6 +8,7 @@ direction of increasing column index and ``column_direction`` of increasing row 
 import os
 
 import numpy as np
+import pydicom
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sequence import Sequence
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
@@ -22,6 +23,15 @@ GE_B_VALUE = (0x0043, "GEMS_PARM_01", 0x39, "IS")
 PHILIPS_B_VALUE = (0x2001, "Philips Imaging DD 001", 0x03, "FL")
 PHILIPS_SCALE_SLOPE = (0x2005, "Philips MR Imaging DD 001", 0x0E, "FL")
 PHILIPS_SCALE_INTERCEPT = (0x2005, "Philips MR Imaging DD 001", 0x0D, "FL")
+
+
+def save_as_file(ds, path):
+    """Write ``ds`` as a DICOM file (preamble + file meta) on pydicom 2.4 (Slicer's) and 3.x:
+    pydicom 3 replaced ``write_like_original=False`` by ``enforce_file_format=True``."""
+    if int(pydicom.__version__.split(".")[0]) >= 3:
+        ds.save_as(path, enforce_file_format=True)  # stack-compat: guarded
+    else:
+        ds.save_as(path, write_like_original=False)
 
 
 def slice_normal(row_direction, column_direction):
@@ -116,7 +126,7 @@ def write_series(folder, array, origin=(0.0, 0.0, 0.0), spacing=(1.0, 1.0, 1.0),
                 _set_tags(ds, slice_tags(f, k))
             ds.PixelData = np.ascontiguousarray(array[f, k], dtype="<i2").tobytes()
             path = os.path.join(folder, "%s%05d.dcm" % (prefix, names[f * n_slices + k]))
-            ds.save_as(path, enforce_file_format=True)
+            save_as_file(ds, path)
             frame_paths.append(path)
         paths.append(frame_paths)
     return paths
@@ -171,5 +181,5 @@ def write_enhanced(path, array, origin=(0.0, 0.0, 0.0), spacing=(1.0, 1.0, 1.0),
             pixels.append(np.asarray(array[f, k], dtype="<i2"))
     ds.PerFrameFunctionalGroupsSequence = Sequence(items)
     ds.PixelData = np.ascontiguousarray(np.stack(pixels)).tobytes()
-    ds.save_as(path, enforce_file_format=True)
+    save_as_file(ds, path)
     return path

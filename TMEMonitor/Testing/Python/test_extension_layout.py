@@ -13,6 +13,18 @@ ALLOWED_TOP_LEVEL = {"numpy", "scipy", "SimpleITK", "vtk", "vtkmodules", "pydico
                      "TMEMonitorLib", "DCEModuleLib", "DiffusionModuleLib", "SpectroscopyModuleLib"}
 
 
+def _stdlib_module_names():
+    """``sys.stdlib_module_names`` (Python >= 3.10); on 3.9 (Slicer 5.8) the standard library's files."""
+    if hasattr(sys, "stdlib_module_names"):
+        return sys.stdlib_module_names  # stack-compat: guarded
+    import sysconfig
+    names = set(sys.builtin_module_names)
+    for folder in (sysconfig.get_paths()["stdlib"], os.path.join(sysconfig.get_paths()["stdlib"], "lib-dynload")):
+        for entry in os.listdir(folder):
+            names.add(entry.split(".")[0])
+    return names - {"site-packages"}
+
+
 def _present_modules():
     return [m for m in MODULES if os.path.isfile(os.path.join(ROOT, m, m + ".py"))]
 
@@ -72,7 +84,7 @@ class ExtensionLayoutTest(unittest.TestCase):
                             targets = [node.module]
                         for target in targets:
                             top = target.split(".")[0]
-                            if top not in ALLOWED_TOP_LEVEL and top not in sys.stdlib_module_names:
+                            if top not in ALLOWED_TOP_LEVEL and top not in _stdlib_module_names():
                                 offenders.append(f"{os.path.relpath(path, ROOT)} imports {target}")
         self.assertEqual(offenders, [])
 
