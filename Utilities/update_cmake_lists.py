@@ -57,7 +57,8 @@ def _files(module, subfolder, suffixes):
 
 
 def expected_lists(module):
-    scripts = [f"{module}.py"] + _files(module, f"{module}Lib", (".py",))
+    # <Module>Lib: the module's Qt-free library; <Module>App (TMEMonitor only): the app layer.
+    scripts = [f"{module}.py"] + _files(module, f"{module}Lib", (".py",)) + _files(module, f"{module}App", (".py",))
     testing_python = _files(module, "Testing/Python", (".py",))
     scripts += testing_python
     resources = _files(module, "Resources", (".ui", ".png", ".svg", ".json", ".txt", ".ctbl"))
