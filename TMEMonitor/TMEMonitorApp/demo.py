@@ -65,13 +65,15 @@ def visit_role(day):
     return "baseline" if day <= 0 else "on-treatment"
 
 
-def build_demo_scene(scene, size="small", seed=0, n_visits=3, progress=None, responder=True, out_dir=None):
+def build_demo_scene(scene, size="small", seed=0, n_visits=3, progress=None, responder=True, out_dir=None,
+                     only=None):
     """Add the synthetic patient (acquisitions, labels, truth) to ``scene``; returns a DemoBuild.
 
     Each registered technique synthesises its acquisition of every visit (in technique order,
     drawing from one random generator); files it writes go under ``out_dir`` (default: a new
     temporary folder). A visit whose techniques give no anatomy image gets the phantom's
-    proton-density-like S0 map."""
+    proton-density-like S0 map. ``only``: names of the techniques to synthesise (default all;
+    a technique's self-test asks for its own)."""
     from TMEMonitorLib.phantom import make_patient
 
     shape = SIZES[size] if isinstance(size, str) else tuple(size)
@@ -79,7 +81,11 @@ def build_demo_scene(scene, size="small", seed=0, n_visits=3, progress=None, res
     patient = make_patient(shape=shape, n_visits=n_visits, seed=seed, responder=responder)
     rng = np.random.default_rng(seed + 1000)
     out_dir = out_dir or tempfile.mkdtemp(prefix="tme-demo-acquisitions-")
-    synthesizers = [t for t in techniques.techniques() if t.synthesize is not None]
+    synthesizers = [t for t in techniques.techniques() if t.synthesize is not None and (only is None or t.name in only)]
+    if only is not None and {t.name for t in synthesizers} != set(only):
+        known = ", ".join(t.name for t in techniques.techniques() if t.synthesize is not None)
+        raise InputError(f"build_demo_scene(only=...): {', '.join(sorted(set(only) - {t.name for t in synthesizers}))} "
+                         f"is not a registered technique with a synthetic acquisition (registered: {known})")
 
     patient_item = hierarchy.add_patient(scene, "Synthetic patient", patient.patient_id, patient.treatment_start_date)
     tissue_colors = tme_scene.label_color_node(scene, "tissue", tme_scene.TISSUE_LABELS)
