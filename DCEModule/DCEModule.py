@@ -214,7 +214,7 @@ class DCEModuleTest(ScriptedLoadableModuleTest):
 
     def test_synthetic_extended_tofts(self):
         import numpy as np
-        from TMEMonitorLib.demo import build_demo_scene
+        from TMEMonitorApp.demo import build_demo_scene
         build = build_demo_scene(slicer.mrmlScene, size="tiny", seed=3, n_visits=1)
         visit = build.visits[0]
         mask = visit.visit.tumour_mask

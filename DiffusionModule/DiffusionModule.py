@@ -185,7 +185,7 @@ class DiffusionModuleTest(ScriptedLoadableModuleTest):
 
     def test_synthetic_ivim(self):
         import numpy as np
-        from TMEMonitorLib.demo import build_demo_scene
+        from TMEMonitorApp.demo import build_demo_scene
         build = build_demo_scene(slicer.mrmlScene, size="tiny", seed=2, n_visits=1)
         visit = build.visits[0]
         mask = visit.visit.tumour_mask

@@ -2,7 +2,7 @@
 
 Thin Slicer classes only: all computation lives in ``TMEMonitorLib`` (Qt-free, tested
 headless). The widget reads and writes a parameter node (saved with the scene) and calls
-the Logic, which calls ``TMEMonitorLib.dashboard`` with ``slicer.mrmlScene``.
+the Logic, which calls ``TMEMonitorApp.dashboard`` with ``slicer.mrmlScene``.
 """
 import os
 from typing import Annotated
@@ -12,7 +12,7 @@ import slicer
 from slicer.ScriptedLoadableModule import ScriptedLoadableModule, ScriptedLoadableModuleLogic, ScriptedLoadableModuleTest
 from slicer.parameterNodeWrapper import Choice, parameterNodeWrapper
 
-from TMEMonitorLib import dashboard, demo
+from TMEMonitorApp import dashboard, demo
 from TMEMonitorLib.errors import InputError
 from TMEMonitorWidgets import ModuleWidgetBase
 
@@ -230,7 +230,7 @@ def _savedPanelSettings(scene, visitItem):
 
 
 class TMEMonitorLogic(ScriptedLoadableModuleLogic):
-    """The dashboard's logic, for the panel and the console: TMEMonitorLib.dashboard on one scene."""
+    """The dashboard's logic, for the panel and the console: TMEMonitorApp.dashboard on one scene."""
 
     def __init__(self, scene=None):
         ScriptedLoadableModuleLogic.__init__(self)

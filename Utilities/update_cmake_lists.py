@@ -62,7 +62,8 @@ def _files(module, subfolder, suffixes):
 
 
 def expected_lists(module):
-    scripts = [f"{module}.py"] + _files(module, f"{module}Lib", (".py",))
+    # <Module>Lib: the module's Qt-free library; <Module>App (TMEMonitor only): the app layer.
+    scripts = [f"{module}.py"] + _files(module, f"{module}Lib", (".py",)) + _files(module, f"{module}App", (".py",))
     if module == "TMEMonitor":
         scripts += _files(module, "TMEMonitorWidgets", (".py",))   # the panels' shared widget base
     testing_python = _files(module, "Testing/Python", (".py",))

@@ -1,7 +1,7 @@
 """``tme-monitor dce``: the DCE analysis from files, headless, on the same Logic as the Slicer module."""
 import os
 
-from TMEMonitorLib.cli.progress_bar import ProgressBar
+from TMEMonitorLib.progress_bar import ProgressBar
 
 from .settings import AIF_SOURCES, INPUT_KINDS, MODELS, POPULATION_AIFS, T1_METHODS, DCESettings, parse_t10_per_tissue
 

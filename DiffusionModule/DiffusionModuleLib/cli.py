@@ -1,7 +1,7 @@
 """``tme-monitor dwi``: diffusion maps from files, headless, on the same Logic as the Slicer module."""
 import os
 
-from TMEMonitorLib.cli.progress_bar import ProgressBar
+from TMEMonitorLib.progress_bar import ProgressBar
 
 from .settings import ADC_METHODS, IVIM_METHODS, MODELS, DiffusionSettings
 

@@ -2,7 +2,7 @@
 same Logic as the Slicer module."""
 import os
 
-from TMEMonitorLib.cli.progress_bar import ProgressBar
+from TMEMonitorLib.progress_bar import ProgressBar
 
 from .paradigm import GASES
 from .relaxometry import METHODS

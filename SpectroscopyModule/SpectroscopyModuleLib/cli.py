@@ -8,7 +8,7 @@ import json
 import math
 import os
 
-from TMEMonitorLib.cli.progress_bar import ProgressBar
+from TMEMonitorLib.progress_bar import ProgressBar
 
 from .settings import PROCESSING_STEPS, SEQUENCES, SpectroscopySettings
 

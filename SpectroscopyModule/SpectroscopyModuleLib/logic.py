@@ -17,6 +17,7 @@ from TMEMonitorLib import scene as tme_scene
 from TMEMonitorLib.fitting import status as fit_status
 from TMEMonitorLib.scene import hierarchy
 from TMEMonitorLib.scene.geometry import to_vtk_matrix
+from TMEMonitorLib.scene.rollback import RemoveAddedNodesOnError
 
 from . import mrsi_grid, pipeline
 from .settings import SpectroscopySettings
@@ -105,6 +106,11 @@ class SpectroscopyLogic:
 
     # ------------------------------------------------------------------ single voxel
     def write_svs(self, analysis, prefix, parent_item=None):
+        """Nodes of a single-voxel analysis; if writing fails part-way, the scene is left as it was."""
+        with RemoveAddedNodesOnError(self.scene):
+            return self._write_svs(analysis, prefix, parent_item)
+
+    def _write_svs(self, analysis, prefix, parent_item):
         scene = self.scene
         result = SVSResult(analysis=analysis)
         if parent_item is not None:
@@ -167,6 +173,11 @@ class SpectroscopyLogic:
 
     # ------------------------------------------------------------------ MRSI
     def write_mrsi(self, analysis, prefix, parent_item=None):
+        """Nodes of an MRSI analysis; if writing fails part-way, the scene is left as it was."""
+        with RemoveAddedNodesOnError(self.scene):
+            return self._write_mrsi(analysis, prefix, parent_item)
+
+    def _write_mrsi(self, analysis, prefix, parent_item):
         scene = self.scene
         result = MRSIResult(analysis=analysis, name_prefix=prefix)
         if parent_item is not None:

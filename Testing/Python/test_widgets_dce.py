@@ -11,7 +11,7 @@ class _DCEPanelFlows:
     @classmethod
     def setUpClass(cls):
         from TMEMonitorLib import scene as tme_scene
-        from TMEMonitorLib.demo import build_demo_scene
+        from TMEMonitorApp.demo import build_demo_scene
         cls.env = SlicerEnvironment(cls.TAG).__enter__()
         build = build_demo_scene(cls.env.scene, size="tiny", seed=3, n_visits=1)
         cls.visit = build.visits[0]

@@ -11,7 +11,7 @@ class _DiffusionPanelFlows:
     @classmethod
     def setUpClass(cls):
         from TMEMonitorLib import scene as tme_scene
-        from TMEMonitorLib.demo import build_demo_scene
+        from TMEMonitorApp.demo import build_demo_scene
         cls.env = SlicerEnvironment(cls.TAG).__enter__()
         cls.visit = build_demo_scene(cls.env.scene, size="tiny", seed=2, n_visits=1).visits[0]
         cls.mask = tme_scene.add_label_map(cls.env.scene, cls.visit.visit.tumour_mask, cls.visit.visit.ijk_to_ras,

@@ -11,7 +11,7 @@ from scipy.integrate import trapezoid  # np.trapezoid is numpy >= 2 only (Slicer
 
 from DCEModuleLib.pipeline import analyse_dce
 from DCEModuleLib.settings import DCESettings
-from TMEMonitorLib.phantom.dce import synthesize_dce
+from DCEModuleLib.synthesis import synthesize_dce
 from TMEMonitorLib.phantom.labels import LABELS
 from TMEMonitorLib.phantom.patient import make_patient
 

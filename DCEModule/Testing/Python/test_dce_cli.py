@@ -11,7 +11,7 @@ import numpy as np
 from test_dce_pipeline import DELAY_S, FIELD_T, FLIP_DEG, TR_S, synthetic_dce
 from TMEMonitorLib import io
 from TMEMonitorLib import scene as tme_scene
-from TMEMonitorLib.cli.main import run_captured
+from TMEMonitorApp.cli.main import run_captured
 
 
 class DCECommandLineTest(unittest.TestCase):

@@ -20,7 +20,7 @@ from DCEModuleLib.pipeline import analyse_dce, preview_aif
 from DCEModuleLib.settings import DCESettings, parse_t10_per_tissue
 from TMEMonitorLib import io
 from TMEMonitorLib import scene as tme_scene
-from TMEMonitorLib.cli.main import run_captured
+from TMEMonitorApp.cli.main import run_captured
 from TMEMonitorLib.errors import InputError
 from TMEMonitorLib.fitting import status as fit_status
 

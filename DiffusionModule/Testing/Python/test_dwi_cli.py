@@ -12,7 +12,7 @@ import SimpleITK as sitk
 from DiffusionModuleLib.synthesis import ivim_signal, kurtosis_signal
 from TMEMonitorLib import io
 from TMEMonitorLib import scene as tme_scene
-from TMEMonitorLib.cli.main import run_captured
+from TMEMonitorApp.cli.main import run_captured
 
 B = np.array([0, 10, 20, 50, 100, 200, 400, 600, 800, 1000], dtype=float)
 B_KURTOSIS = np.array([0, 500, 1000, 1500, 2000, 2500], dtype=float)

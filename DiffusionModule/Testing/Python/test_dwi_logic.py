@@ -71,7 +71,7 @@ class DiffusionLogicTest(unittest.TestCase):
 
 class DwiCommandTest(unittest.TestCase):
     def test_nifti_with_bval(self):
-        from TMEMonitorLib.cli.main import main
+        from TMEMonitorApp.cli.main import main
         folder = tempfile.mkdtemp(prefix="tme-dwi-")
         try:
             signal, d, _ = synthetic_dwi()

@@ -222,7 +222,7 @@ class DemoWorkflowTest(unittest.TestCase):
     """The module's self-test workflow on the project's synthetic patient (Rician noise, SNR 50)."""
 
     def test_demo_visit(self):
-        from TMEMonitorLib.demo import build_demo_scene
+        from TMEMonitorApp.demo import build_demo_scene
         scene = tme_scene.create_scene()
         try:
             build = build_demo_scene(scene, size="tiny", seed=2, n_visits=1)

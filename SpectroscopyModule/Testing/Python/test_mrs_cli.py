@@ -13,7 +13,7 @@ from SpectroscopyModuleLib import pipeline
 from SpectroscopyModuleLib.io import write_nifti_mrs
 from SpectroscopyModuleLib.synthetic import TUMOUR_MM, synthesize_mrsi, synthesize_spectrum
 from TMEMonitorLib import scene as tme_scene
-from TMEMonitorLib.cli.main import build_parser, run_captured
+from TMEMonitorApp.cli.main import build_parser, run_captured
 
 MHZ, TE, N_POINTS, DWELL = 123.2, 0.030, 1024, 1 / 2000
 TRUTH_CHO_CR = (TUMOUR_MM["GPC"] + TUMOUR_MM["PCh"]) / (TUMOUR_MM["Cr"] + TUMOUR_MM["PCr"])

@@ -278,7 +278,7 @@ class DemoSpectrumTest(unittest.TestCase):
                                tumour_mask=mask, ijk_to_ras=ijk_to_ras)
 
     def test_choline_falls_with_response(self):
-        from SpectroscopyModuleLib.demo_spectrum import visit_spectrum
+        from SpectroscopyModuleLib.synthesis import visit_spectrum
         baseline = pipeline.analyse_svs(visit_spectrum(self.visit(1.0), rng=1, snr=80), NO_PROCESSING)
         responding = pipeline.analyse_svs(visit_spectrum(self.visit(0.4), rng=2, snr=80), NO_PROCESSING)
         self.assertAlmostEqual(baseline.ratios["tCho/tCr"], TRUTH_RATIOS["tCho/tCr"], delta=0.1)
@@ -287,7 +287,7 @@ class DemoSpectrumTest(unittest.TestCase):
         np.testing.assert_allclose(baseline.geometry["size_mm"], [15.0, 15.0, 15.0])
 
     def test_truth_without_concentrations(self):
-        from SpectroscopyModuleLib.demo_spectrum import visit_spectrum
+        from SpectroscopyModuleLib.synthesis import visit_spectrum
         with self.assertRaises(InputError):
             visit_spectrum(SimpleNamespace(truth={"Ktrans": np.zeros(3)}), rng=0)
         with self.assertRaises(InputError):

@@ -8,9 +8,11 @@ Arrays are indexed [k, j, i] (slices, rows, columns) with 4x4 IJK-to-RAS matrice
 - ``segmentation_tools``: mask propagation and threshold refinement, volume, RECIST longest
   diameter, RANO bidimensional product, lesion matching across visits; ``target_lesions``:
   RECIST 1.1 target lesions, per-lesion diameters, target sum, fragments and new lesions.
-- ``biomarkers``: per-visit biomarker table, changes; ``repeatability``: RC and real change.
+- ``lesion_measurements``: clinical sizing of a mask (volume, RECIST longest diameter).
+- ``biomarkers``: per-visit biomarker table, changes; ``change``: the one change() (missing ->
+  None); ``repeatability``: RC and real change.
 - ``response_maps``: parametric response map; ``habitats``: rule-based and k-means habitats.
 - ``response_criteria``: RECIST 1.1, volumetric, RANO 2.0, functional (research) calls.
 - ``report`` / ``figures``: report.html + report.json and their PNG figures.
-The scene side lives in ``TMEMonitorLib.dashboard``.
+The scene side (the dashboard) is the app's: ``TMEMonitorApp.dashboard``.
 """

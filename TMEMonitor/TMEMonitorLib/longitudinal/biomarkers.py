@@ -1,7 +1,7 @@
 """The per-visit biomarker table (pure Python): rows are visits, columns biomarkers with units.
 
 A missing value (not measured, failed) is None and stays missing in every change and
-flag computed from it: never zero. ``region_statistics`` is the project's shared histogram
+flag computed from it: never zero (``change.change``, the one change function). ``region_statistics`` is the project's shared histogram
 statistics (``TMEMonitorLib.statistics``), re-exported here for the longitudinal side.
 """
 import datetime
@@ -11,14 +11,8 @@ from dataclasses import dataclass, field
 from ..errors import InputError
 from ..statistics import STATISTIC_NAMES, region_statistics  # noqa: F401  (re-exported)
 from . import repeatability
-
-
-def _value(value):
-    """float, or None when missing (None, NaN, inf)."""
-    if value is None:
-        return None
-    value = float(value)
-    return value if math.isfinite(value) else None
+from .change import change  # noqa: F401  (re-exported: the one change function)
+from .change import finite_or_none as _value
 
 
 @dataclass
@@ -30,22 +24,14 @@ class VisitRow:
     truth: dict = field(default_factory=dict)        # biomarker -> true value (phantom) or None
 
 
-def change(reference, value):
-    """(absolute, percent) change from ``reference`` to ``value``; None where either is missing
-    (percent also None when the reference is 0)."""
-    reference, value = _value(reference), _value(value)
-    if reference is None or value is None:
-        return None, None
-    absolute = value - reference
-    return absolute, (100.0 * absolute / reference if reference != 0 else None)
-
-
 class BiomarkerTable:
-    """Visits in time order (by day, else date, else insertion); the first is the baseline."""
+    """Visits in time order (by day, else date, else insertion); the baseline is the visit named
+    ``baseline`` when given, else the first."""
 
-    def __init__(self):
+    def __init__(self, baseline=None):
         self._visits = []
         self.units = {}                                 # biomarker -> unit text
+        self.baseline = baseline                        # visit name, or None: the first visit
 
     # -- building ---------------------------------------------------------------------------
     def add_visit(self, name, date=None, day=None):
@@ -98,10 +84,21 @@ class BiomarkerTable:
     def days(self):
         return [row.day for row in self.visits]
 
+    def baseline_index(self):
+        """Position of the baseline visit in ``visits``."""
+        if self.baseline is None:
+            return 0
+        names = self.visit_names
+        if self.baseline not in names:
+            raise InputError(f"biomarker table: baseline visit '{self.baseline}' is not in the table "
+                             f"(visits: {', '.join(names)})")
+        return names.index(self.baseline)
+
     def change_from_baseline(self, biomarker):
         """[(absolute, percent)] per visit (baseline: (0, 0) when measured)."""
         values = self.series(biomarker)
-        return [change(values[0], v) for v in values]
+        base = values[self.baseline_index()]
+        return [change(base, v) for v in values]
 
     def change_from_previous(self, biomarker):
         """[(absolute, percent)] per visit against the visit just before it ((None, None) for the first)."""
@@ -112,11 +109,10 @@ class BiomarkerTable:
         """Per visit: +1 real increase, -1 real decrease, 0 within repeatability, None unknown
         (baseline, missing value or no RC)."""
         values = self.series(biomarker)
-        flags = [None]
-        for value in values[1:]:
-            real = repeatability.is_real_change(values[0], value, rc, relative=relative)
-            flags.append(None if real is None else (0 if not real else (1 if value > values[0] else -1)))
-        return flags
+        base_index = self.baseline_index()
+        return [None if index == base_index else
+                repeatability.real_change_direction(values[base_index], value, rc, relative=relative)
+                for index, value in enumerate(values)]
 
     def as_rows(self, rc_percent=None):
         """JSON-ready list per visit: each biomarker's measured value, truth, changes and flag.
@@ -133,7 +129,7 @@ class BiomarkerTable:
             for biomarker in self.biomarkers:
                 from_baseline, from_previous, flags = per_biomarker[biomarker]
                 truth = row.truth.get(biomarker)
-                base_truth = self.visits[0].truth.get(biomarker)
+                base_truth = self.visits[self.baseline_index()].truth.get(biomarker)
                 entry["biomarkers"][biomarker] = {
                     "unit": self.units[biomarker], "measured": row.values.get(biomarker), "truth": truth,
                     "change_from_baseline": from_baseline[index][0],

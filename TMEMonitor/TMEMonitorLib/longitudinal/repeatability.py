@@ -19,6 +19,7 @@ Defaults (relative %RC; every value user-settable through ``overrides``):
 import numpy as np
 
 from ..errors import InputError
+from .change import change  # noqa: F401  (the one change function; missing -> None)
 
 RC_FACTOR = 2.77                     # 1.96 * sqrt(2)
 # Relative tolerance when comparing a change with the RC, so that a change exactly AT the
@@ -75,14 +76,6 @@ def rc_from_test_retest(values_scan1, values_scan2, relative=True):
     return float(RC_FACTOR * within_subject_sd(values_scan1, values_scan2))
 
 
-def change(baseline, value):
-    """(absolute change, percent change); NaN where baseline or value is missing."""
-    if baseline is None or value is None or not np.isfinite(baseline) or not np.isfinite(value):
-        return float("nan"), float("nan")
-    absolute = float(value) - float(baseline)
-    return absolute, (100.0 * absolute / float(baseline) if baseline != 0 else float("nan"))
-
-
 def is_real_change(baseline, follow_up, rc, relative=True):
     """True when |change| exceeds ``rc`` (strictly; % when ``relative``), False when it does
     not, None when it cannot be judged (missing value, baseline 0, no RC)."""
@@ -90,7 +83,7 @@ def is_real_change(baseline, follow_up, rc, relative=True):
         return None
     absolute, percent = change(baseline, follow_up)
     measured = percent if relative else absolute
-    if not np.isfinite(measured):
+    if measured is None:
         return None
     return bool(abs(measured) - rc > EDGE_TOLERANCE * max(1.0, abs(rc)))
 

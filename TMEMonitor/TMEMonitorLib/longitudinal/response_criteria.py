@@ -169,17 +169,20 @@ RESPONDING_DIRECTION = {"ADC": 1, "D": 1, "Ktrans": -1, "tCho/tCr": -1}
 FUNCTIONAL_CRITERION = "functional (research, not clinical)"
 
 
-def functional(visits, flags, changes_percent=None, rc_percent=None):
+def functional(visits, flags, changes_percent=None, rc_percent=None, directions=None):
     """Research readout from real-change flags; ``flags[i]`` = {"ADC": +1/-1/0/None, "Ktrans": ...}
     (+1 real increase, -1 real decrease, 0 no real change, None unknown), ``visits[0]`` baseline.
     Optional ``changes_percent[i]`` / ``rc_percent`` dicts are kept in the call's numbers.
+    ``directions``: biomarker -> direction of a real change that indicates response (default
+    RESPONDING_DIRECTION; the dashboard passes what the registered techniques declare).
     """
+    wanted = RESPONDING_DIRECTION if directions is None else dict(directions)
     calls = []
     for index in range(1, len(visits)):
         flag = flags[index] or {}
-        responding = [n for n, d in RESPONDING_DIRECTION.items() if flag.get(n) == d]
-        opposite = [n for n, d in RESPONDING_DIRECTION.items() if flag.get(n) == -d]
-        judged = [n for n in RESPONDING_DIRECTION if flag.get(n) is not None]
+        responding = [n for n, d in wanted.items() if flag.get(n) == d]
+        opposite = [n for n, d in wanted.items() if flag.get(n) == -d]
+        judged = [n for n in wanted if flag.get(n) is not None]
         if responding and not opposite:
             category = "functional response"
         elif opposite and not responding:
@@ -193,12 +196,12 @@ def functional(visits, flags, changes_percent=None, rc_percent=None):
         reason = "; ".join([f"{n} real change in the responding direction" for n in responding]
                            + [f"{n} real change against response" for n in opposite]) \
             or ("no change beyond repeatability" if judged else "no functional biomarker available")
-        numbers = {"flags": {n: flag.get(n) for n in RESPONDING_DIRECTION}}
+        numbers = {"flags": {n: flag.get(n) for n in wanted}}
         if changes_percent is not None:
             numbers["change_from_baseline_percent"] = {n: (changes_percent[index] or {}).get(n)
-                                                       for n in RESPONDING_DIRECTION}
+                                                       for n in wanted}
         if rc_percent is not None:
-            numbers["rc_percent"] = {n: rc_percent.get(n) for n in RESPONDING_DIRECTION}
+            numbers["rc_percent"] = {n: rc_percent.get(n) for n in wanted}
         calls.append(ResponseCall(FUNCTIONAL_CRITERION, visits[index], category, numbers, reason))
     return calls
 

@@ -13,7 +13,7 @@ from scipy import ndimage
 from scipy.spatial import ConvexHull, QhullError
 
 from ..errors import InputError
-from ..phantom.measurements import longest_diameter_mm, volume_ml  # noqa: F401  (re-exported)
+from .lesion_measurements import longest_diameter_mm, volume_ml  # noqa: F401  (re-exported)
 from . import itk_geometry
 from .registration import RegistrationResult, resample_mask
 

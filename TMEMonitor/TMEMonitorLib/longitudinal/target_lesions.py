@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import InputError
-from ..phantom.measurements import longest_diameter_mm, volume_ml
+from .lesion_measurements import longest_diameter_mm, volume_ml
 from .segmentation_tools import label_lesions, match_lesions
 
 MAX_TARGETS = 5

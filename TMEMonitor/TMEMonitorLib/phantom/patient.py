@@ -12,7 +12,7 @@ import numpy as np
 from scipy import ndimage
 
 from .labels import HABITATS, LABELS, TUMOUR_LABELS
-from .measurements import longest_diameter_mm, volume_ml
+from ..longitudinal.lesion_measurements import longest_diameter_mm, volume_ml
 from .tissue_values import (CHOLINES, CREATINES, METABOLITES_MM, NON_RESPONDER_GEOMETRY, RESPONDER_CHANGE, RESPONDER_GEOMETRY,
                             TISSUES)
 

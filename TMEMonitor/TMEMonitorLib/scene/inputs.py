@@ -162,19 +162,5 @@ def segment_masks(scene, segmentation, reference_shape, reference_ijk_to_ras):
             for i in range(seg.GetNumberOfSegments())}
 
 
-class RemoveAddedNodesOnError:
-    """Context manager: if the block raises, nodes it added to the scene are removed (scene left as it was)."""
-
-    def __init__(self, scene):
-        self.scene = scene
-
-    def __enter__(self):
-        self.before = {self.scene.GetNthNode(i).GetID() for i in range(self.scene.GetNumberOfNodes())}
-        return self
-
-    def __exit__(self, kind, value, traceback):
-        if kind is not None:
-            for node in [self.scene.GetNthNode(i) for i in range(self.scene.GetNumberOfNodes())]:
-                if node is not None and node.GetID() not in self.before:
-                    self.scene.RemoveNode(node)
-        return False
+# The roll-back guard lives in rollback.py (nodes and subject-hierarchy items); kept importable here.
+from .rollback import RemoveAddedNodesOnError  # noqa: E402,F401

@@ -8,7 +8,7 @@ import tempfile
 import unittest
 
 from TMEMonitorLib import scene as tme_scene
-from TMEMonitorLib.cli.main import main
+from TMEMonitorApp.cli.main import main
 
 
 class DemoTest(unittest.TestCase):
@@ -116,16 +116,16 @@ class ReportCommandTest(unittest.TestCase):
 class PropagatedTumourTest(unittest.TestCase):
     def test_follow_up_without_segmentation_gets_the_propagated_baseline_tumour(self):
         import numpy as np
-        from TMEMonitorLib import dashboard
-        from TMEMonitorLib.demo import build_demo_scene
+        from TMEMonitorApp import dashboard
+        from TMEMonitorApp.demo import build_demo_scene
         scene = tme_scene.create_scene()
         build = build_demo_scene(scene, size="tiny", seed=4, n_visits=2)
         follow = build.visits[1]
         scene.RemoveNode(follow.nodes["tumour"])                 # no drawn tumour at the follow-up
         dashboard.register_visits(scene, build.patient_item, method="rigid")
         response = dashboard.compute_response(scene, build.patient_item)
-        entry = response.figures_input["per_visit"][1]
-        self.assertEqual(entry["mask_source"], "baseline tumour propagated through the registration")
+        entry = response.figures.measurements[1]
+        self.assertEqual(entry.mask_source, "baseline tumour propagated through the registration")
         # The propagated baseline tumour covers the follow-up's true (smaller) tumour mostly.
         truth = follow.visit.tumour_mask
-        self.assertGreater(np.logical_and(entry["mask"], truth).sum() / truth.sum(), 0.8)
+        self.assertGreater(np.logical_and(entry.mask, truth).sum() / truth.sum(), 0.8)

@@ -9,7 +9,7 @@ import numpy as np
 import SimpleITK as sitk
 
 import dicom_writer
-from TMEMonitorLib import dashboard
+from TMEMonitorApp import dashboard
 from TMEMonitorLib import scene as tme_scene
 from TMEMonitorLib.errors import InputError, MetadataError
 from TMEMonitorLib.scene import hierarchy

@@ -7,7 +7,7 @@ import unittest
 
 import numpy as np
 
-from TMEMonitorLib import dashboard
+from TMEMonitorApp import dashboard
 from TMEMonitorLib import scene as tme_scene
 from TMEMonitorLib.longitudinal import registration, transform_nodes
 from TMEMonitorLib.scene import hierarchy
@@ -109,7 +109,7 @@ class BSplineTransformNodeTest(unittest.TestCase):
         # The dashboard finds the stored transform of the visit in the loaded scene.
         patient = dashboard.list_patients(loaded)[0][0]
         visit = [v for v in dashboard.list_visits(loaded, patient) if v.name == "week 4"][0]
-        transform = dashboard._transform_for(loaded, visit.item)
+        transform = dashboard.transform_for(loaded, visit.item)
         self.assertIsNotNone(transform)
         by_loaded = registration.resample(self.moving, IJK_TO_RAS, SHAPE, IJK_TO_RAS, transform)
         by_sitk = registration.resample(self.moving, IJK_TO_RAS, SHAPE, IJK_TO_RAS, self.result.transform)

@@ -5,7 +5,7 @@ import unittest
 
 import numpy as np
 
-from TMEMonitorLib import dashboard
+from TMEMonitorApp import dashboard
 from TMEMonitorLib import scene as tme_scene
 from TMEMonitorLib.longitudinal import target_lesions
 from TMEMonitorLib.scene import hierarchy
@@ -96,7 +96,7 @@ class MultiLesionRecistTest(unittest.TestCase):
         self.assertEqual(list(biomarkers["new lesions"]), [0, 0, 1])
         self.assertEqual(list(biomarkers["recist_sum_mm"]), [36.0, 22.0, 22.0])
         # The change chart plots the target sum beside the largest lesion's diameter.
-        np.testing.assert_allclose(response.figures_input["percent_series"]["recist_sum_mm"],
+        np.testing.assert_allclose(response.figures.percent_series["recist_sum_mm"],
                                    [0.0, (22 - 36) / 36 * 100, (22 - 36) / 36 * 100], atol=0.1)
 
     def test_connected_components_of_a_label_map_and_disappearance(self):

@@ -1,4 +1,4 @@
-"""DCE-MRI acquisition of a phantom visit: SPGR signal of the extended Tofts tissue concentration.
+"""Synthetic DCE-MRI: the acquisition of a phantom visit (the demo patient's DCE and VFA series): SPGR signal of the extended Tofts tissue concentration.
 
 Parker population AIF (whole blood, Parker et al., MRM 2006, doi:10.1002/mrm.21066) arriving
 ``aif_delay_s`` after the start; plasma = blood / (1 - Hct). Artery voxels hold whole blood
@@ -7,8 +7,11 @@ to exercise exact convolution. Magnitude noise (Rician) of standard deviation ``
 """
 import numpy as np
 
-from .. import kinetics
-from .labels import LABELS
+from TMEMonitorLib import kinetics
+from TMEMonitorLib.phantom.labels import LABELS
+
+from . import agents
+from .aif import blood_to_plasma, parker
 
 DEFAULT_FLIP_ANGLES_DEG = (2.0, 5.0, 10.0, 15.0, 20.0)
 
@@ -34,8 +37,6 @@ def _magnitude_noise(signal, sd, rng):
 def synthesize_dce(visit, t_s=None, tr_s=0.005, flip_angle_deg=15.0, r1_per_mM_s=None, hematocrit=0.42,
                    aif_delay_s=12.0, snr=40.0, rng=None, agent="gadobutrol", field_strength_T=3.0):
     """DCE series, VFA series and truth for ``visit``; noise SD = normal-tissue baseline signal / ``snr``."""
-    from DCEModuleLib import agents
-    from DCEModuleLib.aif import blood_to_plasma, parker
     rng = np.random.default_rng(0) if rng is None else rng
     t = default_times_s() if t_s is None else np.asarray(t_s, dtype=float)
     r1 = agents.relaxivity(agent, field_strength_T) if r1_per_mM_s is None else float(r1_per_mM_s)

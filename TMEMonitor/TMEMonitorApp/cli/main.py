@@ -1,28 +1,23 @@
-"""``tme-monitor``: entry point. Each sub-command lives beside the code it runs:
+"""``tme-monitor``: entry point. The app's own sub-commands live beside this file:
 
-- ``demo``   : TMEMonitorLib.cli.demo (the whole chain on the synthetic patient)
-- ``info``   : TMEMonitorLib.cli.info (what read_series finds in a path)
-- ``dce``    : DCEModuleLib.cli
-- ``dwi``    : DiffusionModuleLib.cli
-- ``mrs``    : SpectroscopyModuleLib.cli
-- ``report`` : TMEMonitorLib.longitudinal.cli
-A sub-command module exposes ``add_parser(subparsers)`` which registers itself and sets
-``func`` to a callable taking the parsed arguments and returning an exit code.
+- ``demo``   : TMEMonitorApp.cli.demo (the whole chain on the synthetic patient)
+- ``info``   : TMEMonitorApp.cli.info (what read_series finds in a path)
+- ``report`` : TMEMonitorApp.cli.report (the longitudinal report of a saved scene)
+and each registered technique adds its own (``Technique.add_parser``: ``dce``, ``dwi``, ``mrs``,
+...; see ``TMEMonitorApp.techniques``): no list of technique modules here.
+An ``add_parser(subparsers)`` registers a sub-command and sets ``func`` to a callable taking the
+parsed arguments and returning an exit code.
 """
 import argparse
-import importlib
 import sys
 
-from ..errors import InputError
+from TMEMonitorLib.errors import InputError
 
-SUBCOMMAND_MODULES = (
-    "TMEMonitorLib.cli.demo",
-    "TMEMonitorLib.cli.info",
-    "DCEModuleLib.cli",
-    "DiffusionModuleLib.cli",
-    "SpectroscopyModuleLib.cli",
-    "TMEMonitorLib.longitudinal.cli",
-)
+from .. import techniques
+from . import demo, info, report
+
+APP_COMMANDS = (demo, info)
+APP_COMMANDS_AFTER_TECHNIQUES = (report,)
 
 
 def build_parser():
@@ -30,14 +25,12 @@ def build_parser():
         prog="tme-monitor",
         description="Tumour microenvironment monitoring with quantitative MRI (headless TME Monitor).")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module_name in SUBCOMMAND_MODULES:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as error:
-            # A technique module that is not installed: its command is simply absent.
-            if error.name and module_name.startswith(error.name):
-                continue
-            raise
+    for module in APP_COMMANDS:
+        module.add_parser(subparsers)
+    for technique in techniques.techniques():
+        if technique.add_parser is not None:
+            technique.add_parser(subparsers)
+    for module in APP_COMMANDS_AFTER_TECHNIQUES:
         module.add_parser(subparsers)
     return parser
 

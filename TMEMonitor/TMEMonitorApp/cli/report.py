@@ -14,9 +14,10 @@ def add_parser(subparsers):
 
 
 def run(args):
+    from TMEMonitorLib import scene as tme_scene
+    from TMEMonitorLib.errors import InputError
+
     from .. import dashboard
-    from .. import scene as tme_scene
-    from ..errors import InputError
     scene = tme_scene.load_scene(args.scene)
     patients = dashboard.list_patients(scene)
     if args.patient:
@@ -25,9 +26,11 @@ def run(args):
         names = ", ".join(name for _, name in dashboard.list_patients(scene)) or "none"
         raise InputError(f"scene '{args.scene}': choose one patient with --patient (patients: {names})")
     patient_item, name = patients[0]
+    registration = None
     if args.register != "none":
-        print(dashboard.register_visits(scene, patient_item, method=args.register).summary())
-    response = dashboard.compute_response(scene, patient_item, organ=args.organ)
+        registration = dashboard.register_visits(scene, patient_item, method=args.register)
+        print(registration.summary())
+    response = dashboard.compute_response(scene, patient_item, organ=args.organ, registration=registration)
     print(response.summary())
     path = dashboard.write_report(scene, patient_item, args.out, response=response, organ=args.organ)
     print(f"Report of {name}: {path}")

@@ -1,4 +1,5 @@
-"""A terminal progress bar for the command line: a ``progress(fraction, message)`` callable."""
+"""A terminal progress bar: a ``progress(fraction, message)`` callable for the command lines (the
+app's and each technique's sub-command)."""
 import sys
 import time
 

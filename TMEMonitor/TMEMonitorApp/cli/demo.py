@@ -2,7 +2,7 @@
 import os
 import time
 
-from .progress_bar import ProgressBar
+from TMEMonitorLib.progress_bar import ProgressBar
 
 
 def add_parser(subparsers):
@@ -16,8 +16,9 @@ def add_parser(subparsers):
 
 
 def run(args):
+    from TMEMonitorLib.errors import InputError
+
     from ..demo import SIZES, run_demo
-    from ..errors import InputError
     if args.visits < 3:
         raise InputError("--visits: the demo needs at least 3 visits (baseline and two follow-ups)")
     started = time.perf_counter()

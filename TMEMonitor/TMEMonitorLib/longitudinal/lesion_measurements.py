@@ -1,4 +1,6 @@
-"""Size measurements of a mask: volume and RECIST-style longest in-plane diameter."""
+"""Clinical size measurements of a lesion mask: volume (mL) and the RECIST 1.1 longest in-plane
+diameter (mm) (Eisenhauer et al., Eur J Cancer 2009, doi:10.1016/j.ejca.2008.10.026). Used by the
+lesion follow-up, the dashboard and the phantom's truth summary."""
 import numpy as np
 from scipy.spatial import ConvexHull, QhullError
 

@@ -1,19 +1,26 @@
 """The synthetic patient on therapy in a Slicer scene, and the whole demo chain.
 
-``build_demo_scene`` turns the digital reference object (``TMEMonitorLib.phantom``) into a
-scene: patient -> visits in the subject hierarchy, each visit holding its acquisitions (DCE
-series and variable-flip-angle series, multi-b DWI, a spectrum where the spectroscopy module
-is present), its tissue label map, tumour segmentation and the truth maps. ``run_demo`` then
-runs every analysis, the longitudinal response and the report, and writes the scene as .mrb.
+``build_demo_scene`` turns the digital reference object (``TMEMonitorLib.phantom``: anatomy and
+truth) into a scene: patient -> visits in the subject hierarchy, each visit holding the
+acquisitions every registered technique synthesises for it (e.g. DCE + VFA series, multi-b
+DWI, a spectrum file), its tissue label map, tumour segmentation and the truth maps.
+``run_demo`` then runs every analysis, the longitudinal response and the report, and writes the
+scene as .mrb.
 """
 import os
+import tempfile
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import scene as tme_scene
-from .progress import report
-from .scene import hierarchy
+from TMEMonitorLib import scene as tme_scene
+from TMEMonitorLib.errors import InputError
+from TMEMonitorLib.progress import report
+from TMEMonitorLib.scene import hierarchy
+from TMEMonitorLib.techniques import (ROLE, SOURCE_PATH, SynthesisContext, SyntheticFile, SyntheticSeries,
+                                      SyntheticVolume)
+
+from . import techniques
 
 # Volume sizes (slices, rows, cols) of the synthetic patient.
 SIZES = {
@@ -24,7 +31,7 @@ SIZES = {
 }
 
 # What each acquisition node is, so that the dashboard finds a visit's inputs.
-ROLE_ATTRIBUTE = "TMEMonitor.Role"
+ROLE_ATTRIBUTE = ROLE
 
 # Truth maps shown in the scene: name -> (quantity, unit, colour map).
 TRUTH_MAPS = {
@@ -58,16 +65,27 @@ def visit_role(day):
     return "baseline" if day <= 0 else "on-treatment"
 
 
-def build_demo_scene(scene, size="small", seed=0, n_visits=3, progress=None, responder=True):
-    """Add the synthetic patient (acquisitions, labels, truth) to ``scene``; returns a DemoBuild."""
-    from .phantom import make_patient
-    from .phantom.dce import synthesize_dce
-    from .phantom.dwi import synthesize_dwi
+def build_demo_scene(scene, size="small", seed=0, n_visits=3, progress=None, responder=True, out_dir=None,
+                     only=None):
+    """Add the synthetic patient (acquisitions, labels, truth) to ``scene``; returns a DemoBuild.
+
+    Each registered technique synthesises its acquisition of every visit (in technique order,
+    drawing from one random generator); files it writes go under ``out_dir`` (default: a new
+    temporary folder). A visit whose techniques give no anatomy image gets the phantom's
+    proton-density-like S0 map. ``only``: names of the techniques to synthesise (default all;
+    a technique's self-test asks for its own)."""
+    from TMEMonitorLib.phantom import make_patient
 
     shape = SIZES[size] if isinstance(size, str) else tuple(size)
     report(progress, 0.0, "building the synthetic patient")
     patient = make_patient(shape=shape, n_visits=n_visits, seed=seed, responder=responder)
     rng = np.random.default_rng(seed + 1000)
+    out_dir = out_dir or tempfile.mkdtemp(prefix="tme-demo-acquisitions-")
+    synthesizers = [t for t in techniques.techniques() if t.synthesize is not None and (only is None or t.name in only)]
+    if only is not None and {t.name for t in synthesizers} != set(only):
+        known = ", ".join(t.name for t in techniques.techniques() if t.synthesize is not None)
+        raise InputError(f"build_demo_scene(only=...): {', '.join(sorted(set(only) - {t.name for t in synthesizers}))} "
+                         f"is not a registered technique with a synthetic acquisition (registered: {known})")
 
     patient_item = hierarchy.add_patient(scene, "Synthetic patient", patient.patient_id, patient.treatment_start_date)
     tissue_colors = tme_scene.label_color_node(scene, "tissue", tme_scene.TISSUE_LABELS)
@@ -75,25 +93,18 @@ def build_demo_scene(scene, size="small", seed=0, n_visits=3, progress=None, res
     for index, visit in enumerate(patient.visits):
         report(progress, (index + 0.1) / len(patient.visits), f"synthesising visit '{visit.name}'")
         item = hierarchy.add_visit(scene, patient_item, visit.name, visit.date, day=visit.day, role=visit_role(visit.day))
-        nodes = {}
         ijk = visit.ijk_to_ras
-
-        dce = synthesize_dce(visit, rng=rng)
-        nodes["dce"] = tme_scene.array_to_sequence(scene, dce["signal"], dce["t_s"], ijk, f"{visit.name} DCE",
-                                                   axis_source="synthetic acquisition (phantom frame times)")
-        tme_scene.set_acquisition_attributes(nodes["dce"], dce["metadata"])
-        nodes["vfa"] = tme_scene.array_to_sequence(scene, dce["vfa_signal"], dce["flip_angles_deg"], ijk,
-                                                   f"{visit.name} VFA", axis_name="flip_angle", axis_unit="deg",
-                                                   axis_source="synthetic acquisition (phantom flip angles)")
-        tme_scene.set_acquisition_attributes(nodes["vfa"], dce["metadata"])
-
-        dwi = synthesize_dwi(visit, rng=rng)
-        nodes["dwi"] = tme_scene.array_to_sequence(scene, dwi["signal"], dwi["b_values"], ijk, f"{visit.name} DWI",
-                                                   axis_name="b", axis_source="synthetic acquisition (phantom b-values)")
-        tme_scene.set_acquisition_attributes(nodes["dwi"], {"noise_sigma": dwi["sigma"]})
-        # Anatomy for display and registration: the b = 0 image.
-        b0 = dwi["signal"][np.argmin(dwi["b_values"])]
-        nodes["anatomy"] = tme_scene.array_to_volume(scene, b0.astype(np.float32), ijk, f"{visit.name} anatomy (b0)")
+        context = SynthesisContext(rng=rng, seed=seed, visit_index=index, out_dir=out_dir)
+        nodes = {}
+        for technique in synthesizers:
+            for acquisition in technique.synthesize(visit, context) or ():
+                if acquisition.role in nodes:
+                    raise InputError(f"technique '{technique.name}' synthesised a second '{acquisition.role}' "
+                                     f"acquisition for visit '{visit.name}'")
+                nodes[acquisition.role] = _acquisition_node(scene, acquisition, ijk, visit.name)
+        if "anatomy" not in nodes:
+            nodes["anatomy"] = tme_scene.array_to_volume(scene, visit.truth["S0_dwi"].astype(np.float32), ijk,
+                                                         f"{visit.name} anatomy (phantom S0)")
 
         nodes["labels"] = tme_scene.add_label_map(scene, visit.labels, ijk, f"{visit.name} tissue labels", tissue_colors)
         tumour = np.where(visit.tumour_mask, visit.labels, 0).astype(np.uint8)
@@ -114,6 +125,26 @@ def build_demo_scene(scene, size="small", seed=0, n_visits=3, progress=None, res
         build.visits.append(DemoVisit(name=visit.name, item=item, visit=visit, nodes=nodes))
     report(progress, 1.0, "synthetic patient ready")
     return build
+
+
+def _acquisition_node(scene, acquisition, ijk_to_ras, visit_name):
+    """The node of one synthetic acquisition (SyntheticSeries / SyntheticVolume / SyntheticFile)."""
+    name = f"{visit_name} {acquisition.name}"
+    if isinstance(acquisition, SyntheticSeries):
+        node = tme_scene.array_to_sequence(scene, acquisition.array, acquisition.axis_values, ijk_to_ras, name,
+                                           axis_name=acquisition.axis_name, axis_unit=acquisition.axis_unit,
+                                           axis_source=acquisition.axis_source)
+    elif isinstance(acquisition, SyntheticVolume):
+        node = tme_scene.array_to_volume(scene, np.asarray(acquisition.array, dtype=np.float32), ijk_to_ras, name)
+    elif isinstance(acquisition, SyntheticFile):
+        node = scene.AddNewNodeByClass("vtkMRMLTextNode", scene.GenerateUniqueName(name))
+        node.SetText(os.path.abspath(acquisition.path))
+        node.SetAttribute(SOURCE_PATH, os.path.abspath(acquisition.path))
+    else:
+        raise InputError(f"synthetic acquisition '{name}': unknown kind {type(acquisition).__name__}")
+    if acquisition.attributes:
+        tme_scene.set_acquisition_attributes(node, acquisition.attributes)
+    return node
 
 
 def write_visit_files(scene, build, out_dir):
@@ -167,20 +198,19 @@ def run_demo(out_dir, size="default", seed=0, n_visits=3, progress=None, log=pri
     scene = tme_scene.create_scene()
     stage = _Stages(progress, [("synthetic patient", 0.10), ("analyses", 0.55), ("registration", 0.15),
                                ("response", 0.10), ("report and files", 0.10)])
-    build = build_demo_scene(scene, size=size, seed=seed, n_visits=n_visits, progress=stage.next())
+    build = build_demo_scene(scene, size=size, seed=seed, n_visits=n_visits, progress=stage.next(), out_dir=out_dir)
     log(f"Synthetic patient {build.patient.patient_id}: {len(build.visits)} visits, volume {build.visits[0].visit.labels.shape} "
         f"(slices, rows, cols)")
     analyse = stage.next()
-    spectra = _spectroscopy_available()
+    titles = {t.name: t.title for t in techniques.techniques()}
     for index, visit in enumerate(build.visits):
-        dashboard.run_visit_analyses(scene, visit.item, progress=_scaled(analyse, index, len(build.visits)))
-        if spectra:
-            _analyse_visit_spectrum(scene, visit, out_dir, seed + index)
-        log(f"  analysed visit '{visit.name}' (day {visit.visit.day}): DCE, DWI" + (", MRS" if spectra else ""))
+        results = dashboard.run_visit_analyses(scene, visit.item, progress=_scaled(analyse, index, len(build.visits)))
+        log(f"  analysed visit '{visit.name}' (day {visit.visit.day}): " + ", ".join(titles[n] for n in results))
     registration = dashboard.register_visits(scene, build.patient_item, method="rigid", progress=stage.next())
     log(registration.summary())
     truth = {visit.name: visit.visit.truth_summary for visit in build.visits}
-    response = dashboard.compute_response(scene, build.patient_item, organ="breast", truth=truth, progress=stage.next())
+    response = dashboard.compute_response(scene, build.patient_item, organ="breast", truth=truth, progress=stage.next(),
+                                          registration=registration)
     log(response.summary())
     finish = stage.next()
     report_html = dashboard.write_report(scene, build.patient_item, out_dir, response=response, progress=finish)
@@ -190,26 +220,6 @@ def run_demo(out_dir, size="default", seed=0, n_visits=3, progress=None, log=pri
     return DemoOutcome(out_dir=out_dir, scene_path=scene_path, report_html=report_html,
                        report_json=os.path.join(out_dir, "report.json"), files=files,
                        summary_lines=response.comparison_lines())
-
-
-def _spectroscopy_available():
-    try:
-        import SpectroscopyModuleLib.logic  # noqa: F401
-        return True
-    except ImportError:
-        return False
-
-
-def _analyse_visit_spectrum(scene, visit, out_dir, seed):
-    """The visit's synthetic tumour spectrum: written as NIfTI-MRS and fitted into the visit's folder."""
-    from SpectroscopyModuleLib.demo_spectrum import visit_spectrum
-    from SpectroscopyModuleLib.io import write_nifti_mrs
-    from SpectroscopyModuleLib.logic import SpectroscopyLogic
-    spectrum = visit_spectrum(visit.visit, rng=np.random.default_rng(seed))
-    folder = os.path.join(out_dir, "mrs")
-    os.makedirs(folder, exist_ok=True)
-    write_nifti_mrs(spectrum, os.path.join(folder, visit.name.replace(" ", "_") + "_svs.nii.gz"))
-    return SpectroscopyLogic(scene).run_svs(spectrum, parent_item=visit.item, name_prefix=f"{visit.name} MRS")
 
 
 class _Stages:

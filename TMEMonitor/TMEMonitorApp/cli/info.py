@@ -10,7 +10,7 @@ def add_parser(subparsers):
 
 
 def run(args):
-    from .. import io
+    from TMEMonitorLib import io
     overrides = {}
     if args.series:
         overrides["series"] = args.series

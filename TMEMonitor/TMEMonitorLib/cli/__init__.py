@@ -1,1 +1,0 @@
-"""The ``tme-monitor`` command line (headless, on the same Logic as the Slicer modules)."""
