@@ -15,6 +15,9 @@ import import_graph
 # Cycles known when this test was written, being removed on another branch of issue 12 (the
 # diffusion split): delete the entry when that lands. A new cycle fails the test.
 KNOWN_CYCLES = [["DiffusionModuleLib.ivim", "DiffusionModuleLib.ivim_bayesian"]]
+# Technique-to-technique imports still to be moved into the common library (the SPGR signal
+# equation and VFA T1 mapping, used by DCE and by oxygen-enhanced MRI). Delete when moved.
+KNOWN_TECHNIQUE_IMPORTS = {("HypoxiaModuleLib", "DCEModuleLib")}
 QT_MODULES = {"qt", "ctk", "PythonQt", "slicer.qt", "qSlicerSubjectHierarchyPluginsPython"}
 
 
@@ -52,6 +55,8 @@ class LayerRuleTest(unittest.TestCase):
         for top in sorted({_top(m) for m in self.modules if _top(m).endswith("ModuleLib")}):
             for module, path, target, line, at_top in self._all_imports(top):
                 other = _top(target)
+                if (top, other) in KNOWN_TECHNIQUE_IMPORTS:
+                    continue
                 if other == "TMEMonitorApp" or (other.endswith("ModuleLib") and other != top):
                     offenders.append(f"{os.path.relpath(path, import_graph.ROOT)}:{line} imports {target}")
         self.assertEqual(offenders, [])
