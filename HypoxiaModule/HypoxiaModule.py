@@ -245,7 +245,6 @@ class HypoxiaModuleLogic(HypoxiaLogic, ScriptedLoadableModuleLogic):
         nodes = inputNodesFromParameterNode(p)
         segmentation = p.mask if p.mask is not None and p.mask.IsA("vtkMRMLSegmentationNode") else None
         report(progress, 0.0, "reading the inputs")
-        settings, noiseNote = self.noiseSigmaFromAir(settings, nodes)
         # The fits report 0..1; the panel's bar keeps the last steps for checking and writing.
         fitProgress = None if progress is None else (lambda f, m="": progress(0.05 + 0.85 * f, m))
         self._writeProgress = progress
@@ -256,9 +255,15 @@ class HypoxiaModuleLogic(HypoxiaLogic, ScriptedLoadableModuleLogic):
                                                             progress=fitProgress, **nodes))
         finally:
             self._writeProgress = None
+        self._takeBackNames(result)
+        return result
+
+    def run(self, settings=None, *args, **nodes):
+        """HypoxiaLogic.run, with the noise floor's sigma from the GRE's air when a tumour mask is given."""
+        settings, noiseNote = self.noiseSigmaFromAir((settings or HypoxiaSettings()).validated(), nodes)
+        result = HypoxiaLogic.run(self, settings, *args, **nodes)
         if noiseNote:
             result.analysis.notes.append(noiseNote)
-        self._takeBackNames(result)
         return result
 
     def _takeBackNames(self, result):

@@ -161,6 +161,11 @@ class _HypoxiaPanelFlows:
         self.widget.ui.echoTimesLineEdit.type_text("")
         self.assertIn("phantom EchoTime", self.widget.ui.echoTimesLabel.text)
 
+    def test_y_module_self_test(self):
+        """HypoxiaModuleTest as Slicer's self-test runs it (it clears the scene first)."""
+        self.module.HypoxiaModuleTest().runTest()
+        self.assertEqual(self.env.error_dialogs(), [])
+
     def test_z_scene_close_with_panel_shown_then_use_again(self):
         self.env.close_scene()
         p = self.widget._parameterNode
