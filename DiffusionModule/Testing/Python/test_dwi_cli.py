@@ -9,7 +9,7 @@ import unittest
 import numpy as np
 import SimpleITK as sitk
 
-from DiffusionModuleLib.synthesis import ivim_signal, kurtosis_signal
+from DiffusionModuleLib.signal_models import ivim_signal, kurtosis_signal
 from TMEMonitorLib import io
 from TMEMonitorLib import scene as tme_scene
 from TMEMonitorLib.cli.main import run_captured

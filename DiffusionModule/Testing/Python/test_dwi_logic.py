@@ -11,7 +11,7 @@ import SimpleITK as sitk
 
 from DiffusionModuleLib.logic import DiffusionLogic
 from DiffusionModuleLib.settings import DiffusionSettings
-from DiffusionModuleLib.synthesis import ivim_signal
+from DiffusionModuleLib.signal_models import ivim_signal
 from TMEMonitorLib import scene as tme_scene
 from TMEMonitorLib.errors import InputError
 

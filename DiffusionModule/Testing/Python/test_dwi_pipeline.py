@@ -6,7 +6,8 @@ import numpy as np
 
 from DiffusionModuleLib.pipeline import analyse_dwi, estimate_background_sigma
 from DiffusionModuleLib.settings import DiffusionSettings
-from DiffusionModuleLib.synthesis import add_rician_noise, ivim_signal, kurtosis_signal
+from DiffusionModuleLib.signal_models import ivim_signal, kurtosis_signal
+from TMEMonitorLib.noise import add_rician_noise
 from TMEMonitorLib.errors import InputError
 from TMEMonitorLib.fitting import status as fit_status
 

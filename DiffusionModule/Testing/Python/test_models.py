@@ -6,7 +6,8 @@ import numpy as np
 
 from DiffusionModuleLib import models
 from DiffusionModuleLib.monte_carlo import bias_table, format_table
-from DiffusionModuleLib.synthesis import add_rician_noise, ivim_signal, kurtosis_signal
+from DiffusionModuleLib.signal_models import ivim_signal, kurtosis_signal
+from TMEMonitorLib.noise import add_rician_noise
 from TMEMonitorLib.errors import InputError
 from TMEMonitorLib.fitting import status
 
