@@ -5,6 +5,7 @@ from TMEMonitorLib.errors import InputError
 from TMEMonitorLib.progress import report
 
 from .mrs_input import dim_tags, load_mrs, split_dims
+from .processing.data_axes import COIL_TAG, TRANSIENT_TAGS
 from .settings import PROCESSING_LABELS
 
 # The function of ``SpectroscopyModuleLib.processing`` behind each step.
@@ -14,9 +15,7 @@ PROCESSING_FUNCTIONS = {
     "water_removal": "hlsvd_water_removal", "reference": "reference", "phase": "phase",
     "apodise": "apodise", "zero_fill": "zero_fill",
 }
-# NIfTI-MRS dimension tags (Clarke WT et al., Magn Reson Med 2022;88:2358, doi:10.1002/mrm.29418).
-COIL_TAG = "DIM_COIL"
-TRANSIENT_TAGS = ("DIM_DYN", "DIM_MEAS", "DIM_AVG")
+
 
 
 def apply_processing(mrs, settings, progress=None):
