@@ -20,6 +20,7 @@ from DCEModuleLib.pipeline import analyse_dce, preview_aif
 from DCEModuleLib.settings import DCESettings, parse_t10_per_tissue
 from TMEMonitorLib import io
 from TMEMonitorLib import scene as tme_scene
+from TMEMonitorLib.scene import attribute_names
 from TMEMonitorLib.cli.main import run_captured
 from TMEMonitorLib.errors import InputError
 from TMEMonitorLib.fitting import status as fit_status
@@ -230,8 +231,10 @@ class NewInputsLogicTest(unittest.TestCase):
         self.assertLess(relative_error(self.ktrans(result), d.truth["Ktrans"][d.tissue]), TOLERANCE)
         self.assertNotIn("T10", result.map_nodes)
         ktrans = result.map_nodes["Ktrans"]
-        self.assertEqual(ktrans.GetAttribute("TMEMonitor.input_kind"), "concentration")
-        self.assertIn("concentration series (mM) given", ktrans.GetAttribute("TMEMonitor.input_source"))
+        self.assertEqual(attribute_names.get(ktrans, attribute_names.INPUT_KIND), "concentration")
+        self.assertIsNone(ktrans.GetAttribute("TMEMonitor.input_kind"))          # the old name is no longer written
+        self.assertIn("concentration series (mM) given",
+                      attribute_names.get(ktrans, attribute_names.source_attribute("input")))
         self.assertIn("input: concentration", ktrans.GetDescription() or "")
 
     def test_b1_map_node(self):
@@ -244,7 +247,7 @@ class NewInputsLogicTest(unittest.TestCase):
         t10 = tme_scene.volume_to_array(result.map_nodes["T10"])[d.tissue]
         np.testing.assert_allclose(t10, d.truth["T10"][d.tissue], rtol=1e-3)
         self.assertLess(relative_error(self.ktrans(result), d.truth["Ktrans"][d.tissue]), TOLERANCE)
-        self.assertIn("B1", result.map_nodes["Ktrans"].GetAttribute("TMEMonitor.B1_source"))
+        self.assertIn("B1", attribute_names.get(result.map_nodes["Ktrans"], attribute_names.source_attribute("B1")))
 
         moved = self.ijk.copy()
         moved[:3, 3] += 5.0
@@ -317,7 +320,7 @@ class NewInputsLogicTest(unittest.TestCase):
                                                          aif_voxels=4), mask_node=self.mask)
         table = tme_scene.table_to_columns(chart.GetNthPlotSeriesNode(0).GetTableNode())
         np.testing.assert_allclose(table["blood AIF"], d.cb_mM, rtol=1e-3, atol=1e-3 * d.cb_mM.max())
-        self.assertEqual(chart.GetAttribute("TMEMonitor.input_kind"), "concentration")
+        self.assertEqual(attribute_names.get(chart, attribute_names.INPUT_KIND), "concentration")
 
     def test_preview_aif_errors_leave_the_scene_untouched(self):
         d = self.data

@@ -61,7 +61,7 @@ class DCELogicTest(unittest.TestCase):
         np.testing.assert_allclose(ktrans[d.tissue], d.truth["Ktrans"][d.tissue], rtol=0.01)
         self.assertTrue(np.all(np.isnan(ktrans[d.artery])))
         self.assertEqual(ktrans_node.GetAttribute("TMEMonitor.TR_s"), "0.005")
-        self.assertEqual(ktrans_node.GetAttribute("TMEMonitor.TR_s_source"), "acquisition metadata")
+        self.assertEqual(ktrans_node.GetAttribute("TMEMonitor.Source.TR_s"), "acquisition metadata")
 
         status = tme_scene.volume_to_array(result.status_node)
         self.assertTrue(result.status_node.IsA("vtkMRMLLabelMapVolumeNode"))

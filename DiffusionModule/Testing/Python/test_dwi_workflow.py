@@ -13,6 +13,7 @@ from DiffusionModuleLib.logic import DiffusionLogic
 from DiffusionModuleLib.settings import DiffusionSettings
 from DiffusionModuleLib.synthesis import ivim_signal
 from TMEMonitorLib import scene as tme_scene
+from TMEMonitorLib.scene import attribute_names
 from TMEMonitorLib.errors import InputError, MetadataError
 from TMEMonitorLib.fitting import status as fit_status
 from TMEMonitorLib.scene import hierarchy
@@ -20,6 +21,8 @@ from TMEMonitorLib.scene import hierarchy
 B = np.array([0, 10, 20, 50, 100, 200, 400, 600, 800, 1000], dtype=float)
 SHAPE = (3, 6, 7)
 SOURCE = "DICOM DiffusionBValue (0018,9087)"
+
+B_VALUES_SOURCE = attribute_names.source_attribute("b_values")
 
 
 def oblique_ijk_to_ras():
@@ -98,10 +101,10 @@ class DiffusionWorkflowTest(unittest.TestCase):
         outputs = [*result.map_nodes.values(), *result.status_nodes.values(),
                    *result.computed_high_b_nodes.values(), result.table_node]
         for node in outputs:
-            self.assertEqual(node.GetAttribute("TMEMonitor.b_values_source"), SOURCE, node.GetName())
+            self.assertEqual(attribute_names.get(node, B_VALUES_SOURCE), SOURCE, node.GetName())
             self.assertEqual(node.GetAttribute("TMEMonitor.b_values"), " ".join(f"{b:g}" for b in B))
         self.assertEqual(result.map_nodes["ADC"].GetAttribute("TMEMonitor.b_range"), "0 1000")
-        self.assertEqual(result.map_nodes["ADC"].GetAttribute("TMEMonitor.b_range_source"), "default (every b-value)")
+        self.assertEqual(result.map_nodes["ADC"].GetAttribute("TMEMonitor.Source.b_range"), "default (every b-value)")
         self.assertEqual(result.map_nodes["D"].GetAttribute("TMEMonitor.b_threshold"), "200.0")
         self.assertEqual(result.b_values_source, SOURCE)
 
@@ -166,7 +169,7 @@ class DiffusionWorkflowTest(unittest.TestCase):
         result = self.logic.run(frames, DiffusionSettings(fit_ivim=False), mask_node=self.mask, b_values=B)
         adc = tme_scene.volume_to_array(result.map_nodes["ADC"])
         np.testing.assert_allclose(adc[self.tissue], loglinear_adc(self.signal[:, self.tissue], B), rtol=1e-5)
-        self.assertEqual(result.map_nodes["ADC"].GetAttribute("TMEMonitor.b_values_source"), "typed by the user")
+        self.assertEqual(attribute_names.get(result.map_nodes["ADC"], B_VALUES_SOURCE), "typed by the user")
         chart = self.logic.signal_plot(result, frames, voxel=tuple(np.argwhere(self.tissue)[0]))
         self.assertEqual(chart.GetNumberOfPlotSeriesNodes(), 2)
 

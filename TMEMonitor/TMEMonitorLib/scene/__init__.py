@@ -17,5 +17,6 @@ from .tables import add_table, table_to_columns  # noqa: F401
 from .plots import add_plot  # noqa: F401
 from . import hierarchy  # noqa: F401
 from .storage import load_scene, save_scene, write_node  # noqa: F401
+from . import attribute_names  # noqa: F401
 from .inputs import (NodeSeries, acquisition_metadata, labelmap_to_segmentation, mask_from_node,  # noqa: F401
                      series_from_node, volume_from_node)
