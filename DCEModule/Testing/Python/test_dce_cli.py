@@ -8,7 +8,7 @@ import unittest
 
 import numpy as np
 
-from test_dce_pipeline import DELAY_S, FIELD_T, FLIP_DEG, TR_S, synthetic_dce
+from dce_fixtures import DELAY_S, FIELD_T, FLIP_DEG, TR_S, synthetic_dce
 from TMEMonitorLib import io
 from TMEMonitorLib import scene as tme_scene
 from TMEMonitorLib.cli.main import run_captured

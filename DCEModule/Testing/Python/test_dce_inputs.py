@@ -12,8 +12,8 @@ from dataclasses import replace
 
 import numpy as np
 
-from test_dce_pipeline import (BLOOD_T1_S, DELAY_S, FIELD_T, FLIP_DEG, HEMATOCRIT, M0, R1_GADOBUTROL_3T, TR_S,
-                               VFA_FLIPS_DEG, synthetic_dce)
+from dce_fixtures import (BLOOD_T1_S, DELAY_S, FIELD_T, FLIP_DEG, HEMATOCRIT, M0, R1_GADOBUTROL_3T, TR_S,
+                          VFA_FLIPS_DEG, synthetic_dce)
 from DCEModuleLib import aif, signal
 from DCEModuleLib.logic import DCELogic
 from DCEModuleLib.pipeline import analyse_dce, preview_aif

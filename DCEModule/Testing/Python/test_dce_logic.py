@@ -8,7 +8,7 @@ from unittest import mock
 
 import numpy as np
 
-from test_dce_pipeline import DELAY_S, synthetic_dce
+from dce_fixtures import DELAY_S, synthetic_dce
 from DCEModuleLib.logic import DCELogic
 from DCEModuleLib.settings import DCESettings
 from TMEMonitorLib import scene as tme_scene

@@ -5,7 +5,7 @@ import unittest
 
 import numpy as np
 
-import dce_osipi_data as osipi
+import osipi_dce_data as osipi
 from DCEModuleLib import aif, signal, t1
 from TMEMonitorLib.fitting import status as st
 
