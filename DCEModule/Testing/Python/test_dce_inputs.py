@@ -68,7 +68,7 @@ class NewInputsPipelineTest(unittest.TestCase):
         for name in names:
             with self.subTest(parameter=name):
                 self.assertLess(relative_error(analysis.maps[name][d.tissue], d.truth[name][d.tissue]), tolerance)
-        self.assertTrue(np.all(analysis.status[d.tissue] == fit_status.OK))
+        np.testing.assert_array_equal(analysis.status[d.tissue], fit_status.OK)
 
     # --- concentration input -------------------------------------------------------------
     def test_concentration_input_population_aif(self):
@@ -80,7 +80,7 @@ class NewInputsPipelineTest(unittest.TestCase):
         self.assertNotIn("TR_s", analysis.acquisition)
         self.assertIn("concentration series", analysis.acquisition["input"][1])
         np.testing.assert_array_equal(analysis.baseline_frames, np.arange(6))     # frames before 22 s
-        self.assertTrue(np.all(np.abs(analysis.maps["BAT_s"][d.tissue] - DELAY_S) < 1.0))
+        np.testing.assert_array_less(np.abs(analysis.maps["BAT_s"][d.tissue] - DELAY_S), 1.0)
 
     def test_concentration_input_automatic_and_measured_aif(self):
         d = self.data
@@ -161,7 +161,7 @@ class NewInputsPipelineTest(unittest.TestCase):
         # Without a default the unlabelled voxels are not fitted, and say so.
         analysis = analyse_dce(dce, d.t_s, DCESettings(aif_delay_s=DELAY_S, t10_per_tissue={1: T10_TUMOUR_S}),
                                metadata=d.metadata, mask=d.tissue, t10_labels=only_tumour)
-        self.assertTrue(np.all(analysis.status[labels == 2] == fit_status.NO_SIGNAL))
+        np.testing.assert_array_equal(analysis.status[labels == 2], fit_status.NO_SIGNAL)
         self.assertTrue(any("no listed tissue" in w for w in analysis.warnings))
         for settings, kwargs, text in (
                 (DCESettings(t10_per_tissue={"fat": 0.4}), {"t10_labels": (labels, {"tumour": 1})}, "'fat'"),

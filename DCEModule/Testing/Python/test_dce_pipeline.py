@@ -39,9 +39,9 @@ class PipelineRecoveryTest(unittest.TestCase):
             with self.subTest(parameter=name):
                 error = np.abs(analysis.maps[name][tissue] / self.data.truth[name][tissue] - 1.0)
                 self.assertLess(float(np.max(error)), tolerance)
-        self.assertTrue(np.all(analysis.status[tissue] == fit_status.OK))
-        self.assertTrue(np.all(analysis.status[~tissue] == fit_status.MASKED))
-        self.assertTrue(np.all(np.isnan(analysis.maps["Ktrans"][~tissue])))
+        np.testing.assert_array_equal(analysis.status[tissue], fit_status.OK)
+        np.testing.assert_array_equal(analysis.status[~tissue], fit_status.MASKED)
+        np.testing.assert_array_equal(analysis.maps["Ktrans"][~tissue], np.nan)
 
     def test_population_aif_with_known_delay(self):
         analysis = self.analyse(DCESettings(aif_source="population", aif_delay_s=DELAY_S))
@@ -104,7 +104,7 @@ class PipelineRecoveryTest(unittest.TestCase):
     def test_model_selection_picks_extended_tofts(self):
         analysis = self.analyse(DCESettings(aif_delay_s=DELAY_S, select_model=True))
         self.assert_recovered(analysis)
-        self.assertTrue(np.all(analysis.maps["model"][self.data.tissue] == 3))   # 3 = extended_tofts
+        np.testing.assert_array_equal(analysis.maps["model"][self.data.tissue], 3)   # 3 = extended_tofts
 
     def test_concentration_and_fitted_curves(self):
         analysis = self.analyse(DCESettings(aif_delay_s=DELAY_S, write_concentration=True, write_fitted_curves=True))
@@ -113,16 +113,16 @@ class PipelineRecoveryTest(unittest.TestCase):
                                        **{p: self.data.truth[p][tissue] for p in ("Ktrans", "ve", "vp")})
         np.testing.assert_allclose(analysis.concentration[:, tissue].T, truth, atol=1e-4)
         np.testing.assert_allclose(analysis.fitted[:, tissue].T, truth, atol=1e-4)
-        self.assertTrue(np.all(np.isnan(analysis.fitted[:, ~tissue])))
+        np.testing.assert_array_equal(analysis.fitted[:, ~tissue], np.nan)
 
     def test_semi_quantitative_maps(self):
         analysis = self.analyse(DCESettings(aif_delay_s=DELAY_S))
         tissue = self.data.tissue
         # the bolus reaches the tissue at 22 s, between the frames at 19.8 s and 24.1 s
         bat = analysis.maps["BAT_s"][tissue]
-        self.assertTrue(np.all(np.abs(bat - DELAY_S) < 1.0))
+        np.testing.assert_array_less(np.abs(bat - DELAY_S), 1.0)
         ct = analysis.maps["peak_enhancement"][tissue]
-        self.assertTrue(np.all(ct > 0))
+        np.testing.assert_array_less(0, ct)
         self.assertTrue(set(np.unique(analysis.curve_type[tissue])) <= {1, 2, 3})
 
     def test_noisy_series(self):
@@ -146,7 +146,8 @@ class PipelineRecoveryTest(unittest.TestCase):
                 error = analysis.maps["Ktrans"][d.tissue] / d.truth["Ktrans"][d.tissue] - 1.0
                 self.assertLess(abs(float(np.median(error))), bias)
                 self.assertLess(float(np.median(np.abs(error))), spread)
-                self.assertTrue(np.all(np.isin(analysis.status[d.tissue], (fit_status.OK, fit_status.HIT_BOUND))))
+                np.testing.assert_array_equal(
+                    np.isin(analysis.status[d.tissue], (fit_status.OK, fit_status.HIT_BOUND)), True)
                 if settings.aif_source == "automatic":
                     found = np.zeros(d.tissue.shape, bool)
                     found[analysis.aif["voxels"]] = True
@@ -168,7 +169,7 @@ class PipelineRecoveryTest(unittest.TestCase):
         found[analysis.aif["voxels"]] = True
         np.testing.assert_array_equal(found[:2], d.artery)
         self.assertFalse(found[2].any())
-        self.assertTrue(np.all(analysis.status[2] == fit_status.NO_SIGNAL))
+        np.testing.assert_array_equal(analysis.status[2], fit_status.NO_SIGNAL)
         ktrans = analysis.maps["Ktrans"][:2][d.tissue]
         np.testing.assert_allclose(ktrans, d.truth["Ktrans"][d.tissue], rtol=TOLERANCE)
 
@@ -263,7 +264,7 @@ class PipelineErrorTest(unittest.TestCase):
         self.assertTrue(np.isnan(analysis.maps["Ktrans"][0, 3, 3]))
         others = self.data.tissue.copy()
         others[0, 3, 3] = False
-        self.assertTrue(np.all(analysis.status[others] == fit_status.OK))
+        np.testing.assert_array_equal(analysis.status[others], fit_status.OK)
 
 
 if __name__ == "__main__":

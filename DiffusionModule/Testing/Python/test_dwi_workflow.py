@@ -80,7 +80,7 @@ class DiffusionWorkflowTest(unittest.TestCase):
                                    rtol=0.02)
         adc = tme_scene.volume_to_array(result.map_nodes["ADC"])
         np.testing.assert_allclose(adc[t], loglinear_adc(self.signal[:, t], B), rtol=1e-5)
-        self.assertTrue(np.all(np.isnan(adc[~t])))
+        np.testing.assert_array_equal(adc[~t], np.nan)
         np.testing.assert_allclose(tme_scene.node_ijk_to_ras(result.map_nodes["ADC"]), self.ijk, atol=1e-9)
         units = {name: result.map_nodes[name].GetVoxelValueUnits().GetCodeValue()
                  for name in ("ADC", "D", "Dstar", "f", "S0")}
@@ -90,8 +90,8 @@ class DiffusionWorkflowTest(unittest.TestCase):
         for model, node in result.status_nodes.items():
             self.assertTrue(node.IsA("vtkMRMLLabelMapVolumeNode"))
             status = tme_scene.volume_to_array(node)
-            self.assertTrue(np.all(status[t] == fit_status.OK), model)
-            self.assertTrue(np.all(status[~t] == fit_status.MASKED), model)
+            np.testing.assert_array_equal(status[t], fit_status.OK, err_msg=str(model))
+            np.testing.assert_array_equal(status[~t], fit_status.MASKED, err_msg=str(model))
         computed = tme_scene.volume_to_array(result.computed_high_b_nodes[1400.0])
         expected = ivim_signal(self.truth["S0"], self.truth["D"], self.truth["f"], self.truth["Dstar"], [1400.0])
         np.testing.assert_allclose(computed[t], expected[..., 0][t], rtol=0.01)

@@ -150,7 +150,7 @@ class ModelRecoveryTest(unittest.TestCase):
                 result = kinetics.fit(model, ct, UNEVEN_T, cp)
                 for name, values in params.items():
                     np.testing.assert_allclose(result[name], values, rtol=1e-3, err_msg=f"{model} {name}")
-                self.assertTrue(np.all(result["status"] == status.OK))
+                np.testing.assert_array_equal(result["status"], status.OK)
 
     def test_delay_recovery(self):
         cp = parker_like_aif(UNEVEN_T)
@@ -247,8 +247,8 @@ class ModelRecoveryTest(unittest.TestCase):
         choice, fits, p_values = kinetics.select_model(ct, UNEVEN_T, cp, models=("tofts", "extended_tofts"),
                                                        criterion="f_test")
         self.assertGreater(np.mean(choice[:20] == 0), 0.8)       # about alpha = 5 % false upgrades
-        self.assertTrue(np.all(choice[20:] == 1))
-        self.assertTrue(np.all(p_values[1, 20:] < 1e-6))
+        np.testing.assert_array_equal(choice[20:], 1)
+        np.testing.assert_array_less(p_values[1, 20:], 1e-6)
         with self.assertRaises(InputError):
             kinetics.select_model(ct, UNEVEN_T, cp, criterion="bic")
 
@@ -263,7 +263,8 @@ class MonteCarloTest(unittest.TestCase):
         for name in ("Ktrans", "ve", "vp"):
             with self.subTest(parameter=name):
                 stats = summary[name]
-                self.assertTrue(np.all(np.abs(stats["bias"]) < 4 * stats["sd"] / np.sqrt(150) + 0.02 * stats["truth"]))
+                np.testing.assert_array_less(np.abs(stats["bias"]),
+                                             4 * stats["sd"] / np.sqrt(150) + 0.02 * stats["truth"])
                 np.testing.assert_allclose(stats["mean_se"], stats["sd"], rtol=0.25)
         np.testing.assert_array_equal(summary["fraction_ok"], 1.0)
 
