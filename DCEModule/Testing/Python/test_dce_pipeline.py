@@ -13,6 +13,7 @@ import numpy as np
 
 from dce_fixtures import BLOOD_T1_S, DELAY_S, FIELD_T, FLIP_DEG, M0, R1_GADOBUTROL_3T, TR_S, synthetic_dce
 from DCEModuleLib import signal
+from DCEModuleLib import pipeline
 from DCEModuleLib.pipeline import analyse_dce
 from DCEModuleLib.settings import DCESettings
 from TMEMonitorLib import kinetics
@@ -179,6 +180,27 @@ class PipelineRecoveryTest(unittest.TestCase):
                                mask=d.tissue, vfa=(d.vfa, d.flips_deg))
         self.assert_recovered(analysis)
         np.testing.assert_array_equal(analysis.t_s, d.t_s + 1000.0)
+
+
+class PipelineStagesTest(unittest.TestCase):
+    """The stages behind analyse_dce: DCEInputs -> prepare -> PreparedDCE -> fit_blocks."""
+
+    def test_stages_give_the_same_maps_as_analyse_dce(self):
+        d = synthetic_dce(shape=(1, 4, 4))
+        settings = DCESettings(aif_delay_s=DELAY_S).validated()
+        inputs = pipeline.DCEInputs(d.signal, d.t_s, metadata=d.metadata, mask=d.tissue, vfa=(d.vfa, d.flips_deg))
+        prepared = pipeline.prepare(inputs, settings)
+        self.assertIsInstance(prepared, pipeline.PreparedDCE)
+        np.testing.assert_array_equal(prepared.baseline, np.arange(6))
+        np.testing.assert_array_equal(prepared.mask, d.tissue)
+        self.assertEqual(prepared.acquisition["TR_s"], (TR_S, "acquisition metadata"))
+        self.assertIsNone(prepared.concentration)            # population AIF: converted block by block
+        np.testing.assert_allclose(prepared.convert(prepared.tissue_rows), d.ct_mM[d.tissue], rtol=1e-4, atol=1e-6)
+        blocks = pipeline.fit_blocks(prepared, settings)
+        whole = analyse_dce(d.signal, d.t_s, settings, metadata=d.metadata, mask=d.tissue, vfa=(d.vfa, d.flips_deg))
+        np.testing.assert_array_equal(blocks.maps["Ktrans"], whole.maps["Ktrans"])
+        np.testing.assert_array_equal(blocks.status, whole.status)
+        np.testing.assert_array_equal(pipeline.analyse(inputs, settings).maps["ve"], whole.maps["ve"])
 
 
 class PipelineErrorTest(unittest.TestCase):
