@@ -6,7 +6,7 @@ computed and checked before anything is written, so bad input leaves the scene u
 
 The steps live in files of their own: acquisition.py (TR, flip angle, relaxivity with their
 provenance), series_checks.py (input checks), t10_sources.py (T10), pre_contrast.py (baseline
-frames, bolus arrival), aif_resolution.py (the AIF), preparation.py (DCEInputs ->
+frames, bolus arrival), aif_resolution.py (the AIF), curve_source.py (curves to mM), preparation.py (DCEInputs ->
 PreparedDCE), block_fit.py (the model fit and curve metrics, block by block).
 Arrays of a series are (frames, slices, rows, cols); the numeric core works on (..., T).
 Times inside the analysis (AIF delay, bolus arrival, time to peak) count from the first frame.

@@ -14,12 +14,12 @@ import numpy as np
 from TMEMonitorLib.errors import InputError
 from TMEMonitorLib.progress import report
 
-from . import signal
+from .curve_source import CurveSource, SignalToConcentration
 from .acquisition import hematocrit_entry, resolve_acquisition
 from .aif_resolution import arterial_input
 from .pre_contrast import CONCENTRATION_CHUNK, baseline_frames, even_sample, first_finite_curves
 from .series_checks import b1_values, check_concentration_values, check_series, volume_mask
-from .t10_sources import literature_blood_t1, t10_of_voxels
+from .t10_sources import t10_of_voxels
 from .warnings_capture import collecting_warnings
 
 AIF_SAMPLE_CANDIDATES = 16384    # tissue voxels converted to time the bolus and the population AIF
@@ -64,29 +64,74 @@ class PreparedDCE:
     warnings: list = field(default_factory=list)
 
 
+@dataclass
+class _Region:
+    """The checked series and the voxels of the analysis (what prepare needs before T10)."""
+    signal_4d: np.ndarray
+    t: np.ndarray
+    t_rel: np.ndarray
+    acquisition: dict
+    foreground: np.ndarray
+    mask: np.ndarray
+    mask_given: bool
+    needed: np.ndarray              # voxels whose concentration is needed: the mask plus arterial candidates
+    arterial: Optional[np.ndarray]  # arterial candidates (automatic AIF) or the arterial ROI (measured AIF)
+    aif_mask: Any
+    b1: Optional[np.ndarray]
+    from_concentration: bool
+    warnings: list
+
+
 def prepare(inputs, settings, progress=None):
     """Everything up to and including the AIF: checks, T10, concentration, baseline, AIF.
 
     ``inputs``: :class:`DCEInputs`; ``settings``: validated DCESettings. Returns a
     :class:`PreparedDCE`; raises InputError/MetadataError before anything is written."""
-    signal_4d, t_s, metadata, provenance = inputs.signal_4d, inputs.t_s, inputs.metadata, inputs.provenance
-    mask, vfa, t10_map, aif_mask, aif_table = inputs.mask, inputs.vfa, inputs.t10_map, inputs.aif_mask, inputs.aif_table
-    b1_map, t10_labels = inputs.b1_map, inputs.t10_labels
+    region = _checked_region(inputs, settings)
+    warnings, acquisition = region.warnings, region.acquisition
+    t10_voxels = None
+    with collecting_warnings(warnings):
+        if region.from_concentration:
+            curves = CurveSource(region.signal_4d, region.needed)
+            baseline = _baseline(settings, curves, region)
+        else:
+            report(progress, 0.05, "T1 mapping")
+            t10_voxels, t10_rows, flip_rows = _t10_and_flip(inputs, settings, region)
+            report(progress, 0.15, "signal to concentration")
+            baseline = _baseline(settings, CurveSource(region.signal_4d, region.needed), region)
+            curves = SignalToConcentration(region.signal_4d, region.needed, baseline, t10_rows, flip_rows,
+                                           acquisition, settings)
+    acquisition["baseline_frames"] = (float(baseline.size), "user setting" if settings.baseline_frames is not None
+                                      else "frames before the bolus arrival")
+    tissue_rows = np.flatnonzero(region.mask.ravel()[curves.needed_index])
+    conc, convert, tissue_curves = _converters(settings, curves, region)
+    sample = _tissue_sample(tissue_curves, tissue_rows, region.from_concentration)
+    report(progress, 0.25, "arterial input function")
+    with collecting_warnings(warnings):
+        aif_info = arterial_input(settings, region.t, region.t_rel, conc, sample, region.aif_mask, inputs.aif_table,
+                                  curves.aif_from_signal)
+    return PreparedDCE(t=region.t, t_rel=region.t_rel, volume_shape=region.signal_4d.shape[1:], mask=region.mask,
+                       mask_given=region.mask_given, needed=region.needed, convert=convert, tissue_rows=tissue_rows,
+                       concentration=conc, baseline=baseline, acquisition=acquisition, warnings=warnings,
+                       aif=aif_info, t10_voxels=t10_voxels)
+
+
+def _checked_region(inputs, settings):
+    """Input checks, the acquisition, the foreground, the mask and the voxels to convert."""
     from_concentration = settings.input_kind == "concentration"
     what = "concentration series" if from_concentration else "DCE series"
-    signal_4d = np.asarray(signal_4d, dtype=np.float32)
-    t = check_series(signal_4d, t_s, what)
-    t_rel = t - t[0]
+    signal_4d = np.asarray(inputs.signal_4d, dtype=np.float32)
+    t = check_series(signal_4d, inputs.t_s, what)
     volume_shape = signal_4d.shape[1:]
     if from_concentration:
         acquisition = {"input": (None, "concentration series (mM) given: no T1 mapping or signal conversion"),
                        "hematocrit": hematocrit_entry(settings)}
     else:
-        acquisition = resolve_acquisition(metadata or {}, provenance, settings)
+        acquisition = resolve_acquisition(inputs.metadata or {}, inputs.provenance, settings)
         acquisition["input"] = (None, "signal series (SPGR), converted to concentration")
-    if settings.aif_source == "measured" and aif_mask is None:
+    if settings.aif_source == "measured" and inputs.aif_mask is None:
         raise InputError("AIF source 'measured' needs an arterial ROI (aif_mask)")
-    if settings.aif_source == "table" and aif_table is None:
+    if settings.aif_source == "table" and inputs.aif_table is None:
         raise InputError("AIF source 'table' needs an AIF table (time s, plasma concentration mM)")
     finite_signal = np.all(np.isfinite(signal_4d), axis=0)
     if from_concentration:
@@ -100,24 +145,24 @@ def prepare(inputs, settings, progress=None):
     else:
         foreground = foreground_mask(signal_4d, finite_signal)
     b1 = None
-    if b1_map is not None and not from_concentration:
-        b1 = b1_values(b1_map, volume_shape)
-    if settings.t10_per_tissue and t10_labels is None and not from_concentration:
+    if inputs.b1_map is not None and not from_concentration:
+        b1 = b1_values(inputs.b1_map, volume_shape)
+    if settings.t10_per_tissue and inputs.t10_labels is None and not from_concentration:
         raise InputError("T10 per tissue needs tissue labels (a label map or segmentation)")
     # Without a mask every voxel with signal is analysed; the background is marked "no signal".
-    mask_given = mask is not None
-    mask = volume_mask(mask, volume_shape, "mask") if mask_given else foreground
+    mask_given = inputs.mask is not None
+    mask = volume_mask(inputs.mask, volume_shape, "mask") if mask_given else foreground
     if not mask.any():
         raise InputError(f"{what}: no voxel holds signal")
     warnings = []
     if from_concentration:
-        ignored = [name for name, value in (("VFA series", vfa), ("T1 map", t10_map), ("B1 map", b1_map),
-                                            ("T10 tissue labels", t10_labels)) if value is not None]
+        ignored = [name for name, value in (("VFA series", inputs.vfa), ("T1 map", inputs.t10_map),
+                                            ("B1 map", inputs.b1_map), ("T10 tissue labels", inputs.t10_labels))
+                   if value is not None]
         if ignored:
             warnings.append(f"{', '.join(ignored)} ignored: the input is already concentration")
-
     # Voxels whose concentration is needed: the analysis mask, plus arterial candidates.
-    arterial = None
+    arterial, aif_mask = None, inputs.aif_mask
     if settings.aif_source == "automatic":
         needed = foreground | mask
         arterial = needed & ~mask
@@ -127,98 +172,66 @@ def prepare(inputs, settings, progress=None):
         arterial = aif_mask
     else:
         needed = mask
-    # The needed voxels' curves are gathered block by block from the (T, voxels) series and
-    # converted when used: no full-size copy of the series is made.
-    series_2d = signal_4d.reshape(t.size, -1)
-    needed_index = np.flatnonzero(needed.ravel())
-    n_needed = needed_index.size
+    return _Region(signal_4d=signal_4d, t=t, t_rel=t - t[0], acquisition=acquisition, foreground=foreground,
+                   mask=mask, mask_given=mask_given, needed=needed, arterial=arterial, aif_mask=aif_mask, b1=b1,
+                   from_concentration=from_concentration, warnings=warnings)
 
-    def gather(rows):
-        """(n, T) float32 curves of the needed voxels ``rows`` (indices or slice)."""
-        return np.ascontiguousarray(series_2d[:, needed_index[rows]].T)
 
-    in_mask = mask.ravel()[needed_index]
-    in_artery = None if arterial is None else arterial.ravel()[needed_index]
-    t10_voxels = None
-    with collecting_warnings(warnings):
-        if from_concentration:
-            aif_from_signal = None
-            baseline = baseline_frames(settings, gather, t_rel, in_mask, in_artery)
+def _baseline(settings, curves, region):
+    """Pre-contrast frames from the needed voxels' signal (tissue and arterial candidates)."""
+    in_mask = region.mask.ravel()[curves.needed_index]
+    in_artery = None if region.arterial is None else region.arterial.ravel()[curves.needed_index]
+    return baseline_frames(settings, curves.gather, region.t_rel, in_mask, in_artery)
 
-            def convert(rows):
-                return gather(rows).astype(np.float32, copy=False)
-        else:
-            report(progress, 0.05, "T1 mapping")
-            t10_voxels, t10_source = t10_of_voxels(settings, vfa, t10_map, needed, arterial, volume_shape, acquisition,
-                                          warnings, b1=b1, t10_labels=t10_labels)
-            acquisition["T10"] = (None, t10_source)
-            flip = acquisition["flip_angle_deg"][0]
-            r1 = acquisition["r1_per_mM_s"][0]
-            t10_rows = np.broadcast_to(np.asarray(t10_voxels, dtype=float), (n_needed,))
-            flip_rows = flip
-            if b1 is not None:
-                b1_rows = b1[needed]
-                # Voxels without a B1 value get no concentration (their actual flip is unknown).
-                t10_rows = np.where(np.isfinite(b1_rows), t10_rows, np.nan)
-                flip_rows = flip * np.where(np.isfinite(b1_rows), b1_rows, 1.0)
-                acquisition["B1"] = (None, "B1 map: actual flip angle = nominal x B1 ("
-                                           + ("VFA and DCE)" if vfa is not None else "DCE)"))
-            report(progress, 0.15, "signal to concentration")
-            baseline = baseline_frames(settings, gather, t_rel, in_mask, in_artery)
-            tr = acquisition["TR_s"][0]
 
-            def aif_from_signal(flat_voxels):
-                """Whole-blood AIF (mM) from the mean signal of arterial voxels (flat volume indices),
-                converted once with the blood T1: averaging before the nonlinear SPGR inversion
-                keeps noise from biasing the peak, and vessel VFA T1 values (noise, inflow) are not
-                used."""
-                rows = np.searchsorted(needed_index, np.asarray(flat_voxels).ravel())
-                curves = gather(rows).astype(float)
-                curves = curves[np.all(np.isfinite(curves), axis=1)]
-                if curves.shape[0] == 0:
-                    raise InputError("arterial voxels: no voxel has a finite signal at every frame")
-                flip_aif = flip_rows if np.ndim(flip_rows) == 0 else float(np.nanmean(flip_rows[rows]))
-                blood_t1 = settings.blood_t1_s or literature_blood_t1(acquisition["field_strength_T"][0])
-                with np.errstate(all="ignore"), python_warnings.catch_warnings():
-                    python_warnings.simplefilter("ignore")
-                    cb = signal.spgr_to_concentration(curves.mean(axis=0), baseline, blood_t1, tr, flip_aif, r1)
-                if not np.all(np.isfinite(cb)):
-                    raise InputError(f"arterial signal: {int(np.sum(~np.isfinite(cb)))} frames lie beyond the "
-                                     f"SPGR saturation limit for blood T1 {blood_t1:g} s; check the flip angle, "
-                                     "TR and blood T1, or use a population AIF")
-                return cb, (f"mean signal of {curves.shape[0]} voxels converted with blood T1 {blood_t1:g} s"
-                            + (" (user setting)" if settings.blood_t1_s else " (Lu et al. 2004)"))
+def _t10_and_flip(inputs, settings, region):
+    """(T10 of the needed voxels, T10 per row with B1 gaps as NaN, flip angle per row or scalar)."""
+    acquisition = region.acquisition
+    t10_voxels, t10_source = t10_of_voxels(settings, inputs.vfa, inputs.t10_map, region.needed, region.arterial,
+                                           region.signal_4d.shape[1:], acquisition, region.warnings, b1=region.b1,
+                                           t10_labels=inputs.t10_labels)
+    acquisition["T10"] = (None, t10_source)
+    flip = acquisition["flip_angle_deg"][0]
+    t10_rows = np.broadcast_to(np.asarray(t10_voxels, dtype=float), (int(np.count_nonzero(region.needed)),))
+    flip_rows = flip
+    if region.b1 is not None:
+        b1_rows = region.b1[region.needed]
+        # Voxels without a B1 value get no concentration (their actual flip is unknown).
+        t10_rows = np.where(np.isfinite(b1_rows), t10_rows, np.nan)
+        flip_rows = flip * np.where(np.isfinite(b1_rows), b1_rows, 1.0)
+        acquisition["B1"] = (None, "B1 map: actual flip angle = nominal x B1 ("
+                                   + ("VFA and DCE)" if inputs.vfa is not None else "DCE)"))
+    return t10_voxels, t10_rows, flip_rows
 
-            def convert(rows):
-                with np.errstate(all="ignore"):
-                    return signal.spgr_to_concentration(
-                        gather(rows), baseline, t10_rows[rows], tr,
-                        flip_rows if np.ndim(flip_rows) == 0 else flip_rows[rows], r1).astype(np.float32)
-    acquisition["baseline_frames"] = (float(baseline.size), "user setting" if settings.baseline_frames is not None
-                                      else "frames before the bolus arrival")
-    tissue_rows = np.flatnonzero(in_mask)
-    # The whole-volume concentration is made only to find or measure the AIF, or to write it;
-    # otherwise each block of voxels is converted when it is fitted (see analyse_dce).
-    conc = None
+
+def _converters(settings, curves, region):
+    """(whole-volume concentration or None, convert(rows), tissue_curves(rows)).
+
+    The whole-volume concentration is made only to find or measure the AIF, or to write it;
+    otherwise each block of voxels is converted when it is fitted (block_fit.py)."""
     if settings.aif_source in ("measured", "automatic") or settings.write_concentration:
-        conc = np.full(volume_shape + (t.size,), np.nan, dtype=np.float32)
-        conc_2d = conc.reshape(-1, t.size)                       # a view: voxel-major like the blocks
-        with collecting_warnings(warnings):
-            for start in range(0, n_needed, CONCENTRATION_CHUNK):
+        t_size = region.t.size
+        conc = np.full(region.signal_4d.shape[1:] + (t_size,), np.nan, dtype=np.float32)
+        conc_2d = conc.reshape(-1, t_size)                       # a view: voxel-major like the blocks
+        with collecting_warnings(region.warnings):
+            for start in range(0, curves.n_needed, CONCENTRATION_CHUNK):
                 rows = slice(start, start + CONCENTRATION_CHUNK)
-                conc_2d[needed_index[rows]] = convert(rows)
+                conc_2d[curves.needed_index[rows]] = curves.convert(rows)
 
         def converted(rows):
-            return conc_2d[needed_index[rows]]
-        convert = tissue_curves = converted
-    else:
-        def tissue_curves(rows):
-            with python_warnings.catch_warnings():
-                python_warnings.simplefilter("ignore")             # reported when the block is fitted
-                return convert(rows)
-    # Bolus timing and the population AIF delay need only an even sample of valid tissue curves.
-    sample_rows = even_sample(tissue_rows, AIF_SAMPLE_CANDIDATES)
-    sample = tissue_curves(sample_rows)
+            return conc_2d[curves.needed_index[rows]]
+        return conc, converted, converted
+
+    def tissue_curves(rows):
+        with python_warnings.catch_warnings():
+            python_warnings.simplefilter("ignore")             # reported when the block is fitted
+            return curves.convert(rows)
+    return None, curves.convert, tissue_curves
+
+
+def _tissue_sample(tissue_curves, tissue_rows, from_concentration):
+    """Up to 4096 finite tissue curves, evenly sampled: enough to time the bolus and the AIF delay."""
+    sample = tissue_curves(even_sample(tissue_rows, AIF_SAMPLE_CANDIDATES))
     sample = sample[np.all(np.isfinite(sample), axis=1)]
     if sample.shape[0] == 0:                        # none in the even sample: look through every voxel
         sample = first_finite_curves(tissue_curves, tissue_rows)
@@ -226,14 +239,7 @@ def prepare(inputs, settings, progress=None):
         raise InputError("concentration: no voxel of the mask has a finite concentration at every frame "
                          + ("" if from_concentration else
                             "(check T10, TR, flip angle, relaxivity and the baseline)"))
-    sample = sample[np.unique(np.linspace(0, sample.shape[0] - 1, min(sample.shape[0], 4096)).astype(int))]
-
-    report(progress, 0.25, "arterial input function")
-    with collecting_warnings(warnings):
-        aif_info = arterial_input(settings, t, t_rel, conc, sample, aif_mask, aif_table, aif_from_signal)
-    return PreparedDCE(t=t, t_rel=t_rel, volume_shape=volume_shape, mask=mask, mask_given=mask_given, needed=needed,
-                       convert=convert, tissue_rows=tissue_rows, concentration=conc, baseline=baseline,
-                       acquisition=acquisition, warnings=warnings, aif=aif_info, t10_voxels=t10_voxels)
+    return sample[np.unique(np.linspace(0, sample.shape[0] - 1, min(sample.shape[0], 4096)).astype(int))]
 
 
 def foreground_mask(signal_4d, finite_signal):
