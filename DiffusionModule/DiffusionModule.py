@@ -10,6 +10,7 @@ from DiffusionModuleLib.logic import DiffusionLogic
 from DiffusionModuleLib.settings import DiffusionSettings
 from TMEMonitorLib import scene as tme_scene
 from TMEMonitorLib.errors import InputError
+from TMEMonitorLib.scene import attribute_names
 from TMEMonitorWidgets import ModuleWidgetBase
 from TMEMonitorWidgets.outputs import run_replacing_outputs
 
@@ -198,7 +199,7 @@ class DiffusionModuleTest(ScriptedLoadableModuleTest):
         d_truth = np.median(visit.visit.truth["D"][mask])
         self.assertLess(abs(np.nanmedian(d) - d_truth) / d_truth, 0.15)
         self.assertEqual(result.map_nodes["ADC"].GetVoxelValueUnits().GetCodeValue(), "mm2/s")
-        self.assertIn("phantom b-values", result.map_nodes["ADC"].GetAttribute("TMEMonitor.b_values_source"))
+        self.assertIn("phantom b-values", attribute_names.get(result.map_nodes["ADC"], attribute_names.source_attribute("b_values")))
         self.assertIn("ivim", result.status_nodes)
         self.assertIsNotNone(result.table_node)
         self.delayDisplay("Test passed")

@@ -3,7 +3,7 @@
     python Utilities/make_readme_figures.py            # every figure, into Documentation/
     python Utilities/make_readme_figures.py --only hypoxia dashboard
 
-Inputs are the project's synthetic data (no download): the demo patient of ``TMEMonitorLib.demo``
+Inputs are the project's synthetic data (no download): the demo patient of ``TMEMonitorApp.demo``
 (DCE, DWI, spectra over three visits of a responder) analysed by the dashboard's visit analyses
 (DCEModuleLib / DiffusionModuleLib Logic), the longitudinal response, the Spectroscopy Logic on the
 visit's tumour spectrum, and the Hypoxia Logic on the ``HypoxiaModuleLib.synthesis`` phantom.
@@ -130,9 +130,9 @@ class DemoRun:
     """The demo patient analysed once (shared by the DCE, Diffusion, Spectroscopy and dashboard figures)."""
 
     def __init__(self, size="small", seed=0):
-        from TMEMonitorLib import dashboard
+        from TMEMonitorApp import dashboard
         from TMEMonitorLib import scene as tme_scene
-        from TMEMonitorLib.demo import build_demo_scene
+        from TMEMonitorApp.demo import build_demo_scene
         self.tme_scene = tme_scene
         self.scene = tme_scene.create_scene()
         self.build = build_demo_scene(self.scene, size=size, seed=seed, n_visits=3)

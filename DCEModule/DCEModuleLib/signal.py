@@ -26,12 +26,25 @@ def _flip_rad(flip_angle_deg):
     return np.deg2rad(fa)
 
 
+def spgr_flip_factor(e1, flip_rad):
+    """sin(a) / (1 - E1 cos(a)): the SPGR signal over S0 (1 - E1), E1 = exp(-TR R1) (no checks)."""
+    return np.sin(flip_rad) / (1.0 - e1 * np.cos(flip_rad))
+
+
+def spgr_steady_state(s0, e1, flip_rad):
+    """S0 sin(a) (1 - E1) / (1 - E1 cos(a)) for E1 = exp(-TR R1) and flip ``a`` in radians.
+
+    The one home of the SPGR equation; no input checks, for inner loops (T1 fits, synthesis).
+    """
+    return s0 * (1.0 - e1) * spgr_flip_factor(e1, flip_rad)
+
+
 def spgr_signal(s0, r1, tr_s, fa_deg):
     """SPGR signal for equilibrium signal ``s0``, R1 ``r1`` (1/s), TR (s), flip (deg)."""
     tr = _positive(tr_s, "tr_s", "s")
     a = _flip_rad(fa_deg)
     e = np.exp(-tr * np.asarray(r1, dtype=float))
-    return np.asarray(s0, dtype=float) * np.sin(a) * (1.0 - e) / (1.0 - e * np.cos(a))
+    return spgr_steady_state(np.asarray(s0, dtype=float), e, a)
 
 
 def concentration_to_spgr(concentration, s0, t10_s, tr_s, flip_angle_deg, r1_per_mM_s):

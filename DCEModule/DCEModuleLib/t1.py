@@ -16,7 +16,7 @@ from TMEMonitorLib.errors import InputError
 from TMEMonitorLib.fitting import status as st
 from TMEMonitorLib.progress import report
 
-from .signal import _over_voxels
+from .signal import _over_voxels, spgr_flip_factor, spgr_steady_state
 
 METHODS = ("nonlinear", "linear", "two_point")
 DEFAULT_T1_BOUNDS_S = (0.01, 20.0)  # physically plausible T1 range in tissue and blood (s)
@@ -27,7 +27,7 @@ _CHUNK = 200000
 
 def _vfa_shape_function(a, e1):
     # S / (S0 (1 - E1)) as a function of flip a and E1
-    return np.sin(a) / (1.0 - e1[:, None] * np.cos(a))
+    return spgr_flip_factor(e1[:, None], a)
 
 
 def _projected_fit(y, a, log_r1, tr):
@@ -172,7 +172,7 @@ def fit_vfa(signal, flip_angles_deg, tr_s, method="nonlinear", b1_map=None, mask
             r1_c, s0_c, ok = _fit_line(y, a, tr)
             at_bound = (r1_c < 1.0 / t1_hi) | (r1_c > 1.0 / t1_lo)
         e1 = np.exp(-tr * r1_c)
-        pred = s0_c[:, None] * np.sin(a) * (1 - e1[:, None]) / (1 - e1[:, None] * np.cos(a))
+        pred = spgr_steady_state(s0_c[:, None], e1[:, None], a)
         sse = np.sum((y - pred) ** 2, axis=1)
         sst = np.sum((y - y.mean(axis=1, keepdims=True)) ** 2, axis=1)
         r1[idx] = np.where(ok, r1_c, np.nan)
