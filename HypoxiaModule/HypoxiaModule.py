@@ -11,6 +11,7 @@ from HypoxiaModuleLib.relaxometry import METHODS as R2STAR_METHODS
 from HypoxiaModuleLib.settings import HypoxiaSettings
 from TMEMonitorLib import scene as tme_scene
 from TMEMonitorLib.errors import InputError
+from TMEMonitorLib.scene import attribute_names
 from TMEMonitorLib.progress import report
 from TMEMonitorWidgets import ModuleWidgetBase
 from TMEMonitorWidgets.outputs import run_replacing_outputs
@@ -378,7 +379,7 @@ class HypoxiaModuleTest(ScriptedLoadableModuleTest):
         self.assertLess(np.nanmedian(np.abs(r2star - truth) / truth), 0.05)
         self.assertEqual(result.map_nodes["R2star"].GetVoxelValueUnits().GetCodeValue(), "/s")
         self.assertEqual(result.map_nodes["T2star"].GetVoxelValueUnits().GetCodeValue(), "ms")
-        self.assertIn("EchoTime", result.map_nodes["R2star"].GetAttribute("TMEMonitor.echo_times_source"))
+        self.assertIn("EchoTime", attribute_names.get(result.map_nodes["R2star"], attribute_names.source_attribute("echo_times")))
         r2prime = tme_scene.volume_to_array(result.map_nodes["R2prime"])[tumour]
         self.assertLess(abs(np.nanmedian(r2prime) - np.median((phantom.r2star_per_s - phantom.r2_per_s)[tumour])), 3.0)
         classes = tme_scene.volume_to_array(result.class_node)
