@@ -38,7 +38,7 @@ def checked_schedule(flip_deg, n_frames, name, unit_source="argument (degrees)")
     elif values.ndim == 1:
         if values.size != n_frames:
             raise InputError(f"{name}: {values.size} flip angle(s) for {n_frames} frames (one per frame, or a "
-                             f"scalar, or (frames, excitations))")
+                             f"scalar, or (frames, excitations)); read from {unit_source}")
         values = values[:, None]
     elif values.ndim == 2:
         if values.shape[0] != n_frames:

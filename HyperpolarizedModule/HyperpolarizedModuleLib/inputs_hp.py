@@ -13,6 +13,7 @@ flip schedules and where each came from.
   flip_pyruvate, flip_lactate, ...          per metabolite: scalar, (t,) or (t, excitations)
   flip_unit                                 "deg" or "rad" (the UCSF toolbox uses radians); else the caller's
   voxel_size_mm                             (3,) voxel size (x, y, z); else 1 mm with a note
+  origin_mm                                 (3,) RAS position (mm) of the first voxel's centre; else 0
 """
 from dataclasses import dataclass, field
 
@@ -25,7 +26,8 @@ from . import flip_angles
 ALIASES = {"pyruvate": ("pyruvate", "pyr"), "lactate": ("lactate", "lac"),
            "bicarbonate": ("bicarbonate", "bicarb", "bic"), "alanine": ("alanine", "ala"),
            "combined": ("S",), "tr": ("TR", "tr", "TR_s"), "flips": ("flips", "flip_angles"),
-           "flip_unit": ("flip_unit", "flips_unit"), "voxel_size_mm": ("voxel_size_mm", "voxel_size")}
+           "flip_unit": ("flip_unit", "flips_unit"), "voxel_size_mm": ("voxel_size_mm", "voxel_size"),
+           "origin_mm": ("origin_mm", "origin")}
 METABOLITE_ORDER = ("pyruvate", "lactate", "bicarbonate", "alanine")
 
 
@@ -130,6 +132,12 @@ def read_mat(path, names=None, flip_unit="deg", flip_unit_source="--flip-unit de
         ijk_to_ras[:3, :3] = np.diag(spacing)
     else:
         notes.append(".mat file has no voxel_size_mm: 1 mm voxels assumed (geometry unknown)")
+    origin_name, origin = _get(variables, "origin_mm", names)
+    if origin is not None:
+        position = np.asarray(origin, dtype=float).ravel()
+        if position.size != 3 or not np.all(np.isfinite(position)):
+            raise InputError(f".mat variable '{origin_name}': expected three numbers (RAS mm of voxel (0, 0, 0))")
+        ijk_to_ras[:3, 3] = position
     return HyperpolarizedInputs(series=series, ijk_to_ras=ijk_to_ras, tr_s=tr_s, flips_deg=flips,
                                 provenance=provenance, notes=notes)
 

@@ -7,7 +7,7 @@ import numpy as np
 from TMEMonitorLib.errors import InputError
 from TMEMonitorLib.fitting import status as st
 
-from . import kinetics, model_free, noise
+from . import flip_angles, kinetics, model_free, noise
 from .input_function import fit_kpl_with_input
 from .settings import HyperpolarizedSettings
 
@@ -96,7 +96,8 @@ def analyse_hyperpolarized(series, settings, frame_times_s=None, flips=None, mas
         if schedule is None:
             raise InputError(f"flip angle of {metabolite} missing: give --flip-{metabolite} (degrees; scalar, per "
                              "frame or per frame and excitation)")
-        schedules[metabolite] = schedule
+        # checked here so that the message names where the schedule came from (a CLI flag, a file, ...)
+        schedules[metabolite] = flip_angles.checked_schedule(schedule, n_frames, f"{metabolite} flip angles", where)
         provenance[f"flip_{metabolite}"] = where
     shape = pyr.shape[:-1]
     analysed = np.ones(shape, bool) if mask is None else np.asarray(mask, bool)
