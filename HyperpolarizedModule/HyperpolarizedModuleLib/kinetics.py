@@ -203,8 +203,14 @@ def fit_kpl(pyruvate, lactate, tr_s, flip_pyruvate_deg, flip_lactate_deg, r1_pyr
     model = InputlessModel(products, names, dt, p_scale, p_mz_scale, p_known, x_scales, x_mz_scales, r1,
                            noise_sigma if noise_model == "rician" else None)
     rows = np.flatnonzero(fit_these)
+    driver = pyr_flat[rows]
+    if noise_model == "rician":
+        # The measured pyruvate drives the model: remove its Rician floor too, E[M^2] = nu^2 + 2 sigma^2
+        # (Gudbjartsson & Patz 1995, doi:10.1002/mrm.1910340618).
+        driver = np.sqrt(np.clip(driver * driver - 2.0 * noise_sigma ** 2, 0.0, None))
+        notes.append("pyruvate magnitude de-floored: sqrt(max(M^2 - 2 sigma^2, 0))")
     with np.errstate(divide="ignore", invalid="ignore"):
-        pyr_mz = np.where(p_known, pyr_flat[rows] / np.where(p_known, p_scale, 1.0), 0.0)
+        pyr_mz = np.where(p_known, driver / np.where(p_known, p_scale, 1.0), 0.0)
     y = np.concatenate([flat[x][rows] for x in products], axis=1)
     p0 = _start(names, products, flat, rows, pyr_mz, p_known, dt, x_scales, x_mz_scales, r1, lower, upper)
     out_params = np.full((n_vox, len(names)), np.nan)
