@@ -218,8 +218,8 @@ def fit_kpl(pyruvate, lactate, tr_s, flip_pyruvate_deg, flip_lactate_deg, r1_pyr
     fitted = {x: np.full((n_vox, n_frames), np.nan) for x in products}
     if rows.size:
         with np.errstate(invalid="ignore"):        # the engine's start rule meets the unbounded S0 (inf - inf)
-            result = levenberg_marquardt.fit(model, p0, y, lower, upper, args=(pyr_mz,), max_iter=100, xtol=1e-10,
-                                             ftol=1e-14, progress=progress)
+            result = levenberg_marquardt.fit(model, p0, y, lower, upper, args=(pyr_mz,), max_iter=400, xtol=1e-8,
+                                             ftol=1e-10, progress=progress)
         out_params[rows] = result["params"]
         se[rows] = result["se"]
         state[rows] = result["status"]
