@@ -71,17 +71,23 @@ def inputless_trajectories(pyruvate_mz, pyruvate_known, pyruvate_mz_scale, dt, a
         p[:, 0] = pyruvate_mz[:, 0]
     for x, x0 in zip(xs, initial):
         x[:, 0] = x0
+    coefficients = {}          # per distinct interval length: the exact-step coefficients (computed once)
     for t in range(n_frames - 1):
-        p_plus = p[:, t] * pyruvate_mz_scale[t]
-        x_plus = [x[:, t] * scale[t] for x, scale in zip(xs, product_mz_scales)]
-        h = dt[t]
-        if pyruvate_known[t + 1]:
+        h = float(dt[t])
+        if h not in coefficients:
             decay = np.exp(-a * h)
-            w = (pyruvate_mz[:, t + 1] - p_plus * decay) / -np.expm1(-a * h)
+            coefficients[h] = (decay, -np.expm1(-a * h),
+                               [(np.exp(-r * h), k * relax_integral(r, h), k * exchange_kernel(a, r, h))
+                                for k, r in zip(rates, r1s)])
+        decay, gain, product_terms = coefficients[h]
+        p_plus = p[:, t] * pyruvate_mz_scale[t]
+        if pyruvate_known[t + 1]:
+            w = (pyruvate_mz[:, t + 1] - p_plus * decay) / gain
+            p[:, t + 1] = pyruvate_mz[:, t + 1]
         else:
-            w = np.zeros(n)
-        p_next, x_next = step(p_plus, x_plus, a, rates, r1s, h, w)
-        p[:, t + 1] = pyruvate_mz[:, t + 1] if pyruvate_known[t + 1] else p_next
-        for x, value in zip(xs, x_next):
-            x[:, t + 1] = value
+            w = 0.0
+            p[:, t + 1] = p_plus * decay
+        for x, scale, (relax, from_level, from_excess) in zip(xs, product_mz_scales, product_terms):
+            # X(h) = X+ e^{-r h} + k [w (1 - e^{-r h}) / r + (P+ - w) (e^{-a h} - e^{-r h}) / (r - a)]
+            x[:, t + 1] = x[:, t] * scale[t] * relax + from_level * w + from_excess * (p_plus - w)
     return p, xs
