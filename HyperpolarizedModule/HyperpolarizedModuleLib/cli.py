@@ -2,7 +2,7 @@
 on the same Logic as the Slicer module."""
 import os
 
-from TMEMonitorLib.cli.progress_bar import ProgressBar
+from TMEMonitorLib.progress_bar import ProgressBar
 
 from .kinetics import NOISE_MODELS
 from .settings import FLIP_UNITS, METABOLITES, MODELS, HyperpolarizedSettings
