@@ -188,6 +188,7 @@ class TMEMonitorWidget(ModuleWidgetBase):
         results = self.runWithProgress("Analyses", run)
         if results:
             self.ui.statusLabel.text = "Done: " + ", ".join(sorted(results))
+            self._refreshRadiomics(self._selectedPatient())      # the visit's new maps
 
     def onRegister(self):
         result = self.runWithProgress("Registration", lambda progress: self.logic.registerVisits(
