@@ -13,6 +13,7 @@ from slicer.ScriptedLoadableModule import ScriptedLoadableModule, ScriptedLoadab
 from slicer.parameterNodeWrapper import Choice, parameterNodeWrapper
 
 from TMEMonitorApp import dashboard, demo
+from TMEMonitorApp import radiomics as app_radiomics
 from TMEMonitorLib.errors import InputError
 from TMEMonitorWidgets import ModuleWidgetBase
 
@@ -41,6 +42,13 @@ class TMEMonitorParameterNode:
     reportDirectory: str = ""
     organ: Annotated[str, Choice(["breast", "brain", "prostate", "liver"])] = "breast"
     seriesRole: Annotated[str, Choice(["anatomy", "dce", "vfa", "dwi", "tumour", "labels"])] = "anatomy"
+    # Radiomics (TMEMonitorApp.radiomics)
+    radiomicsPreset: Annotated[str, Choice(list(app_radiomics.PRESET_CHOICES))] = app_radiomics.DEFAULT_PRESET
+    radiomicsSettingsFile: str = ""
+    radiomicsTumour: bool = True
+    radiomicsHabitats: bool = True
+    radiomicsMaps: str = ""
+    radiomicsDirectory: str = ""
 
 
 class TMEMonitorWidget(ModuleWidgetBase):
@@ -52,7 +60,7 @@ class TMEMonitorWidget(ModuleWidgetBase):
     def workButtons(self):
         ui = self.ui
         return [ui.createDemoButton, ui.runVisitButton, ui.registerButton, ui.responseButton, ui.reportButton,
-                ui.addVisitButton, ui.addSeriesFileButton, ui.addSeriesDicomButton]
+                ui.addVisitButton, ui.addSeriesFileButton, ui.addSeriesDicomButton, ui.radiomicsComputeButton]
 
     def connectWidgets(self):
         self.ui.createDemoButton.connect("clicked(bool)", self.onCreateDemo)
@@ -64,6 +72,9 @@ class TMEMonitorWidget(ModuleWidgetBase):
         self.ui.registerButton.connect("clicked(bool)", self.onRegister)
         self.ui.responseButton.connect("clicked(bool)", self.onResponse)
         self.ui.reportButton.connect("clicked(bool)", self.onReport)
+        self.ui.radiomicsComputeButton.connect("clicked(bool)", self.onComputeRadiomics)
+        self.ui.radiomicsSettingsBrowseButton.connect("clicked(bool)", self.onBrowseRadiomicsSettings)
+        self.ui.radiomicsFeatureComboBox.connect("currentIndexChanged(int)", self.onRadiomicsFeatureChanged)
         # A loaded or imported scene brings its own patients; a closed one takes them away.
         self.addObserver(slicer.mrmlScene, slicer.mrmlScene.EndImportEvent, self.onSceneImported)
 
@@ -76,6 +87,7 @@ class TMEMonitorWidget(ModuleWidgetBase):
         self.ui.responseLabel.text = ""
         self.ui.registrationQualityLabel.text = ""
         self.ui.tableView.setMRMLTableNode(None)
+        self.ui.radiomicsTableView.setMRMLTableNode(None)
         self.refreshPatients()
 
     def onSceneImported(self, caller=None, event=None):
@@ -116,6 +128,7 @@ class TMEMonitorWidget(ModuleWidgetBase):
     def onPatientChanged(self, index=None):
         self.ui.visitsTable.setRowCount(0)
         patient = self._selectedPatient()
+        self._refreshRadiomics(patient)
         if patient is None:
             return
         visits = self.logic.listVisits(patient)
@@ -175,6 +188,7 @@ class TMEMonitorWidget(ModuleWidgetBase):
         results = self.runWithProgress("Analyses", run)
         if results:
             self.ui.statusLabel.text = "Done: " + ", ".join(sorted(results))
+            self._refreshRadiomics(self._selectedPatient())      # the visit's new maps
 
     def onRegister(self):
         result = self.runWithProgress("Registration", lambda progress: self.logic.registerVisits(
@@ -192,13 +206,66 @@ class TMEMonitorWidget(ModuleWidgetBase):
             if result.chart_nodes:
                 self._showChart(result.chart_nodes[0])
 
-    def _showChart(self, chartNode):
+    def _showChart(self, chartNode, plotWidget=None, viewName="TMEMonitor plot view"):
         """A module panel's plot widget has no view node of its own: create one (as Spectroscopy does)."""
-        viewNode = self.ui.plotWidget.mrmlPlotViewNode()
+        plotWidget = plotWidget or self.ui.plotWidget
+        viewNode = plotWidget.mrmlPlotViewNode()
         if viewNode is None:
-            viewNode = slicer.mrmlScene.AddNewNodeByClass("vtkMRMLPlotViewNode", "TMEMonitor plot view")
-            self.ui.plotWidget.setMRMLPlotViewNode(viewNode)
+            viewNode = slicer.mrmlScene.AddNewNodeByClass("vtkMRMLPlotViewNode", viewName)
+            plotWidget.setMRMLPlotViewNode(viewNode)
         viewNode.SetPlotChartNodeID(chartNode.GetID())
+
+    # --- radiomics -----------------------------------------------------------------------------
+    def _refreshRadiomics(self, patient):
+        """Available maps and the feature picker of the selected patient (from the scene's radiomics tables)."""
+        self._fillingRadiomicsFeatures = True
+        try:
+            self.ui.radiomicsFeatureComboBox.clear()
+            if patient is None:
+                self.ui.radiomicsAvailableLabel.text = ""
+                return
+            default, others = self.logic.radiomicsImageNames(patient)
+            self.ui.radiomicsAvailableLabel.text = ("Maps: " + ", ".join(default)
+                                                    + (f" (also: {', '.join(others)})" if others else ""))
+            for name in self.logic.radiomicsFeatureNames(patient):
+                self.ui.radiomicsFeatureComboBox.addItem(name)
+            index = self.ui.radiomicsFeatureComboBox.findText(app_radiomics.DEFAULT_PLOT_FEATURES[0])
+            if index >= 0:
+                self.ui.radiomicsFeatureComboBox.currentIndex = index
+        finally:
+            self._fillingRadiomicsFeatures = False
+
+    def onBrowseRadiomicsSettings(self):
+        path = qt.QFileDialog.getOpenFileName(slicer.util.mainWindow(), "Radiomics settings file", "",
+                                              "Settings (*.json *.yaml *.yml);;All files (*)")
+        if path:
+            self._parameterNode.radiomicsSettingsFile = path
+
+    def onComputeRadiomics(self):
+        p = self._parameterNode
+        regions = [name for name, on in (("tumour", p.radiomicsTumour), ("habitats", p.radiomicsHabitats)) if on]
+        maps = [name.strip() for name in p.radiomicsMaps.split(",") if name.strip()] or None
+        result = self.runWithProgress("Radiomics", lambda progress: self.logic.computeRadiomics(
+            self._requirePatient(), settingsFile=p.radiomicsSettingsFile, preset=p.radiomicsPreset, regions=regions,
+            maps=maps, outputDirectory=p.radiomicsDirectory, organ=p.organ, progress=progress))
+        if result is None:
+            return
+        self.ui.statusLabel.text = result.summary().splitlines()[0]
+        self.ui.radiomicsTableView.setMRMLTableNode(result.delta_table)
+        self._refreshRadiomics(result.patient_item)
+        if result.chart is not None:
+            self._showChart(result.chart, self.ui.radiomicsPlotWidget, "TMEMonitor radiomics plot view")
+
+    def onRadiomicsFeatureChanged(self, index=None):
+        if getattr(self, "_fillingRadiomicsFeatures", False):
+            return
+        feature = self.ui.radiomicsFeatureComboBox.currentText
+        patient = self._selectedPatient()
+        if not feature or patient is None:
+            return
+        chart = self.runQuick("Radiomics plot", lambda: self.logic.radiomicsChart(patient, feature))
+        if chart is not None:
+            self._showChart(chart, self.ui.radiomicsPlotWidget, "TMEMonitor radiomics plot view")
 
     def onReport(self):
         directory = self._parameterNode.reportDirectory or os.path.join(slicer.app.temporaryPath, "TMEMonitorReport")
@@ -276,6 +343,32 @@ class TMEMonitorLogic(ScriptedLoadableModuleLogic):
 
     def writeReport(self, patientItem, directory, progress=None):
         return dashboard.write_report(self.scene, patientItem, directory, progress=progress)
+
+    # --- radiomics (TMEMonitorApp.radiomics) ----------------------------------------------------
+    def computeRadiomics(self, patientItem, settingsFile="", preset=app_radiomics.DEFAULT_PRESET,
+                         regions=("tumour", "habitats"), maps=None, outputDirectory="", organ="breast", progress=None):
+        """IBSI features of every visit (tumour and habitats, anatomy and the techniques' maps), deltas from
+        baseline, a table node per visit, the delta table and chart; with ``outputDirectory`` also the CSV files.
+        A settings file, when given, is used instead of the preset. Nothing is written on bad input or Cancel."""
+        if outputDirectory and os.path.exists(outputDirectory) and not os.path.isdir(outputDirectory):
+            raise InputError(f"radiomics CSV folder '{outputDirectory}' is a file")
+        settings = app_radiomics.load_settings(settingsFile or None, None if settingsFile else preset)
+        result = app_radiomics.compute_patient_radiomics(self.scene, patientItem, settings, regions=regions,
+                                                         images=maps, organ=organ, progress=progress)
+        app_radiomics.write_result_nodes(self.scene, result)
+        if outputDirectory:
+            app_radiomics.write_result(outputDirectory, result)
+        return result
+
+    def radiomicsChart(self, patientItem, feature, region="tumour"):
+        return app_radiomics.delta_chart(self.scene, patientItem, [feature], region)
+
+    def radiomicsFeatureNames(self, patientItem):
+        return app_radiomics.feature_names(self.scene, patientItem)
+
+    def radiomicsImageNames(self, patientItem):
+        """(default image names, other tagged maps) of the patient's visits."""
+        return app_radiomics.available_images(self.scene, [v.item for v in self.listVisits(patientItem)])
 
 
 class TMEMonitorTest(ScriptedLoadableModuleTest):

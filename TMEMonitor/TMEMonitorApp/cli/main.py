@@ -3,6 +3,7 @@
 - ``demo``   : TMEMonitorApp.cli.demo (the whole chain on the synthetic patient)
 - ``info``   : TMEMonitorApp.cli.info (what read_series finds in a path)
 - ``report`` : TMEMonitorApp.cli.report (the longitudinal report of a saved scene)
+- ``radiomics``: TMEMonitorApp.cli.radiomics (IBSI features of an image, or of a saved scene's visits)
 and each registered technique adds its own (``Technique.add_parser``: ``dce``, ``dwi``, ``mrs``,
 ...; see ``TMEMonitorApp.techniques``): no list of technique modules here.
 An ``add_parser(subparsers)`` registers a sub-command and sets ``func`` to a callable taking the
@@ -14,10 +15,10 @@ import sys
 from TMEMonitorLib.errors import InputError
 
 from .. import techniques
-from . import demo, info, report
+from . import demo, info, radiomics, report
 
 APP_COMMANDS = (demo, info)
-APP_COMMANDS_AFTER_TECHNIQUES = (report,)
+APP_COMMANDS_AFTER_TECHNIQUES = (report, radiomics)
 
 
 def build_parser():

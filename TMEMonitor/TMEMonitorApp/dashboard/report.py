@@ -57,6 +57,15 @@ def write_report(scene, patient_item, out_dir, response=None, organ="breast", pr
             "Biomarker change from baseline", "change (%)")))
     data = dict(response.data)
     data["registration"] = dict(inputs.registration)
+    radiomics = _radiomics_section(scene, patient_item)
+    if radiomics is not None:
+        data["radiomics"] = radiomics
     html_path, _ = report_writer.write_report_data(out_dir, data, figures)
     report(progress, 1.0, "report written")
     return html_path
+
+
+def _radiomics_section(scene, patient_item):
+    """The radiomics delta table for the report when radiomics was computed for the patient (else None)."""
+    from ..radiomics.nodes import report_section
+    return report_section(scene, patient_item)

@@ -177,6 +177,8 @@ def _html(data, figures, maps_images, sources):
         for visit, volumes in data["habitats"].items():
             out.append("<tr>" + _cell(visit) + "".join(_cell(volumes.get(h)) for h in names) + "</tr>")
         out.append("</table>")
+    if data.get("radiomics"):
+        out.append(_radiomics_html(data["radiomics"]))
     for heading, images in (("Maps", maps_images), ("Plots", figures)):
         if images:
             out.append(f"<h2>{heading}</h2>")
@@ -185,6 +187,21 @@ def _html(data, figures, maps_images, sources):
                            f"<figcaption>{html.escape(caption)}</figcaption></figure>")
     out.append("</body></html>")
     return "\n".join(out)
+
+
+def _radiomics_html(section):
+    """Radiomics section: change from baseline of a few IBSI features of the tumour per visit."""
+    out = [f"<h2>Radiomics (tumour, change from {html.escape(str(section.get('baseline')))})</h2><table><tr>"
+           "<th>visit</th><th>day</th><th>image</th><th>feature</th><th>unit</th><th>baseline</th><th>value</th>"
+           "<th>change %</th><th>RC %</th><th>real change</th></tr>"]
+    for row in section.get("rows", []):
+        out.append("<tr>" + "".join(_cell(row.get(k)) for k in (
+            "visit", "day", "image", "feature", "unit", "baseline_value", "value", "delta_relative_percent"))
+            + ("<td class='na'>–</td>" if row.get("rc_percent") is None else _cell(row.get("rc_percent")))
+            + ("<td class='na'>–</td>" if not row.get("real_change") else _cell(row.get("real_change"))) + "</tr>")
+    out.append(f"</table><p class='note'>Settings {html.escape(str(section.get('settings_hash')))}. "
+               f"{html.escape(str(section.get('note', '')))}</p>")
+    return "".join(out)
 
 
 def write_report_data(out_dir, data, figures, maps_images=(), embed_images=False):
