@@ -54,8 +54,8 @@ def multi_echo(rate_per_s, s0, echo_times_s, noise_sigma=0.0, rng=None, field_ma
 
 
 def vfa(t1_s, s0, flip_angles_deg, tr_s, noise_sigma=0.0, rng=None):
-    """VFA SPGR signals (..., n_flip) of a T1 map (DCEModuleLib.signal.spgr_signal)."""
-    from DCEModuleLib.signal import spgr_signal
+    """VFA SPGR signals (..., n_flip) of a T1 map (TMEMonitorLib.relaxometry.spgr.spgr_signal)."""
+    from TMEMonitorLib.relaxometry.spgr import spgr_signal
     t1 = np.asarray(t1_s, dtype=float)[..., None]
     s = spgr_signal(np.asarray(s0, dtype=float)[..., None], 1.0 / t1, tr_s, np.asarray(flip_angles_deg, dtype=float))
     return add_noise(s, noise_sigma, rng)
@@ -83,7 +83,7 @@ def gas_time_course(frame_times_s, paradigm, wash_in_tau_s=0.0):
 def oe_dynamic(t1_s, delta_r1_per_s, s0, frame_times_s, paradigm, tr_s, flip_angle_deg, noise_sigma=0.0, rng=None,
                wash_in_tau_s=0.0):
     """Dynamic T1-weighted SPGR series (..., T): R1(t) = 1/T1 + Delta R1 x gas_time_course(t)."""
-    from DCEModuleLib.signal import spgr_signal
+    from TMEMonitorLib.relaxometry.spgr import spgr_signal
     level = gas_time_course(frame_times_s, paradigm, wash_in_tau_s)
     r1 = 1.0 / np.asarray(t1_s, dtype=float)[..., None] + np.asarray(delta_r1_per_s, dtype=float)[..., None] * level
     s = spgr_signal(np.asarray(s0, dtype=float)[..., None], r1, tr_s, flip_angle_deg)

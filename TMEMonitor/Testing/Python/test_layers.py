@@ -17,7 +17,7 @@ import import_graph
 KNOWN_CYCLES = []
 # Technique-to-technique imports still to be moved into the common library (the SPGR signal
 # equation and VFA T1 mapping, used by DCE and by oxygen-enhanced MRI). Delete when moved.
-KNOWN_TECHNIQUE_IMPORTS = {("HypoxiaModuleLib", "DCEModuleLib")}
+KNOWN_TECHNIQUE_IMPORTS = set()
 QT_MODULES = {"qt", "ctk", "PythonQt", "slicer.qt", "qSlicerSubjectHierarchyPluginsPython"}
 
 
