@@ -1,0 +1,1 @@
+"""TME Monitor application layer (Qt-free): dashboard, demo, command line, cohort runner."""
