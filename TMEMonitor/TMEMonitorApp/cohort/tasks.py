@@ -22,6 +22,7 @@ def process_patient(spec, settings, out_dir, input_hash, progress=None):
     final = os.path.join(out_dir, spec.folder)
     record = {"patient": spec.patient, "folder": spec.folder, "site": spec.site, "input_hash": input_hash,
               "pid": os.getpid(), "run_token": os.path.basename(partial)}
+    threads = _itk_threads(1)      # one thread per task: workers run side by side; same numbers as serial
     try:
         from . import patient_runner
         result = patient_runner.run_patient(spec, settings, partial, progress=report)
@@ -33,11 +34,21 @@ def process_patient(spec, settings, out_dir, input_hash, progress=None):
         os.makedirs(partial)
         record.update(state="failed", error=f"{type(error).__name__}: {error}", traceback=traceback.format_exc(),
                       rows=[], responses=[], outputs=[])
+    finally:
+        _itk_threads(threads)
     record["seconds"] = round(time.perf_counter() - started, 3)
     status_files.write_json(os.path.join(partial, status_files.STATUS_FILE), record)
     status_files.commit_folder(partial, final)
     report(1.0, record["state"])
     return record
+
+
+def _itk_threads(count):
+    """Set SimpleITK's default thread count; returns the previous one."""
+    import SimpleITK as sitk
+    previous = sitk.ProcessObject.GetGlobalDefaultNumberOfThreads()
+    sitk.ProcessObject.SetGlobalDefaultNumberOfThreads(count)
+    return previous
 
 
 def _worker_reporter(patient):

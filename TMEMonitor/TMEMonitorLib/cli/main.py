@@ -22,6 +22,7 @@ SUBCOMMAND_MODULES = (
     "DiffusionModuleLib.cli",
     "SpectroscopyModuleLib.cli",
     "TMEMonitorLib.longitudinal.cli",
+    "TMEMonitorApp.cohort.cli",
 )
 
 
