@@ -4,6 +4,7 @@ killed run resumed redoes no finished patient and ends identical, an unreachable
 clear error. The kill is real: the run is a subprocess killed with SIGKILL once two patients are
 finished (no hook in the code under test), so the third is typically half-written in .partial."""
 import csv
+import importlib.util
 import json
 import os
 import shutil
@@ -30,6 +31,8 @@ def _quiet(*_args, **_kwargs):
     pass
 
 
+@unittest.skipUnless(importlib.util.find_spec("distributed") and importlib.util.find_spec("pyarrow"),
+                     "cohort runs need the [cohort] extra (dask, distributed, pyarrow); headless only")
 class CohortRunTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
