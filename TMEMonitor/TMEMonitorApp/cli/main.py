@@ -4,6 +4,7 @@
 - ``info``   : TMEMonitorApp.cli.info (what read_series finds in a path)
 - ``report`` : TMEMonitorApp.cli.report (the longitudinal report of a saved scene)
 - ``radiomics``: TMEMonitorApp.cli.radiomics (IBSI features of an image, or of a saved scene's visits)
+- ``cohort`` : TMEMonitorApp.cohort.cli (a trial's patients on Dask: ``cohort demo``, ``cohort run``)
 and each registered technique adds its own (``Technique.add_parser``: ``dce``, ``dwi``, ``mrs``,
 ...; see ``TMEMonitorApp.techniques``): no list of technique modules here.
 An ``add_parser(subparsers)`` registers a sub-command and sets ``func`` to a callable taking the
@@ -15,10 +16,11 @@ import sys
 from TMEMonitorLib.errors import InputError
 
 from .. import techniques
+from ..cohort import cli as cohort
 from . import demo, info, radiomics, report
 
 APP_COMMANDS = (demo, info)
-APP_COMMANDS_AFTER_TECHNIQUES = (report, radiomics)
+APP_COMMANDS_AFTER_TECHNIQUES = (report, radiomics, cohort)
 
 
 def build_parser():
