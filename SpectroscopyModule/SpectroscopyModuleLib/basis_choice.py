@@ -13,11 +13,22 @@ from .mrs_input import PROTON_MHZ_PER_T
 FIELD_RTOL = 0.01
 
 
-@lru_cache(maxsize=16)
-def _simulated_basis(spectrometer_mhz, te_s, sequence, metabolites, n_points, dwell_s):
-    from .basis import simulate_basis
-    return simulate_basis(spectrometer_mhz, te_s, sequence, None if metabolites is None else list(metabolites),
-                          n_points, dwell_s)
+_SIMULATED = {}          # (field, TE, sequence, metabolites, points, dwell) -> BasisSet
+_SIMULATED_MAX = 16
+
+
+def _simulated_basis(spectrometer_mhz, te_s, sequence, metabolites, n_points, dwell_s, progress=None):
+    """Cached simulation; ``progress`` hears from the simulation (several seconds, one report per
+    metabolite) only when it runs, so Cancel works there too."""
+    key = (spectrometer_mhz, te_s, sequence, metabolites, n_points, dwell_s)
+    if key not in _SIMULATED:
+        from .basis import simulate_basis
+        if len(_SIMULATED) >= _SIMULATED_MAX:
+            _SIMULATED.pop(next(iter(_SIMULATED)))
+        _SIMULATED[key] = simulate_basis(spectrometer_mhz, te_s, sequence,
+                                         None if metabolites is None else list(metabolites), n_points, dwell_s,
+                                         progress=progress)
+    return _SIMULATED[key]
 
 
 @lru_cache(maxsize=8)
@@ -26,7 +37,7 @@ def _basis_from_file(path, modified_ns):
     return read_basis(path)
 
 
-def basis_for(settings, spectrometer_mhz, te_s, n_points, dwell_s):
+def basis_for(settings, spectrometer_mhz, te_s, n_points, dwell_s, progress=None):
     """The basis to fit with: simulated for this acquisition, or read from ``settings.basis_path``.
 
     Both are cached (simulated per field/TE/sequence/metabolites/sampling; a file until it
@@ -34,7 +45,7 @@ def basis_for(settings, spectrometer_mhz, te_s, n_points, dwell_s):
     if settings.basis_source == "simulate":
         metabolites = None if settings.metabolites is None else tuple(settings.metabolites)
         return _simulated_basis(round(float(spectrometer_mhz), 6), round(float(te_s), 9), str(settings.sequence),
-                                metabolites, int(n_points), round(float(dwell_s), 12))
+                                metabolites, int(n_points), round(float(dwell_s), 12), progress=progress)
     path = os.path.abspath(os.fspath(settings.basis_path))
     if not os.path.exists(path):
         raise InputError(f"basis '{path}' does not exist")
@@ -69,5 +80,5 @@ def describe_basis(basis):
 
 
 def clear_basis_cache():
-    _simulated_basis.cache_clear()
+    _SIMULATED.clear()
     _basis_from_file.cache_clear()

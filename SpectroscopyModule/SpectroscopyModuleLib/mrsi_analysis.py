@@ -112,7 +112,8 @@ def analyse_mrsi(mrs, settings=None, mask=None, basis=None, progress=None):
     te = acquisition.get("te_s", (None, None))[0]
     report(progress, 0.13, "basis")
     if basis is None:
-        basis = basis_for(settings, mhz, te, n_points, dwell)
+        basis = basis_for(settings, mhz, te, n_points, dwell,
+                          progress=lambda f, m="": report(progress, 0.13 + 0.07 * f, m or "basis simulation"))
     warnings += check_basis(basis, mhz, te)
     grid = fit_lcm_grid(fids, basis, ppm_range=settings.ppm_range, dwell_s=dwell, spectrometer_mhz=mhz, mask=mask,
                         crlb_threshold_percent=settings.crlb_threshold_percent,

@@ -139,7 +139,8 @@ def analyse_svs(mrs, settings=None, basis=None, progress=None):
     te = acquisition.get("te_s", (None, None))[0]
     report(progress, 0.25, "basis")
     if basis is None:
-        basis = basis_for(settings, mhz, te, fid.size, dwell)
+        basis = basis_for(settings, mhz, te, fid.size, dwell,
+                          progress=lambda f, m="": report(progress, 0.25 + 0.15 * f, m or "basis simulation"))
     warnings = check_basis(basis, mhz, te)
     report(progress, 0.4, "linear-combination fit")
     single = SimpleNamespace(fid=fid, dwell_s=dwell, spectrometer_mhz=mhz)
