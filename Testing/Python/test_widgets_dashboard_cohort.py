@@ -179,3 +179,28 @@ class DashboardCohortSlicer58(_CohortFlows, unittest.TestCase):
 @unittest.skipUnless(NEEDS, "the cohort run writes Parquet: needs the [cohort] extra (pyarrow)")
 class DashboardCohortSlicer510(_CohortFlows, unittest.TestCase):
     TAG = TAGS[1]
+
+
+class CohortStandInsTest(unittest.TestCase):
+    """The stand-ins this section added stay strict (qpixmap.h, qlabel.h, qSlicerCoreIOManager.h)."""
+
+    def test_strict(self):
+        with SlicerEnvironment(TAGS[1]) as env:
+            qt, slicer_module = env.qt, __import__("slicer")
+            root = tempfile.mkdtemp(prefix="tme-standins-")
+            try:
+                text = os.path.join(root, "plot.png")
+                with open(text, "w") as stream:
+                    stream.write("not a PNG")
+                self.assertTrue(qt.QPixmap(text).isNull())                  # unreadable: a null pixmap, as Qt
+                self.assertTrue(qt.QPixmap(text).scaledToWidth(100).isNull())
+                label = qt.QLabel()
+                with self.assertRaises(TypeError):
+                    label.setPixmap(text)                                   # setPixmap takes a QPixmap
+                with self.assertRaises(AttributeError):
+                    qt.QPixmap(text).toImage()                              # not declared here
+                with self.assertRaises(RuntimeError):                       # loadScene of a missing file fails
+                    slicer_module.util.loadScene(os.path.join(root, "missing.mrb"))
+                self.assertEqual(env.loaded_files[-1]["fileType"], "SceneFile")
+            finally:
+                shutil.rmtree(root, ignore_errors=True)
