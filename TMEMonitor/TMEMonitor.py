@@ -49,6 +49,8 @@ class TMEMonitorParameterNode:
     radiomicsHabitats: bool = True
     radiomicsMaps: str = ""
     radiomicsDirectory: str = ""
+    # Cohort results (TMEMonitorApp.cohort: `tme-monitor cohort run --out` folder)
+    cohortDirectory: str = ""
 
 
 class TMEMonitorWidget(ModuleWidgetBase):
@@ -75,6 +77,12 @@ class TMEMonitorWidget(ModuleWidgetBase):
         self.ui.radiomicsComputeButton.connect("clicked(bool)", self.onComputeRadiomics)
         self.ui.radiomicsSettingsBrowseButton.connect("clicked(bool)", self.onBrowseRadiomicsSettings)
         self.ui.radiomicsFeatureComboBox.connect("currentIndexChanged(int)", self.onRadiomicsFeatureChanged)
+        self.ui.cohortBrowseButton.connect("clicked(bool)", self.onBrowseCohort)
+        self.ui.cohortLoadButton.connect("clicked(bool)", self.onLoadCohort)
+        self.ui.cohortTableComboBox.connect("currentIndexChanged(int)", self.onCohortTableChanged)
+        self.ui.cohortPlotComboBox.connect("currentIndexChanged(int)", self.onCohortPlotChanged)
+        self.ui.cohortReportButton.connect("clicked(bool)", self.onOpenCohortReport)
+        self.ui.cohortOpenPatientButton.connect("clicked(bool)", self.onOpenCohortPatient)
         # A loaded or imported scene brings its own patients; a closed one takes them away.
         self.addObserver(slicer.mrmlScene, slicer.mrmlScene.EndImportEvent, self.onSceneImported)
 
@@ -88,6 +96,7 @@ class TMEMonitorWidget(ModuleWidgetBase):
         self.ui.registrationQualityLabel.text = ""
         self.ui.tableView.setMRMLTableNode(None)
         self.ui.radiomicsTableView.setMRMLTableNode(None)
+        self._showCohort(None)                          # its table nodes went with the scene
         self.refreshPatients()
 
     def onSceneImported(self, caller=None, event=None):
@@ -267,6 +276,100 @@ class TMEMonitorWidget(ModuleWidgetBase):
         if chart is not None:
             self._showChart(chart, self.ui.radiomicsPlotWidget, "TMEMonitor radiomics plot view")
 
+    # --- cohort results (TMEMonitorApp.cohort; computed outside Slicer) -----------------------------
+    COHORT_TABLES = ("table", "status", "responses")     # order of cohortTableComboBox's items
+
+    def onBrowseCohort(self):
+        path = qt.QFileDialog.getExistingDirectory(slicer.util.mainWindow(), "Cohort results folder (cohort run --out)")
+        if path:
+            self._parameterNode.cohortDirectory = path
+
+    def onLoadCohort(self):
+        results = self.runQuick("Load cohort results",
+                                lambda: self.logic.loadCohortResults(self._parameterNode.cohortDirectory))
+        if results is not None:
+            self._showCohort(results)
+            self.ui.statusLabel.text = f"Cohort results loaded from '{results['out_dir']}'"
+
+    def _showCohort(self, results):
+        """Fill the Cohort section from ``results`` (TMEMonitorLogic.loadCohortResults), or empty it (None)."""
+        self._cohort = results
+        ui = self.ui
+        ui.cohortSummaryLabel.text = self.logic.cohortSummary(results) if results else ""
+        self.onCohortTableChanged()
+        ui.cohortPlotComboBox.clear()
+        for name, path in (results["plots"].items() if results else ()):
+            ui.cohortPlotComboBox.addItem(name.replace("_", " "), path)
+        self.onCohortPlotChanged()
+        ui.cohortPatientsTable.setRowCount(0)
+        if not results:
+            return
+        status = results["status"]
+        rows = list(zip(status["patient"], status.get("site", [""] * len(status["patient"])), status["state"],
+                        status.get("error", [""] * len(status["patient"]))))
+        ui.cohortPatientsTable.setRowCount(len(rows))
+        for row, values in enumerate(rows):
+            for column, text in enumerate(values):
+                cell = qt.QTableWidgetItem(text or "")
+                if column == 0:
+                    cell.setData(qt.Qt.UserRole, values[0])
+                if column == 3 and text:
+                    cell.setToolTip(text)
+                ui.cohortPatientsTable.setItem(row, column, cell)
+
+    def onCohortTableChanged(self, index=None):
+        results = getattr(self, "_cohort", None)
+        kind = self.COHORT_TABLES[max(self.ui.cohortTableComboBox.currentIndex, 0)]
+        self.ui.cohortTableView.setMRMLTableNode(results["table_nodes"][kind] if results else None)
+
+    def onCohortPlotChanged(self, index=None):
+        label = self.ui.cohortPlotLabel
+        path = self.ui.cohortPlotComboBox.currentData
+        label.clear()
+        label.toolTip = path or ""
+        if not path:
+            return
+        pixmap = qt.QPixmap(path)
+        if pixmap.isNull():
+            label.text = f"cannot read the figure '{path}'"
+            return
+        label.setPixmap(pixmap.scaledToWidth(min(pixmap.width(), 480), qt.Qt.SmoothTransformation))
+
+    def _requireCohort(self):
+        results = getattr(self, "_cohort", None)
+        if results is None:
+            raise InputError("load a cohort's results first (Cohort: results folder, Load cohort results)")
+        return results
+
+    def onOpenCohortReport(self):
+        path = self.runQuick("Cohort report", lambda: self.logic.cohortReportPath(self._requireCohort()))
+        if path:
+            qt.QDesktopServices.openUrl(qt.QUrl.fromLocalFile(path))
+
+    def onOpenCohortPatient(self):
+        def selected():
+            results = self._requireCohort()
+            row = self.ui.cohortPatientsTable.currentRow()
+            if row < 0 or self.ui.cohortPatientsTable.item(row, 0) is None:
+                raise InputError("select a patient of the cohort first")
+            return results, self.ui.cohortPatientsTable.item(row, 0).data(qt.Qt.UserRole)
+
+        chosen = self.runQuick("Open patient scene", selected)
+        if chosen is None:
+            return
+        results, patient = chosen
+        path = self.runWithProgress(f"Opening patient {patient}",
+                                    lambda progress: self.logic.openCohortPatientScene(results, patient))
+        if path is None:
+            return
+        self.refreshPatients()
+        combo = self.ui.patientComboBox
+        for index in reversed(range(combo.count)):          # the patient just added (last of that name)
+            if combo.itemText(index) == patient:
+                combo.currentIndex = index
+                break
+        self.ui.statusLabel.text = f"Opened patient {patient} from '{path}'"
+
     def onReport(self):
         directory = self._parameterNode.reportDirectory or os.path.join(slicer.app.temporaryPath, "TMEMonitorReport")
         path = self.runWithProgress("Report", lambda progress: self.logic.writeReport(
@@ -369,6 +472,54 @@ class TMEMonitorLogic(ScriptedLoadableModuleLogic):
     def radiomicsImageNames(self, patientItem):
         """(default image names, other tagged maps) of the patient's visits."""
         return app_radiomics.available_images(self.scene, [v.item for v in self.listVisits(patientItem)])
+
+    # --- cohort results (TMEMonitorApp.cohort; computed outside Slicer by `tme-monitor cohort run`) -----
+    def loadCohortResults(self, directory):
+        """Read a cohort output folder (no computation): returns ``load_cohort_results``' dict plus
+        ``table_nodes`` ({"table", "status", "responses": vtkMRMLTableNode}, refilled on a reload).
+        InputError (scene untouched) when the folder is not a cohort output."""
+        from TMEMonitorApp.cohort import load_cohort_results
+        from TMEMonitorApp.cohort.scene_tables import add_result_tables
+        results = load_cohort_results(directory)
+        results["table_nodes"] = add_result_tables(self.scene, results)
+        return results
+
+    @staticmethod
+    def cohortSummary(results):
+        """One line: patients by state, rows, plots, harmonisation."""
+        states = results["status"]["state"]
+        counts = ", ".join(f"{states.count(s)} {s}" for s in sorted(set(states)))
+        rows = len(results["table"].get("patient", []))
+        harmonised = "yes" if results["harmonisation"] else "no"
+        return (f"{len(states)} patients ({counts}); {rows} table rows; {len(results['plots'])} plots; "
+                f"harmonised: {harmonised} - {results['out_dir']}")
+
+    @staticmethod
+    def cohortReportPath(results):
+        path = results["report_html"]
+        if not path or not os.path.isfile(path):
+            raise InputError(f"cohort results '{results['out_dir']}': no report.html")
+        return path
+
+    def openCohortPatientScene(self, results, patient):
+        """Add ``patient``'s scene (.mrb of the cohort run) to this scene (slicer.util.loadScene); returns its path.
+        ``results``: loadCohortResults' dict or a cohort output folder."""
+        if not isinstance(results, dict):
+            from TMEMonitorApp.cohort import load_cohort_results
+            results = load_cohort_results(results)
+        entry = results["patients"].get(patient)
+        if entry is None:
+            raise InputError(f"patient '{patient}' is not in the cohort '{results['out_dir']}' "
+                             f"(patients: {', '.join(results['patients'])})")
+        if not entry["scene"]:
+            status = results["status"]
+            error = ""
+            if patient in status["patient"] and "error" in status:
+                error = status["error"][status["patient"].index(patient)] or ""
+            raise InputError(f"patient '{patient}' has no scene (state: {entry['state']}" +
+                             (f"; error: {error}" if error else "") + ")")
+        slicer.util.loadScene(entry["scene"])
+        return entry["scene"]
 
 
 class TMEMonitorTest(ScriptedLoadableModuleTest):

@@ -16,6 +16,9 @@ def add_parser(subparsers):
                       help="volume size of each synthetic patient (default: %(default)s)")
     demo.add_argument("--out", required=True, help="output folder (data, manifest.csv, external.csv, truth.json)")
     demo.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
+    demo.add_argument("--techniques", default="dce,dwi",
+                      help="registered techniques whose acquisitions each visit gets, comma separated "
+                           "(default: %(default)s; e.g. dce,dwi,mrs)")
     demo.set_defaults(func=run_demo)
     run = commands.add_parser("run", help="process every patient of a manifest and write the cohort table and report")
     run.add_argument("manifest", help="manifest CSV (patient, visit, date, role, path, site) or a BIDS-like folder")
@@ -42,11 +45,16 @@ def run_demo(args):
     from .synthetic import write_demo_cohort
     if args.patients < 1:
         raise InputError("--patients: at least 1")
+    names = [n.strip().lower() for n in (args.techniques or "").split(",") if n.strip()]
+    if not names:
+        raise InputError("--techniques: give at least one technique name (e.g. dce,dwi)")
+    from .patient_runner import demo_techniques
+    techniques = [t.name for t in demo_techniques(names, flag="--techniques")]
     started = time.perf_counter()
     print(f"Synthetic cohort: {args.patients} patients, {args.sites} sites, {args.visits} visits, size {args.size}, "
-          f"seed {args.seed}")
+          f"seed {args.seed}, techniques {', '.join(techniques)}")
     path = write_demo_cohort(args.out, args.patients, args.sites, seed=args.seed, n_visits=args.visits, size=args.size,
-                             log=lambda text: print(text, flush=True))
+                             techniques=techniques, log=lambda text: print(text, flush=True))
     out = os.path.dirname(path)
     print(f"Manifest: {path}")
     print(f"External: {os.path.join(out, 'external.csv')} (ctDNA)")

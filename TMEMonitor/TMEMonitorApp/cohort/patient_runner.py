@@ -222,9 +222,28 @@ def rows_from_report(data, spec):
 # ---------------------------------------------------------------------------------------------
 # Synthetic patient of ``cohort demo``
 # ---------------------------------------------------------------------------------------------
-def write_synthetic_patient(folder, seed, n_visits, responder, site_effect, covariate_shift, size="tiny"):
-    """Write one synthetic patient's series (NRRD) under ``folder``; returns (visits, truth).
+DEFAULT_DEMO_TECHNIQUES = ("dce", "dwi")     # fast cohort runs; any registered technique with a synthesize()
 
+
+def demo_techniques(names=None, flag="--techniques"):
+    """The registered techniques a cohort demo synthesises (default ``DEFAULT_DEMO_TECHNIQUES``), in
+    technique order; InputError naming ``flag`` when a name is not a registered technique with a
+    synthetic acquisition."""
+    from TMEMonitorApp import demo
+    names = list(DEFAULT_DEMO_TECHNIQUES if names is None else names)
+    if not names:
+        raise InputError(f"{flag}: give at least one technique")
+    return demo.synthesizing_techniques(names, what=flag)
+
+
+def write_synthetic_patient(folder, seed, n_visits, responder, site_effect, covariate_shift, size="tiny",
+                            techniques=None):
+    """Write one synthetic patient's series (NRRD; files a technique writes itself, e.g. a spectrum,
+    stay where it wrote them under the visit's folder) under ``folder``; returns (visits, truth).
+
+    Each of ``techniques`` (names of registered techniques; default ``DEFAULT_DEMO_TECHNIQUES``)
+    synthesises its acquisition of every visit through its ``synthesize()``, as the demo does
+    (``TMEMonitorApp.demo.synthesize_visit_nodes``); the visit also gets its tumour label map.
     ``site_effect``: {"ADC": (multiplicative, additive mm2/s), "Ktrans": (multiplicative, additive 1/min)}
     applied to the true D map (and so the ADC) and the true Ktrans map of every tissue before the
     signals are synthesised, as a scanner would bias them; ``covariate_shift`` (mm2/s) is added to
@@ -233,17 +252,17 @@ def write_synthetic_patient(folder, seed, n_visits, responder, site_effect, cova
     from TMEMonitorApp import demo
     from TMEMonitorLib import scene as tme_scene
     from TMEMonitorLib.phantom import make_patient
-    from DCEModuleLib.synthesis import synthesize_dce
-    from DiffusionModuleLib.synthesis import synthesize_dwi
     from TMEMonitorLib.phantom.patient import summarise
+    from TMEMonitorLib.techniques import SOURCE_PATH, SynthesisContext
 
+    synthesizers = demo_techniques(techniques)
     shape = demo.SIZES[size] if isinstance(size, str) else tuple(size)
     patient = make_patient(shape=shape, n_visits=n_visits, seed=seed, responder=responder)
-    rng = np.random.default_rng(seed + 1000)
+    rng = np.random.default_rng(seed + 1000)        # one generator, drawn by the techniques in order (as the demo)
     scene = tme_scene.create_scene()
     visits, truth = [], {}
     try:
-        for visit in patient.visits:
+        for index, visit in enumerate(patient.visits):
             biological = summarise(visit)
             tissue = visit.labels > 0
             d_scale, d_shift = site_effect["ADC"]
@@ -261,34 +280,32 @@ def write_synthetic_patient(folder, seed, n_visits, responder, site_effect, cova
                                  "as_acquired": _truth_subset(acquired)}
             visit_folder = os.path.join(folder, _safe(visit.name))
             os.makedirs(visit_folder, exist_ok=True)
-            ijk = visit.ijk_to_ras
-            dce = synthesize_dce(visit, rng=rng)
-            dwi = synthesize_dwi(visit, rng=rng)
+            context = SynthesisContext(rng=rng, seed=seed, visit_index=index, out_dir=visit_folder)
             files = {}
-            node = tme_scene.array_to_sequence(scene, dce["signal"], dce["t_s"], ijk, f"{visit.name} DCE",
-                                               axis_source="synthetic acquisition (phantom frame times)")
-            tme_scene.set_acquisition_attributes(node, dce["metadata"])
-            files["dce"] = tme_scene.write_node(node, os.path.join(visit_folder, "dce.seq.nrrd"))
-            node = tme_scene.array_to_sequence(scene, dce["vfa_signal"], dce["flip_angles_deg"], ijk, f"{visit.name} VFA",
-                                               axis_name="flip_angle", axis_unit="deg",
-                                               axis_source="synthetic acquisition (phantom flip angles)")
-            tme_scene.set_acquisition_attributes(node, dce["metadata"])
-            files["vfa"] = tme_scene.write_node(node, os.path.join(visit_folder, "vfa.seq.nrrd"))
-            node = tme_scene.array_to_sequence(scene, dwi["signal"], dwi["b_values"], ijk, f"{visit.name} DWI",
-                                               axis_name="b", axis_source="synthetic acquisition (phantom b-values)")
-            tme_scene.set_acquisition_attributes(node, {"noise_sigma": dwi["sigma"]})
-            files["dwi"] = tme_scene.write_node(node, os.path.join(visit_folder, "dwi.seq.nrrd"))
-            b0 = dwi["signal"][int(np.argmin(dwi["b_values"]))]
-            node = tme_scene.array_to_volume(scene, b0.astype(np.float32), ijk, f"{visit.name} anatomy")
-            files["anatomy"] = tme_scene.write_node(node, os.path.join(visit_folder, "anatomy.nrrd"))
+            for role, node in demo.synthesize_visit_nodes(scene, visit, synthesizers, context).items():
+                files[role] = _write_acquisition(tme_scene, node, visit_folder, role, SOURCE_PATH)
             tumour = np.where(visit.tumour_mask, visit.labels, 0).astype(np.uint8)
-            node = tme_scene.add_label_map(scene, tumour, ijk, f"{visit.name} tumour")
+            node = tme_scene.add_label_map(scene, tumour, visit.ijk_to_ras, f"{visit.name} tumour")
             files["tumour"] = tme_scene.write_node(node, os.path.join(visit_folder, "tumour.nrrd"))
             visits.append({"name": visit.name, "date": visit.date.isoformat(), "day": visit.day, "files": files})
     finally:
         tme_scene.release_scene(scene)
     return visits, {"patient_id": patient.patient_id, "responder": responder,
-                    "treatment_start": patient.treatment_start_date.isoformat(), "visits": truth}
+                    "treatment_start": patient.treatment_start_date.isoformat(), "visits": truth,
+                    "techniques": [t.name for t in synthesizers]}
+
+
+def _write_acquisition(tme_scene, node, visit_folder, role, source_path_attribute):
+    """The file of one synthetic acquisition: a series as ``<role>.seq.nrrd``, a volume as
+    ``<role>.nrrd``, a file the technique wrote (its node names it) where it is."""
+    if node.IsA("vtkMRMLSequenceNode"):
+        return tme_scene.write_node(node, os.path.join(visit_folder, f"{role}.seq.nrrd"))
+    if node.IsA("vtkMRMLVolumeNode"):
+        return tme_scene.write_node(node, os.path.join(visit_folder, f"{role}.nrrd"))
+    path = node.GetAttribute(source_path_attribute)
+    if not path or not os.path.isfile(path):
+        raise InputError(f"synthetic '{role}' acquisition: no file (node '{node.GetName()}')")
+    return path
 
 
 def _log_linear_adc(truth):

@@ -5,6 +5,8 @@ Each patient is the synthetic patient on therapy (the phantom) with its own seed
 signals are synthesised: site k multiplies the true D (and so the ADC) by ``1 + 0.12 k`` and adds
 ``0.05e-3 k`` mm2/s, multiplies Ktrans by ``1 - 0.10 k`` and adds ``0.01 k`` 1/min (site 0 has none).
 A biological covariate (age, years) shifts the true D by ``AGE_SLOPE`` mm2/s per year from 60.
+Each visit's acquisitions are synthesised by the registered techniques chosen (``--techniques``,
+default DCE and DWI) through their ``synthesize()``, as the demo does.
 Writes the series (NRRD), ``manifest.csv``, an external ctDNA CSV and ``truth.json``.
 """
 import datetime
@@ -31,8 +33,11 @@ def site_effects(index):
     return {"ADC": (1.0 + 0.12 * index, 0.05e-3 * index), "Ktrans": (max(1.0 - 0.10 * index, 0.3), 0.01 * index)}
 
 
-def write_demo_cohort(out_dir, n_patients, n_sites, seed=0, n_visits=3, size="tiny", progress=None, log=None):
-    """Write the cohort; returns the manifest path."""
+def write_demo_cohort(out_dir, n_patients, n_sites, seed=0, n_visits=3, size="tiny", progress=None, log=None,
+                      techniques=None):
+    """Write the cohort; returns the manifest path. ``techniques``: names of the registered techniques
+    whose acquisitions each visit gets (default ``patient_runner.DEFAULT_DEMO_TECHNIQUES``: DCE and
+    DWI, to keep cohort runs fast); checked before anything is written."""
     if n_patients < 1:
         raise InputError("--patients: at least 1 patient")
     if n_sites < 1 or n_sites > n_patients:
@@ -40,6 +45,8 @@ def write_demo_cohort(out_dir, n_patients, n_sites, seed=0, n_visits=3, size="ti
     if n_visits < 2 or n_visits > 5:
         raise InputError("--visits: between 2 and 5 visits")
     from . import patient_runner
+    synthesizers = patient_runner.demo_techniques(techniques)
+    technique_names = [t.name for t in synthesizers]
     out_dir = os.path.abspath(out_dir)
     os.makedirs(out_dir, exist_ok=True)
     rng = np.random.default_rng(seed)
@@ -57,7 +64,7 @@ def write_demo_cohort(out_dir, n_patients, n_sites, seed=0, n_visits=3, size="ti
             progress(index / n_patients, f"patient {patient}")
         visits, truth = patient_runner.write_synthetic_patient(os.path.join(out_dir, "data", patient), patient_seed,
                                                                n_visits, bool(responders[index]), effects, shift,
-                                                               size=size)
+                                                               size=size, techniques=technique_names)
         for visit in visits:
             for role, path in visit["files"].items():
                 records.append({"patient": patient, "visit": visit["name"], "date": visit["date"], "role": role,
@@ -81,6 +88,7 @@ def write_demo_cohort(out_dir, n_patients, n_sites, seed=0, n_visits=3, size="ti
         for patient, date, analyte, value, unit in external:
             stream.write(f"{patient},{date},{analyte},{value:.6g},{unit}\n")
     truth = {"description": __doc__.strip(), "seed": seed, "size": size, "visits": n_visits,
+             "techniques": technique_names,
              "sites": {site_name(k): {b: {"multiplicative": v[0], "additive": v[1],
                                           "unit_additive": "mm2/s" if b == "ADC" else "1/min"}
                                       for b, v in site_effects(k).items()} for k in range(n_sites)},
