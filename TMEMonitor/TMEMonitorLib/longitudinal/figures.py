@@ -61,8 +61,10 @@ def _figure(size):
     return figure
 
 
-def _save(figure, path):
-    figure.tight_layout()
+def _save(figure, path, tight=True):
+    """``tight=False``: the axes were placed by hand (room for a legend beside them)."""
+    if tight:
+        figure.tight_layout()
     figure.savefig(path)
     return path
 
@@ -121,7 +123,7 @@ def labels_png(path, anatomy, labels, names_colours, title, ijk_to_ras=None):
     # colour of value v at index v; values without a name (and 0) are transparent
     colours = [(*names_colours[v][1], 1.0) if v in names_colours else (0, 0, 0, 0) for v in range(max(values) + 1)]
     figure = _figure(MAP_FIGURE_SIZE)
-    ax = figure.add_subplot(1, 1, 1)
+    ax = figure.add_axes((0.03, 0.04, 0.6, 0.86))          # the legend goes to the right of the image
     _grey(ax, radiological_axial(anatomy, ijk_to_ras))
     ax.imshow(radiological_axial(np.ma.masked_equal(np.asarray(labels), 0), ijk_to_ras), cmap=ListedColormap(colours),
               vmin=-0.5, vmax=len(colours) - 0.5, origin="upper", alpha=0.8, interpolation="nearest")
@@ -130,7 +132,7 @@ def labels_png(path, anatomy, labels, names_colours, title, ijk_to_ras=None):
     ax.set_title(title, fontsize=9)
     ax.set_axis_off()
     _letters(ax)
-    return _save(figure, path)
+    return _save(figure, path, tight=False)
 
 
 def lines_png(path, days, series, title, ylabel, truth=None):
@@ -139,7 +141,7 @@ def lines_png(path, days, series, title, ylabel, truth=None):
     ``series``: {label: values per visit}; ``truth`` (optional): {label: true values}, dashed.
     """
     figure = _figure((6.6, 3.4))
-    ax = figure.add_subplot(1, 1, 1)
+    ax = figure.add_axes((0.1, 0.14, 0.58, 0.76))          # the legend goes to the right of the plot
     days = np.asarray([np.nan if d is None else d for d in days], dtype=float)
     for label, values in series.items():
         line, = ax.plot(days, [np.nan if v is None else v for v in values], marker="o", label=label)
@@ -152,7 +154,7 @@ def lines_png(path, days, series, title, ylabel, truth=None):
     ax.set_title(title, fontsize=9)
     # Legend beside the plot, never over a data point.
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False)
-    return _save(figure, path)
+    return _save(figure, path, tight=False)
 
 
 def scatter_png(path, baseline, follow_up, threshold, title, unit):
