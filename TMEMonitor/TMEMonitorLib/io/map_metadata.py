@@ -32,12 +32,29 @@ def fields_for_map(map_name):
     return fields
 
 
+def map_name_by_quantity(quantity, unit=None):
+    """The registry map name whose quantity (and unit) a node carries ('standard error of Ktrans' ->
+    'se_Ktrans'), for nodes written before the map name was stored; None when none or several match."""
+    candidates = []
+    for name, entry in quantities.REGISTRY.items():
+        for candidate in (name, "se_" + name):
+            found = quantities.lookup(candidate)
+            if found.quantity == quantity and (unit is None or found.unit == unit):
+                candidates.append(candidate)
+    names = {quantities.lookup(c).quantity: c for c in candidates}
+    return candidates[0] if len(names) == 1 else None
+
+
 def fields_for_node(node):
     """Fields of a map node from its TMEMonitor attributes (registry entry first, node attributes win);
     {} when the node carries none (an anatomy image, a label map of tissues)."""
     attributes = {name: node.GetAttribute(PREFIX + name) for name in NODE_ATTRIBUTES}
     attributes = {k: v for k, v in attributes.items() if v}
     map_name = attributes.get("MapName")
+    if not map_name and attributes.get("Quantity"):
+        map_name = map_name_by_quantity(attributes["Quantity"], attributes.get("Unit"))
+        if map_name:
+            attributes["MapName"] = map_name
     if map_name:
         fields = fields_for_map(map_name)
     elif "Quantity" in attributes:
