@@ -11,10 +11,11 @@ def add_parser(subparsers):
     parser.add_argument("series", help="4D DCE series: DICOM folder, 4D NIfTI (+ JSON sidecar) or .seq.nrrd")
     parser.add_argument("--input-kind", choices=INPUT_KINDS, default="signal",
                         help="what the series holds: signal (converted with T10), or concentration in mM "
-                             "(no T1 source needed)")
+                             "(no T1 source needed) (default: %(default)s)")
     parser.add_argument("--out", required=True, help="output folder (maps as NRRD, statistics CSV, scene .mrb)")
     parser.add_argument("--series-select", help="series to read when the folder holds several")
-    parser.add_argument("--model", choices=MODELS, default="extended_tofts")
+    parser.add_argument("--model", choices=MODELS, default="extended_tofts",
+                        help="pharmacokinetic model (default: %(default)s)")
     parser.add_argument("--mask", help="label map / mask volume (voxels > 0 are analysed)")
     t1 = parser.add_argument_group("T1 source (one of)")
     t1.add_argument("--vfa", nargs="+", help="variable-flip-angle data: one multi-flip file (.seq.nrrd with its flip "
@@ -23,7 +24,8 @@ def add_parser(subparsers):
                                           "multi-flip file; needed for one file per angle)")
     t1.add_argument("--vfa-tr", type=float, help="TR of the --vfa volumes (s); default the VFA file's TR, else the "
                                                  "DCE TR")
-    t1.add_argument("--t1-method", choices=T1_METHODS, default="nonlinear")
+    t1.add_argument("--t1-method", choices=T1_METHODS, default="nonlinear",
+                    help="VFA T1 fit (default: %(default)s)")
     t1.add_argument("--t1-map", help="T1 map volume (s)")
     t1.add_argument("--t10", type=float, help="fixed pre-contrast T1 (s); with --t10-per-tissue, the T10 of "
                                                  "voxels in no listed tissue")
@@ -32,26 +34,32 @@ def add_parser(subparsers):
     t1.add_argument("--t10-labels", help="label map or .seg.nrrd segmentation of the tissues of --t10-per-tissue")
     t1.add_argument("--b1-map", help="B1 map (relative flip-angle scale, actual / nominal) on the VFA grid")
     aif = parser.add_argument_group("arterial input function")
-    aif.add_argument("--aif", choices=AIF_SOURCES, default="population")
-    aif.add_argument("--population-aif", choices=POPULATION_AIFS, default="parker")
+    aif.add_argument("--aif", choices=AIF_SOURCES, default="population",
+                     help="arterial input function source (default: %(default)s)")
+    aif.add_argument("--population-aif", choices=POPULATION_AIFS, default="parker",
+                     help="population AIF, with --aif population (default: %(default)s)")
     aif.add_argument("--aif-delay", type=float, help="population AIF onset (s); default from the bolus arrival")
     aif.add_argument("--aif-roi", help="arterial ROI volume (for --aif measured)")
     aif.add_argument("--aif-table", help="CSV of time and plasma concentration (for --aif table)")
-    aif.add_argument("--aif-voxels", type=int, default=20, help="voxels averaged by --aif automatic")
-    aif.add_argument("--hematocrit", type=float, default=0.42)
+    aif.add_argument("--aif-voxels", type=int, default=20, help="voxels averaged by --aif automatic (default: %(default)s)")
+    aif.add_argument("--hematocrit", type=float, default=0.42,
+                     help="large-vessel haematocrit (plasma = blood / (1 - Hct)) (default: %(default)s)")
     aif.add_argument("--blood-t1", type=float, help="blood T1 (s) converting a measured/automatic AIF "
                      "(default: literature value at the field strength)")
     acq = parser.add_argument_group("acquisition (overrides the metadata)")
-    acq.add_argument("--tr", type=float, help="repetition time (s)")
-    acq.add_argument("--flip-angle", type=float, help="flip angle (deg)")
-    acq.add_argument("--field", type=float, help="field strength (T)")
-    acq.add_argument("--agent", default="gadobutrol")
-    acq.add_argument("--relaxivity", type=float, help="r1 (1/(mM s))")
-    acq.add_argument("--baseline-frames", type=int)
+    acq.add_argument("--tr", type=float, help="repetition time (s) (default: from the series metadata)")
+    acq.add_argument("--flip-angle", type=float, help="flip angle (deg) (default: from the series metadata)")
+    acq.add_argument("--field", type=float, help="field strength (T) (default: from the series metadata)")
+    acq.add_argument("--agent", default="gadobutrol",
+                     help="contrast agent, sets the r1 relaxivity at the field strength (default: %(default)s)")
+    acq.add_argument("--relaxivity", type=float, help="r1 (1/(mM s)) (default: the --agent preset at the field strength)")
+    acq.add_argument("--baseline-frames", type=int,
+                     help="pre-contrast frames (default: the frames before the bolus arrival)")
     parser.add_argument("--fit-delay", action="store_true", help="fit the arterial delay per voxel")
     parser.add_argument("--select-model", action="store_true",
                         help="choose Patlak / Tofts / extended Tofts per voxel (AICc) instead of --model")
-    parser.add_argument("--no-semi-quantitative", action="store_true")
+    parser.add_argument("--no-semi-quantitative", action="store_true",
+                        help="skip the semi-quantitative maps (iAUC, TTP, wash-in/out, SER)")
     parser.add_argument("--concentration", action="store_true", help="also write the concentration series")
     parser.add_argument("--fitted", action="store_true", help="also write the fitted-curve series")
     parser.set_defaults(func=run)

@@ -13,10 +13,12 @@ def add_parser(subparsers):
     parser.add_argument("--series-select", help="series to read when the folder holds several")
     parser.add_argument("--mask", help="label map / mask volume (voxels > 0 are analysed)")
     parser.add_argument("--models", default="adc,ivim", help="comma-separated: adc, ivim, kurtosis (default adc,ivim)")
-    parser.add_argument("--adc-method", choices=ADC_METHODS, default="loglinear")
+    parser.add_argument("--adc-method", choices=ADC_METHODS, default="loglinear",
+                        help="ADC fit: log-linear or nonlinear least squares (default: %(default)s)")
     parser.add_argument("--adc-b-range", nargs=2, type=float, metavar=("MIN", "MAX"),
                         help="b-range of the ADC fit, s/mm2 (default: every b)")
-    parser.add_argument("--ivim-method", choices=IVIM_METHODS, default="bayesian")
+    parser.add_argument("--ivim-method", choices=IVIM_METHODS, default="bayesian",
+                        help="IVIM fit (default: %(default)s)")
     parser.add_argument("--b-threshold", type=float, default=200.0, help="IVIM threshold b, s/mm2 (default 200)")
     parser.add_argument("--kurtosis-b-max", type=float, help="highest b of the kurtosis fit, s/mm2 (default: every b)")
     parser.add_argument("--bvals", help="b-values overriding the file's: an FSL .bval file or numbers, "
