@@ -21,24 +21,26 @@ def add_parser(subparsers):
     basis.add_argument("--basis", help="basis set: LCModel .basis file or FSL-MRS JSON folder")
     basis.add_argument("--simulate-basis", action="store_true",
                        help="simulate the basis for the data's field, TE and --sequence (default)")
-    parser.add_argument("--sequence", choices=SEQUENCES, default="PRESS", help="sequence simulated for the basis")
+    parser.add_argument("--sequence", choices=SEQUENCES, default="PRESS", help="sequence simulated for the basis (default: %(default)s)")
     parser.add_argument("--te", type=float, help="echo time (s); default from the header")
     parser.add_argument("--dwell-time", type=float, help="dwell time (s) when the file lacks it (LCModel .RAW)")
     parser.add_argument("--spectrometer-mhz", type=float, help="spectrometer frequency (MHz) when the file lacks it")
     parser.add_argument("--metabolites", help="basis metabolites, comma separated (default: the catalogue)")
     parser.add_argument("--process", default="coil_combine,align,average",
                         help="processing steps, comma separated, from: " + ", ".join(PROCESSING_STEPS)
-                        + " ('none' for none)")
+                        + " ('none' for none; default: %(default)s)")
     parser.add_argument("--water-reference", help="unsuppressed water acquisition (for 'ecc' and water-scaled mM)")
     parser.add_argument("--tissue-fractions", nargs=3, type=float, metavar=("GM", "WM", "CSF"),
                         help="voxel tissue volume fractions for water-scaled mM (default: white matter only)")
-    parser.add_argument("--ppm-range", nargs=2, type=float, default=(0.2, 4.2), metavar=("MIN", "MAX"))
+    parser.add_argument("--ppm-range", nargs=2, type=float, default=(0.2, 4.2), metavar=("MIN", "MAX"),
+                        help="ppm range of the fit (default: 0.2 4.2)")
     parser.add_argument("--line-broadening", type=float, default=0.0, help="apodisation (Hz), with 'apodise'")
-    parser.add_argument("--zero-fill", type=int, default=2, help="zero-fill factor, with 'zero_fill'")
-    parser.add_argument("--baseline", choices=("spline", "poly", "none"), default="spline")
-    parser.add_argument("--crlb-threshold", type=float, default=20.0, help="CRLB (%%) above which a value is flagged")
-    parser.add_argument("--fwhm-threshold", type=float, default=0.1, help="linewidth (ppm) above which a fit is flagged")
-    parser.add_argument("--min-snr", type=float, default=3.0)
+    parser.add_argument("--zero-fill", type=int, default=2, help="zero-fill factor, with 'zero_fill' (default: %(default)s)")
+    parser.add_argument("--baseline", choices=("spline", "poly", "none"), default="spline",
+                        help="baseline model of the fit (default: %(default)s)")
+    parser.add_argument("--crlb-threshold", type=float, default=20.0, help="CRLB (%%) above which a value is flagged (default: %(default)s)")
+    parser.add_argument("--fwhm-threshold", type=float, default=0.1, help="linewidth (ppm) above which a fit is flagged (default: %(default)s)")
+    parser.add_argument("--min-snr", type=float, default=3.0, help="SNR below which a fit is flagged (default: %(default)s)")
     parser.add_argument("--png", action="store_true", help="also draw spectrum.png (needs matplotlib)")
     parser.set_defaults(func=run)
 

@@ -164,21 +164,41 @@ def _acquisition_node(scene, acquisition, ijk_to_ras, visit_name):
 
 
 def write_visit_files(scene, build, out_dir):
-    """NRRD files of every volume and label map (and .seq.nrrd of the series), one folder per visit."""
+    """Files of every visit, one folder per visit, each the input of the command that uses it:
+    maps named after the registry as the command line names them (``Ktrans.nrrd``,
+    ``se_Ktrans.nrrd``; a map name two techniques share gets the technique's prefix) with
+    quantity and unit in the NRRD header; label maps; the series as ``.seq.nrrd`` (with their
+    acquisition keys, read back by ``tme-monitor dce`` / ``dwi`` / ``info``); the tumour
+    segmentation as ``tumour.seg.nrrd`` (usable as ``--mask``)."""
+    from TMEMonitorLib.io import map_metadata
     written = []
     for visit in build.visits:
         folder = os.path.join(out_dir, "nrrd", visit.name.replace(" ", "_"))
         os.makedirs(folder, exist_ok=True)
+        taken = set()
         for node in hierarchy.children_nodes(scene, visit.item):
+            fields = {}
             if node.IsA("vtkMRMLVolumeNode") and not node.GetHideFromEditors():
                 if node.GetAttribute("Sequences.Proxy") or _is_proxy(scene, node):
                     continue
-                path = os.path.join(folder, _file_name(node.GetName(), visit.name) + ".nrrd")
+                fields = map_metadata.fields_for_node(node)
+                measured = fields.get("MapName") and " truth " not in f" {node.GetName()} "   # truth_<name> kept apart
+                stem = map_metadata.file_stem(fields["MapName"]) if measured else _file_name(node.GetName(), visit.name)
+                if stem in taken:
+                    stem = _file_name(node.GetName(), visit.name)
+                path = os.path.join(folder, stem + ".nrrd")
             elif node.IsA("vtkMRMLSequenceNode"):
-                path = os.path.join(folder, _file_name(node.GetName(), visit.name) + ".seq.nrrd")
+                stem = _file_name(node.GetName(), visit.name)
+                path = os.path.join(folder, stem + ".seq.nrrd")
+            elif node.IsA("vtkMRMLSegmentationNode") and node.GetAttribute(ROLE_ATTRIBUTE) == "tumour":
+                stem = "tumour"
+                path = os.path.join(folder, "tumour.seg.nrrd")
             else:
                 continue
+            taken.add(stem)
             tme_scene.write_node(node, path)
+            if fields:
+                map_metadata.annotate_map_file(path, fields)
             written.append(path)
     return written
 

@@ -7,11 +7,11 @@ from TMEMonitorLib.progress_bar import ProgressBar
 
 def add_parser(subparsers):
     parser = subparsers.add_parser("demo", help="run every analysis on the built-in synthetic patient on therapy")
-    parser.add_argument("--out", default="demo-out", help="output folder (scene .mrb, NRRD maps, report)")
+    parser.add_argument("--out", default="demo-out", help="output folder (scene .mrb, NRRD maps, report) (default: %(default)s)")
     parser.add_argument("--size", default="default", choices=["tiny", "small", "default", "large"],
                         help="volume size of the synthetic patient (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (the demo is deterministic for a seed)")
-    parser.add_argument("--visits", type=int, default=3, help="number of visits (at least 3)")
+    parser.add_argument("--visits", type=int, default=3, help="number of visits (at least 3) (default: %(default)s)")
     parser.set_defaults(func=run)
 
 

@@ -1,21 +1,47 @@
-"""``tme-monitor info PATH``: what read_series finds (series, frames, axis values and source, geometry, warnings)."""
+"""``tme-monitor info PATH``: what the readers find (series, frames, axis values and their source,
+geometry, acquisition metadata, warnings), for every series and spectrum format we write or read:
+DICOM folders, 4D NIfTI (+ JSON / .bval), .seq.nrrd (time, b-values, flip angles), NIfTI-MRS."""
 
 
 def add_parser(subparsers):
-    parser = subparsers.add_parser("info", help="describe a 4D series (DICOM folder, NIfTI, .seq.nrrd)")
-    parser.add_argument("path", help="DICOM folder, 4D NIfTI (+ .json / .bval) or .seq.nrrd")
-    parser.add_argument("--series", help="series to read when a folder holds several (UID, number or description)")
-    parser.add_argument("--axis", choices=["time", "b"], help="force the 4D axis")
+    parser = subparsers.add_parser("info", help="describe a 4D series or a spectrum (DICOM folder, NIfTI, .seq.nrrd, "
+                                                "NIfTI-MRS)")
+    parser.add_argument("path", help="DICOM folder, 4D NIfTI (+ .json / .bval), .seq.nrrd, or a NIfTI-MRS spectrum")
+    parser.add_argument("--series", help="series to read when a folder holds several (UID, number or description; "
+                                         "default: the only one)")
+    parser.add_argument("--axis", choices=["time", "b", "echo_time", "flip_angle"],
+                        help="force the 4D axis (default: from the file's metadata)")
+    parser.add_argument("--frame-time", type=float, metavar="SECONDS",
+                        help="uniform frame spacing (s) when the file stores no frame times (default: from the file)")
+    parser.add_argument("--axis-values", metavar="V1,V2,...",
+                        help="one value per frame (s, s/mm2 or deg, with --axis) when the file stores none "
+                             "(default: from the file)")
     parser.set_defaults(func=run)
 
 
 def run(args):
     from TMEMonitorLib import io
+    from TMEMonitorLib.errors import InputError
+    from TMEMonitorLib.io.describe import describe_spectrum, for_command_line, is_nifti_mrs
+
+    if is_nifti_mrs(args.path):
+        print(describe_spectrum(args.path))
+        return 0
     overrides = {}
     if args.series:
         overrides["series"] = args.series
     if args.axis:
         overrides["axis_name"] = args.axis
-    series = io.read_series(args.path, **overrides)
+    if args.frame_time is not None:
+        overrides["frame_time_s"] = args.frame_time
+    if args.axis_values:
+        try:
+            overrides["axis_values"] = [float(v) for v in args.axis_values.split(",")]
+        except ValueError:
+            raise InputError(f"--axis-values '{args.axis_values}': expected numbers separated by commas") from None
+    try:
+        series = io.read_series(args.path, **overrides)
+    except InputError as error:                 # MetadataError too: name the flags, not Python arguments
+        raise type(error)(for_command_line(str(error))) from None
     print(io.describe(series))
     return 0

@@ -23,10 +23,33 @@ APP_COMMANDS = (demo, info)
 APP_COMMANDS_AFTER_TECHNIQUES = (report, radiomics, cohort)
 
 
+def version():
+    """The installed package's version; from pyproject.toml beside the sources when not installed."""
+    try:
+        from importlib.metadata import PackageNotFoundError
+        from importlib.metadata import version as package_version
+        try:
+            return package_version("tme-monitor")
+        except PackageNotFoundError:
+            pass
+    except ImportError:
+        pass
+    import os
+    import re
+    pyproject = os.path.join(os.path.dirname(__file__), "..", "..", "..", "pyproject.toml")
+    try:
+        with open(pyproject, encoding="utf-8") as handle:
+            found = re.search(r'^version\s*=\s*"([^"]+)"', handle.read(), re.M)
+        return found.group(1) if found else "unknown"
+    except OSError:
+        return "unknown"
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="tme-monitor",
         description="Tumour microenvironment monitoring with quantitative MRI (headless TME Monitor).")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in APP_COMMANDS:
         module.add_parser(subparsers)

@@ -7,7 +7,8 @@ import time
 def add_parser(subparsers):
     parser = subparsers.add_parser("cohort", help="a trial's patients and visits in parallel on Dask "
                                                   "(synthetic demo cohort, run, resume, harmonise)")
-    commands = parser.add_subparsers(dest="cohort_command", metavar="{demo,run}")
+    commands = parser.add_subparsers(dest="cohort_command", metavar="{demo,run}",
+                                     help="demo: write a synthetic multi-site cohort; run: process a manifest")
     demo = commands.add_parser("demo", help="write a synthetic multi-site cohort with known truth and site effects")
     demo.add_argument("--patients", type=int, default=8, help="number of patients (default: %(default)s)")
     demo.add_argument("--sites", type=int, default=2, help="number of sites (default: %(default)s)")
