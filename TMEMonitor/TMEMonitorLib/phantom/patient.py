@@ -247,6 +247,8 @@ def summarise(visit):
         if parameter in visit.truth:
             values = visit.truth[parameter][mask]
             summary[f"{parameter}_mean"] = float(values.mean()) if values.size else float("nan")
+    if "abs_G_mean" in summary:
+        summary["abs_G_kPa_mean"] = summary["abs_G_mean"] * 1e-3        # as the MRE maps show it
     if "perfused_oxy_r" in visit.truth:
         values = visit.truth["perfused_oxy_r"][mask]
         summary["hypoxic_fraction"] = float(values.mean()) if values.size else float("nan")
