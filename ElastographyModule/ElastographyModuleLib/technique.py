@@ -80,7 +80,8 @@ def analyse_visit(scene, visit_item, nodes, settings=None, progress=None):
     prefix = f"{visit_name(scene, visit_item)} MRE"
     with magnitude_mask(scene, nodes.get("mre_magnitude"), f"{prefix} analysis mask") as mask_node:
         result = ElastographyLogic(scene).run(phase, settings, mask_node=mask_node, parent_item=visit_item,
-                                              name_prefix=prefix, statistics_segmentation=nodes.get("tumour"))
+                                              name_prefix=prefix, statistics_segmentation=nodes.get("tumour"),
+                                              progress=progress)
     maps = {name: result.map_nodes[(BIOMARKER_METHOD, name)] for name in ("abs_G", "phi", "wave_speed")
             if (BIOMARKER_METHOD, name) in result.map_nodes}
     notes = [f"derivatives: {settings.derivative_axes}"]
