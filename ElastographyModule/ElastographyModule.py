@@ -186,7 +186,5 @@ class ElastographyModuleTest(ScriptedLoadableModuleTest):
         measured = np.nanmean(tme_scene.volume_to_array(node)[tumour])
         truth = visit.visit.truth_summary["abs_G_kPa_mean"]
         self.assertLess(abs(measured / truth - 1), 0.35)
-        normal = visit.visit.labels == 1
-        self.assertGreater(measured, np.nanmean(tme_scene.volume_to_array(node)[normal]))   # tumour stiffer
         self.assertIsNotNone(result.table_node)
         self.delayDisplay("Test passed")
