@@ -1,6 +1,7 @@
 """DiffusionModule: ADC, IVIM and kurtosis maps from multi-b DWI (thin Slicer classes; the work is in DiffusionModuleLib)."""
 from typing import Annotated, Optional, Union
 
+import qt
 import slicer
 from slicer.ScriptedLoadableModule import ScriptedLoadableModule, ScriptedLoadableModuleLogic, ScriptedLoadableModuleTest
 from slicer.parameterNodeWrapper import Choice, WithinRange, parameterNodeWrapper
@@ -108,7 +109,11 @@ class DiffusionModuleWidget(ModuleWidgetBase):
             self._seriesHasBValues = False
             self.ui.bValuesLineEdit.enabled = True
             if self._parameterNode is not None and self.ui.bValuesLineEdit.text == self._foundText:
-                self._parameterNode.manualBValues = ""
+                # This slot runs before the parameter-node connector has stored the new series, and
+                # any parameter write refreshes every bound widget from the node (which would put
+                # the selector back on the old series): clear the stale b-values once the event
+                # that changed the series is done.
+                qt.QTimer.singleShot(0, self._clearStaleBValues)
             self.ui.bValuesLabel.text = (f"<b>No usable b-values</b> ({error}). Type one per frame below "
                                          "(s/mm², comma separated).")
             return
@@ -118,6 +123,12 @@ class DiffusionModuleWidget(ModuleWidgetBase):
         self.ui.bValuesLineEdit.enabled = False
         self.ui.bValuesLabel.text = (f"{series.array.shape[0]} frames, b = {self._foundText} s/mm² — from "
                                      f"{series.provenance.get('axis_values')}")
+
+    def _clearStaleBValues(self):
+        """Empty the typed b-values when they are still those of the previous series."""
+        if self._parameterNode is not None and not self._seriesHasBValues \
+                and self._parameterNode.manualBValues == self._foundText:
+            self._parameterNode.manualBValues = ""
 
     def _typedBValues(self):
         """The b-values typed by the user (None when the series carries its own)."""
