@@ -10,7 +10,7 @@ at 3 T with the inputless model (R1P 1/30, R1L 1/25 1/s fixed), in the ranges th
 et al., PNAS 2020, doi:10.1073/pnas.1913841117). The hypoxic habitat converts more (Warburg effect; LDH-A is
 induced by hypoxia) but receives less pyruvate; necrosis neither receives nor converts much. kPL falls
 within days of effective therapy, before the tumour shrinks (Day et al., Nat Med 2007, doi:10.1038/nm1650):
-the responder's tumour kPL falls ~35 % by week 2 and ~55 % by week 6; the non-responder's stays.
+the responder's tumour-mean kPL falls ~40 % by week 2 and ~60 % by week 6; the non-responder's tissues keep theirs.
 """
 import numpy as np
 
