@@ -181,9 +181,9 @@ class HyperpolarizedModuleWidget(ModuleWidgetBase):
         self._enablePlotting(True)
         analysis = result.analysis
         fitted = int((analysis.status[analysis.mask] == 0).sum())
-        lines = [f"Done: {', '.join(node.GetName() for node in result.map_nodes.values() if node.GetName().endswith(('kPL', 'ratio')))}; "
-                 f"kPL fitted in {fitted} of {int(analysis.mask.sum())} voxels ({shape[0]} x {shape[1]} x {shape[2]} grid).",
-                 *analysis.notes]
+        headline = ", ".join(result.map_nodes[n].GetName() for n in ("kPL", "AUC_ratio") if n in result.map_nodes)
+        lines = [f"Done: {headline}; kPL fitted in {fitted} of {int(analysis.mask.sum())} voxels "
+                 f"({shape[0]} x {shape[1]} x {shape[2]} grid).", *analysis.notes]
         self.ui.statusLabel.text = "<br>".join(lines)
 
     def onPlot(self):
