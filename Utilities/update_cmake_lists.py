@@ -12,7 +12,8 @@ import os
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-MODULES = ("TMEMonitor", "DCEModule", "DiffusionModule", "SpectroscopyModule", "HypoxiaModule", "ElastographyModule")
+MODULES = ("TMEMonitor", "DCEModule", "DiffusionModule", "SpectroscopyModule", "HypoxiaModule", "ElastographyModule",
+           "HyperpolarizedModule")
 
 TEMPLATE = """#-----------------------------------------------------------------------------
 # {module}: generated lists — run `python Utilities/update_cmake_lists.py` after adding files.

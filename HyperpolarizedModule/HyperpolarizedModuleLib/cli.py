@@ -45,22 +45,8 @@ def add_parser(subparsers):
 
 def _flip_values(text, option):
     """Numbers from a comma list, or a table file (rows = frames, columns = excitations)."""
-    import numpy as np
-
-    from TMEMonitorLib.errors import InputError
-    if text is None:
-        return None
-    if os.path.isfile(text):
-        try:
-            table = np.loadtxt(text, delimiter="," if text.lower().endswith(".csv") else None, ndmin=2)
-        except ValueError as error:
-            raise InputError(f"{option} {text}: not a table of numbers ({error})") from None
-        return table[:, 0] if table.shape[1] == 1 else table
-    try:
-        values = [float(v) for v in text.replace(";", ",").split(",") if v.strip()]
-    except ValueError:
-        raise InputError(f"{option} '{text}': expected numbers separated by commas, or a file") from None
-    return values[0] if len(values) == 1 else values
+    from .flip_angles import parse_schedule_text
+    return parse_schedule_text(text, option)
 
 
 def _names(text):

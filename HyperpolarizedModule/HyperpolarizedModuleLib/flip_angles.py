@@ -11,6 +11,8 @@ the mean of the excitations' signals and Mz leaves the frame scaled by the produ
 (Larson et al., MRM 2013, doi:10.1002/mrm.24645; the same convention as the UCSF
 hyperpolarized-mri-toolbox's multi-excitation scaling.)
 """
+import os
+
 import numpy as np
 
 from TMEMonitorLib.errors import InputError
@@ -85,3 +87,24 @@ def scaling_factors(schedule_deg):
 def informative(signal_scale):
     """Frames whose signal says something about Mz (sin theta not ~0)."""
     return np.abs(np.asarray(signal_scale)) > SIN_EPSILON
+
+
+def parse_schedule_text(text, what):
+    """A flip schedule typed by a user (command line, panel): None for empty text; one number (a constant
+    schedule); a comma or semicolon list (one per frame, or frames x excitations); or the path of a
+    .csv/.txt table (rows = frames, columns = excitations). The unit is the caller's; InputError naming
+    ``what`` otherwise."""
+    if text is None or not str(text).strip():
+        return None
+    text = str(text).strip()
+    if os.path.isfile(text):
+        try:
+            table = np.loadtxt(text, delimiter="," if text.lower().endswith(".csv") else None, ndmin=2)
+        except ValueError as error:
+            raise InputError(f"{what} {text}: not a table of numbers ({error})") from None
+        return table[:, 0] if table.shape[1] == 1 else table
+    try:
+        values = [float(v) for v in text.replace(";", ",").split(",") if v.strip()]
+    except ValueError:
+        raise InputError(f"{what} '{text}': expected numbers separated by commas, or a file") from None
+    return values[0] if len(values) == 1 else values

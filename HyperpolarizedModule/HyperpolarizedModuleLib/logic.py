@@ -97,11 +97,30 @@ class HyperpolarizedLogic:
         arrays, times, flips, ijk_to_ras, provenance = self.resolve_inputs(nodes, settings)
         shape = arrays["pyruvate"].shape[1:]
         mask = self.analysis_mask(mask_node, shape, ijk_to_ras)
-        segments = self._masks_on_grid(statistics_segmentation, shape, ijk_to_ras) if statistics_segmentation \
-            else None
+        segments, missed = None, []
+        if statistics_segmentation is not None:
+            segments, missed = self._statistics_masks(statistics_segmentation, shape, ijk_to_ras)
         analysis = analyse_hyperpolarized(arrays, settings, frame_times_s=times, flips=flips, mask=mask,
                                           progress=progress, provenance=provenance)
+        analysis.notes.extend(f"segment '{name}' covers no 13C voxel by half or more: no statistics for it"
+                              for name in missed)
         return self.write_outputs(analysis, ijk_to_ras, name_prefix, parent_item, segments)
+
+    def _statistics_masks(self, node, shape, ijk_to_ras):
+        """({segment: mask on the 13C grid}, [segments that cover no 13C voxel by half]) for the statistics.
+
+        A lesion smaller than a 13C voxel is no reason to refuse the maps: it is named in the notes (the
+        statistics then hold the segments that do cover voxels, or the analysed voxels when none does)."""
+        if not node.IsA("vtkMRMLSegmentationNode"):
+            return self._masks_on_grid(node, shape, ijk_to_ras), []
+        masks, missed = {}, []
+        for name, (mask, mask_ijk) in _segments_native(self.scene, node).items():
+            covered = segment_grid.coverage(mask, mask_ijk, shape, ijk_to_ras) >= segment_grid.MIN_COVERAGE
+            if covered.any():
+                masks[name] = covered
+            else:
+                missed.append(name)
+        return (masks or None), missed
 
     def _masks_on_grid(self, node, shape, ijk_to_ras):
         """{name: bool mask on the 13C grid} from a label map / scalar volume or a segmentation (every segment)."""

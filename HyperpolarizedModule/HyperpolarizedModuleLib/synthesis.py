@@ -166,3 +166,56 @@ def phantom_grid(shape=(1, 12, 12), voxel_mm=(10.0, 10.0, 15.0), tr_s=3.0, n_fra
                                  kpl=np.where(body, kpl, np.nan), tumour=tumour, body=body, ijk_to_ras=ijk_to_ras,
                                  tr_s=tr_s, flip_pyruvate_deg=flip_pyruvate_deg, flip_lactate_deg=flip_lactate_deg,
                                  sigma=sigma)
+
+
+def coarse_grid(fine_shape, fine_ijk_to_ras, in_plane=8, n_slices=2):
+    """(shape, ijk_to_ras) of a coarse grid over the same field of view as a fine (k, j, i) grid: ``in_plane`` x
+    ``in_plane`` voxels, ``n_slices`` slabs (at most the fine slices); voxel centres at the fine blocks' centres."""
+    fine_shape = tuple(int(n) for n in fine_shape)
+    shape = (max(1, min(int(n_slices), fine_shape[0])), int(in_plane), int(in_plane))
+    factor = np.array([fine_shape[2] / shape[2], fine_shape[1] / shape[1], fine_shape[0] / shape[0]])  # i, j, k
+    fine = np.asarray(fine_ijk_to_ras, dtype=float)
+    ijk_to_ras = np.eye(4)
+    ijk_to_ras[:3, :3] = fine[:3, :3] * factor[None, :]
+    ijk_to_ras[:3, 3] = fine[:3, :3] @ ((factor - 1.0) / 2.0) + fine[:3, 3]
+    return shape, ijk_to_ras
+
+
+def synthesize_visit_13c(labels, ijk_to_ras, visit_index=0, responder=True, rng=None, in_plane=8, n_slices=2,
+                         n_frames=20, tr_s=3.0, flip_deg=None, snr=200.0):
+    """A hyperpolarized acquisition of a ``TMEMonitorLib.phantom`` visit on a coarse 13C grid.
+
+    Each anatomy voxel gets the kPL and relative pyruvate delivery of its tissue
+    (``TMEMonitorLib.phantom.glycolysis``: truth, with the responder's fall in tumour kPL); its pyruvate and
+    lactate curves come from :func:`simulate` (boxcar injection, R1 of :data:`R1`). A 13C voxel's signal is
+    the mean of the curves of the anatomy voxels it covers (partial volume, as a scanner measures it), then
+    magnitude noise at ``snr`` = peak pyruvate of the brightest 13C voxel / sigma. Returns a dict:
+    "signals" {metabolite: (T, k, j, i) float32}, "times_s", "ijk_to_ras" (the 13C grid), "shape",
+    "sigma", "kpl_truth" (1/s on the anatomy grid), "flip_deg"."""
+    from TMEMonitorLib.phantom import glycolysis
+    flip_deg = dict({"pyruvate": 20.0, "lactate": 30.0}, **(flip_deg or {}))
+    labels = np.asarray(labels)
+    kpl = glycolysis.kpl_map(labels, visit_index, responder)
+    delivery = glycolysis.delivery_map(labels)
+    shape, coarse_ijk = coarse_grid(labels.shape, ijk_to_ras, in_plane, n_slices)
+    # 13C voxel of each anatomy voxel (the fine grid is partitioned into the coarse voxels' blocks)
+    k, j, i = np.indices(labels.shape)
+    index = np.ravel_multi_index((np.floor((k + 0.5) * shape[0] / labels.shape[0]).astype(int),
+                                  np.floor((j + 0.5) * shape[1] / labels.shape[1]).astype(int),
+                                  np.floor((i + 0.5) * shape[2] / labels.shape[2]).astype(int)), shape).ravel()
+    # Tissues share a few kPL values: simulate each once, then mix by delivery per 13C voxel.
+    rates, which = np.unique(kpl.ravel(), return_inverse=True)
+    weights = np.zeros((int(np.prod(shape)), rates.size))
+    np.add.at(weights, (index, which.ravel()), delivery.ravel())
+    weights /= np.bincount(index, minlength=weights.shape[0])[:, None]
+    curves = simulate(rates, tr_s, n_frames, flip_deg["pyruvate"], flip_deg["lactate"], rate=1.0, snr=None)
+    rng = np.random.default_rng(rng)
+    clean = {m: weights @ curves[m] for m in ("pyruvate", "lactate")}        # (voxels, T)
+    sigma = float(clean["pyruvate"].max() / snr) if snr else 0.0
+    signals = {}
+    for metabolite, values in clean.items():
+        if sigma:
+            values = np.abs(values + sigma * (rng.standard_normal(values.shape) + 1j * rng.standard_normal(values.shape)))
+        signals[metabolite] = np.moveaxis(values.reshape(shape + (n_frames,)), -1, 0).astype(np.float32)
+    return {"signals": signals, "times_s": curves["times_s"], "ijk_to_ras": coarse_ijk, "shape": shape,
+            "sigma": sigma, "kpl_truth": kpl, "flip_deg": flip_deg}

@@ -90,7 +90,7 @@ def build_demo_scene(scene, size="small", seed=0, n_visits=3, progress=None, res
         report(progress, (index + 0.1) / len(patient.visits), f"synthesising visit '{visit.name}'")
         item = hierarchy.add_visit(scene, patient_item, visit.name, visit.date, day=visit.day, role=visit_role(visit.day))
         ijk = visit.ijk_to_ras
-        context = SynthesisContext(rng=rng, seed=seed, visit_index=index, out_dir=out_dir)
+        context = SynthesisContext(rng=rng, seed=seed, visit_index=index, out_dir=out_dir, responder=responder)
         nodes = synthesize_visit_nodes(scene, visit, synthesizers, context)
 
         nodes["labels"] = tme_scene.add_label_map(scene, visit.labels, ijk, f"{visit.name} tissue labels", tissue_colors)
@@ -147,7 +147,8 @@ def _acquisition_node(scene, acquisition, ijk_to_ras, visit_name):
     """The node of one synthetic acquisition (SyntheticSeries / SyntheticVolume / SyntheticFile)."""
     name = f"{visit_name} {acquisition.name}"
     if isinstance(acquisition, SyntheticSeries):
-        node = tme_scene.array_to_sequence(scene, acquisition.array, acquisition.axis_values, ijk_to_ras, name,
+        grid = ijk_to_ras if acquisition.ijk_to_ras is None else acquisition.ijk_to_ras     # e.g. a coarse 13C grid
+        node = tme_scene.array_to_sequence(scene, acquisition.array, acquisition.axis_values, grid, name,
                                            axis_name=acquisition.axis_name, axis_unit=acquisition.axis_unit,
                                            axis_source=acquisition.axis_source)
     elif isinstance(acquisition, SyntheticVolume):

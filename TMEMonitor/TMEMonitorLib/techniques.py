@@ -88,7 +88,10 @@ class Biomarker:
 
 @dataclass
 class SyntheticSeries:
-    """A 4D acquisition: ``array`` (frames, slices, rows, cols) indexed by ``axis_values``."""
+    """A 4D acquisition: ``array`` (frames, slices, rows, cols) indexed by ``axis_values``.
+
+    ``ijk_to_ras``: the acquisition's own grid (4x4) when it is not the visit's (e.g. a coarse
+    hyperpolarized 13C grid); None: the visit's grid."""
     role: str
     name: str                                    # node name after the visit's name, e.g. "DCE"
     array: object
@@ -97,6 +100,7 @@ class SyntheticSeries:
     axis_source: str
     axis_unit: Optional[str] = None
     attributes: dict = field(default_factory=dict)
+    ijk_to_ras: object = None
 
 
 @dataclass
@@ -121,11 +125,13 @@ class SyntheticFile:
 class SynthesisContext:
     """What a synthetic acquisition gets beside the phantom visit: the demo's random generator
     (shared, techniques draw from it in registration order), the seed and the visit's index
-    (for a technique that seeds its own generator) and a folder for the files it writes."""
+    (for a technique that seeds its own generator), a folder for the files it writes and whether
+    the synthetic patient responds to therapy (for truth the phantom visit does not carry)."""
     rng: object
     seed: int
     visit_index: int
     out_dir: str
+    responder: bool = True
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,8 @@ from .strict import StrictObject, StrictPlain
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 TAGS = ("v5.8.0", "v5.10.0")
-MODULE_NAMES = ("TMEMonitor", "DCEModule", "DiffusionModule", "SpectroscopyModule", "HypoxiaModule", "ElastographyModule")
+MODULE_NAMES = ("TMEMonitor", "DCEModule", "DiffusionModule", "SpectroscopyModule", "HypoxiaModule", "ElastographyModule",
+                "HyperpolarizedModule")
 _VENDORED = ("i18n", "util", "parameterNodeWrapper", "ScriptedLoadableModule")
 
 

@@ -280,7 +280,7 @@ def write_synthetic_patient(folder, seed, n_visits, responder, site_effect, cova
                                  "as_acquired": _truth_subset(acquired)}
             visit_folder = os.path.join(folder, _safe(visit.name))
             os.makedirs(visit_folder, exist_ok=True)
-            context = SynthesisContext(rng=rng, seed=seed, visit_index=index, out_dir=visit_folder)
+            context = SynthesisContext(rng=rng, seed=seed, visit_index=index, out_dir=visit_folder, responder=responder)
             files = {}
             for role, node in demo.synthesize_visit_nodes(scene, visit, synthesizers, context).items():
                 files[role] = _write_acquisition(tme_scene, node, visit_folder, role, SOURCE_PATH)

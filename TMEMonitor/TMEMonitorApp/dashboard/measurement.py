@@ -102,8 +102,12 @@ def measure_visit(scene, visit, baseline, done, biomarkers, registration=None):
             values[biomarker.name] = None                 # missing, never zero
             continue
         array = tme_scene.volume_to_array(node)
-        if array.shape != tuple(shape):
-            array, _ = tme_scene.volume_from_node(node, shape, ijk, f"{biomarker.name} map")
+        node_shape, node_ijk = tme_scene.volume_geometry(node)
+        if not tme_scene.same_geometry(node_shape, node_ijk, shape, ijk):
+            # A map on its own (coarser) grid, e.g. hyperpolarized 13C: the value of the voxel each visit voxel
+            # lies in (nearest), for the tumour statistics and figures only; the map node stays as it is.
+            from TMEMonitorLib.longitudinal.registration import resample_to_reference
+            array = resample_to_reference(array, node_ijk, shape, ijk, interpolation="nearest")
         arrays[biomarker.name] = array
         values[biomarker.name] = region_statistics(array, mask)["mean"]
     return VisitMeasurement(visit=visit, values=values, mask=mask, mask_source=mask_source, ijk=ijk, shape=shape,

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import ndimage
 
+from . import glycolysis
 from .labels import HABITATS, LABELS, TUMOUR_LABELS
 from ..longitudinal.lesion_measurements import longest_diameter_mm, volume_ml
 from .tissue_values import (CHOLINES, CREATINES, DELTA_R1_O2, METABOLITES_MM, NON_RESPONDER_GEOMETRY,
@@ -150,6 +151,8 @@ def make_patient(shape=(8, 64, 64), n_visits=3, seed=0, spacing_mm=None, misalig
                       labels=labels, truth=truth, truth_summary={}, misalignment=moved)
         truth["metabolites_mM"] = _metabolites(change)
         visit.truth_summary = summarise(visit)
+        # Hyperpolarized 13C: tumour kPL truth (the kPL map itself is made by the 13C synthesis).
+        visit.truth_summary.update(glycolysis.truth_summary(labels, visit.tumour_mask, index, responder))
         patient.visits.append(visit)
     return patient
 
