@@ -129,7 +129,7 @@ _ENTRIES = [
     _q("S0_IVIM", "S0 (IVIM)", "a.u.", colormap="viridis"),
     _q("S0_kurtosis", "S0 (kurtosis)", "a.u.", colormap="viridis"),
     _q("S0_dwi", "S0 (DWI)", "a.u.", colormap="viridis"),
-    _q("computed DWI", "computed DWI", "a.u.", colormap="viridis"),
+    _q("computed DWI", "computed DWI", "a.u.", colormap="grey"),        # an image: grey (scene/colormaps GREY)
     # --- other relaxometry and techniques that maps already carry
     _q("R2star", "R2*", "1/s", colormap="inferno", value_range=(0.0, 100.0)),
     _q("M0", "M0", "a.u.", colormap="viridis"),

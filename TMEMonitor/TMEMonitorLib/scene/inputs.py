@@ -124,11 +124,19 @@ def _segmentation_mask(scene, segmentation_node, reference_shape, reference_ijk_
     array_to_volume(scene, np.zeros(reference_shape, np.uint8), reference_ijk_to_ras, "tmp", node=reference, display=False)
     labelmap = scene.AddNewNodeByClass("vtkMRMLLabelMapVolumeNode", "__tme_tmp_mask")
     ids_before = {scene.GetNthNode(i).GetID() for i in range(scene.GetNumberOfNodes())}
+    # The reference grid is in the segmentation's own space: a segmentation placed under a transform
+    # for display (a follow-up visit shown on the baseline anatomy) is exported untransformed, like
+    # the arrays of the other nodes of its visit; its transform is put back afterwards.
+    parent_transform = segmentation_node.GetTransformNodeID()
     try:
+        if parent_transform:
+            segmentation_node.SetAndObserveTransformNodeID(None)
         logic = module_logic(scene, "Segmentations")
         logic.ExportSegmentsToLabelmapNode(segmentation_node, ids, labelmap, reference)
         mask = volume_to_array(labelmap) > 0
     finally:
+        if parent_transform:
+            segmentation_node.SetAndObserveTransformNodeID(parent_transform)
         # The export adds display and colour nodes beside the label map: remove them all.
         added = [scene.GetNthNode(i) for i in range(scene.GetNumberOfNodes())]
         for node in added:
