@@ -42,6 +42,16 @@ def render_rgba(volume_node):
 
 
 def luminance(rgb):
-    """Relative luminance (ITU-R BT.709 weights) of RGB in 0..1: how bright a colour reads."""
+    """Relative luminance (ITU-R BT.709 weights) of linear RGB in 0..1."""
     rgb = np.asarray(rgb, dtype=float)
     return rgb[..., 0] * 0.2126 + rgb[..., 1] * 0.7152 + rgb[..., 2] * 0.0722
+
+
+def lightness(rgb):
+    """CIE L* (0..100) of sRGB in 0..1: perceived lightness; a difference of about 1 is just noticeable
+    (CIE 1976 L*a*b*, with the sRGB transfer curve of IEC 61966-2-1)."""
+    rgb = np.asarray(rgb, dtype=float)
+    linear = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    y = linear[..., 0] * 0.2126 + linear[..., 1] * 0.7152 + linear[..., 2] * 0.0722
+    f = np.where(y > (6 / 29) ** 3, np.cbrt(y), y / (3 * (6 / 29) ** 2) + 4 / 29)
+    return 116.0 * f - 16.0

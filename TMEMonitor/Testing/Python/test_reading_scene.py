@@ -47,11 +47,17 @@ class DemoReadingSceneTest(unittest.TestCase):
     def _labels(self, visit):
         return tme_scene.volume_to_array(dashboard.visit_nodes_by_role(self.scene, visit.item)["labels"])
 
-    def _rim_luminance(self, node, labels):
+    def _rim_lightness(self, node, labels):
+        """Mean CIE L* of the visible viable-rim voxels of a map drawn with its stored display settings."""
         rgba = render.render_rgba(node)
         rim = (labels == RIM) & (rgba[..., 3] > 0)
         self.assertGreater(int(rim.sum()), 10, f"{node.GetName()}: too few visible rim voxels")
-        return float(render.luminance(rgba[..., :3])[rim].mean())
+        return float(render.lightness(rgba[..., :3])[rim].mean())
+
+    def _rim_lightness_change(self, name):
+        """(baseline, week 6) rim lightness of a biomarker map."""
+        first, last = self.visits[0], self.visits[-1]
+        return [self._rim_lightness(self._map(v, name), self._labels(v)) for v in (first, last)]
 
     # ---------------------------------------------------------------- windows
     def test_one_window_per_quantity_across_visits_stated_in_the_legend(self):
@@ -70,22 +76,45 @@ class DemoReadingSceneTest(unittest.TestCase):
         self.assertEqual(len(truth), 1)
         self.assertAlmostEqual(truth[0].GetDisplayNode().GetWindowLevelMax(), quantities.lookup("Ktrans").display_range[1])
 
+    # A lightness difference (CIE L*) of about 1 is just noticeable; 2 is asked for.
+    VISIBLE_L = 2.0
+
     def test_response_is_visible_with_the_stored_display_settings(self):
-        first, last = self.visits[0], self.visits[-1]
-        ktrans = [self._rim_luminance(self._map(v, "Ktrans"), self._labels(v)) for v in (first, last)]
-        adc = [self._rim_luminance(self._map(v, "ADC"), self._labels(v)) for v in (first, last)]
-        # Luminance in 0..1; a difference of 0.05 is plainly visible on inferno / viridis.
-        self.assertLess(ktrans[1], ktrans[0] - 0.05, f"Ktrans rim luminance baseline {ktrans[0]:.3f}, week 6 {ktrans[1]:.3f}")
-        self.assertGreater(adc[1], adc[0] + 0.05, f"ADC rim luminance baseline {adc[0]:.3f}, week 6 {adc[1]:.3f}")
+        ktrans, adc = self._rim_lightness_change("Ktrans"), self._rim_lightness_change("ADC")
+        print(f"rim L* baseline -> week 6: Ktrans {ktrans[0]:.1f} -> {ktrans[1]:.1f}, ADC {adc[0]:.1f} -> {adc[1]:.1f}")
+        self.assertLess(ktrans[1], ktrans[0] - self.VISIBLE_L, f"Ktrans rim L* baseline {ktrans[0]:.1f}, week 6 {ktrans[1]:.1f}")
+        self.assertGreater(adc[1], adc[0] + self.VISIBLE_L, f"ADC rim L* baseline {adc[0]:.1f}, week 6 {adc[1]:.1f}")
+
+    def test_per_visit_windows_would_hide_the_ktrans_fall(self):
+        # The check above can fail: with each visit windowed on its own 2nd-98th percentile (as
+        # before issue 13) the week-6 rim is not darker than baseline.
+        from TMEMonitorLib.scene.maps import robust_window, set_window
+        nodes = [self._map(v, "Ktrans") for v in self.visits]
+        saved = [(n.GetDisplayNode().GetWindowLevelMin(), n.GetDisplayNode().GetWindowLevelMax(),
+                  n.GetAttribute(attribute_names.WINDOW_SOURCE)) for n in nodes]
+        try:
+            for node, visit in zip(nodes, self.visits):
+                set_window(node, *robust_window(tme_scene.volume_to_array(node), self._labels(visit) > 0), "this map")
+            ktrans = self._rim_lightness_change("Ktrans")
+        finally:
+            for node, (lower, upper, source) in zip(nodes, saved):
+                set_window(node, lower, upper, source)
+        print(f"per-visit windows: Ktrans rim L* {ktrans[0]:.1f} -> {ktrans[1]:.1f}")
+        self.assertGreater(ktrans[1], ktrans[0] - self.VISIBLE_L, f"per-visit windows: L* {ktrans}")
 
     def test_adc_window_does_not_saturate_the_necrotic_core(self):
+        checked = 0
         for visit in self.visits:
             node = self._map(visit, "ADC")
             values = tme_scene.volume_to_array(node)[self._labels(visit) == NECROTIC]
             values = values[np.isfinite(values)]
+            if values.size < 5:                 # the tiny phantom's core grows under treatment
+                continue
+            checked += 1
             upper = node.GetDisplayNode().GetWindowLevelMax()
             self.assertLess(float(np.median(values)), 0.9 * upper, visit.name)
             self.assertLess(float(np.mean(values >= upper)), 0.05, visit.name)
+        self.assertGreaterEqual(checked, 1)
 
     # ---------------------------------------------------------------- views
     def test_layout_shows_the_latest_key_map_over_its_anatomy_and_the_change_chart(self):
