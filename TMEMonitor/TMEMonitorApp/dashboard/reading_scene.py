@@ -7,8 +7,6 @@ the same way in Slicer.
 """
 from dataclasses import dataclass
 
-import numpy as np
-
 from TMEMonitorLib import scene as tme_scene
 from TMEMonitorLib.scene import attribute_names, hierarchy, views
 from TMEMonitorLib.scene.legends import add_color_legend, legend_of
@@ -76,16 +74,6 @@ def key_map(scene, visit_item, preferred=None):
     return next(iter(maps.values()), None)
 
 
-def _tumour_centre_and_extent(scene, node):
-    """(centre RAS in world coordinates, field of view mm) of a volume node: its centre, the
-    larger of its in-plane extents plus a margin."""
-    shape, ijk = tme_scene.volume_geometry(node)
-    centre_ijk = (np.array(shape[::-1], float) - 1.0) / 2.0
-    centre = (ijk @ np.append(centre_ijk, 1.0))[:3]
-    extent = np.abs(ijk[:3, :3] @ np.array(shape[::-1], float))
-    return views.world_point(node, centre), float(np.max(extent[:2]) * 1.1)
-
-
 def prepare_reading_scene(scene, patient_item, preferred_map=None, window_mode="registry", opacity=MAP_OPACITY):
     """Set up the scene for reading (see the module text); returns a ReadingScene."""
     windows = apply_shared_windows(scene, patient_item, window_mode)
@@ -106,7 +94,7 @@ def prepare_reading_scene(scene, patient_item, preferred_map=None, window_mode="
         add_color_legend(shown)
     reference = shown or anatomy
     if reference is not None:
-        centre, field_of_view = _tumour_centre_and_extent(scene, reference)
+        centre, field_of_view = views.volume_centre_and_field_of_view(reference)
         views.centre_slices(scene, centre, field_of_view)
     chart = change_chart(scene, patient_item)
     if chart is not None:

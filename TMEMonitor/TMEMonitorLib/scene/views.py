@@ -160,3 +160,50 @@ def collapse_hierarchy(scene, open_items=()):
 def _id_list():
     import vtk
     return vtk.vtkIdList()
+
+
+def sequence_proxy(scene, sequence_node):
+    """The proxy volume that shows a sequence in the views (its browser's), or None."""
+    if sequence_node is None or not sequence_node.IsA("vtkMRMLSequenceNode"):
+        return sequence_node
+    for index in range(scene.GetNumberOfNodesByClass("vtkMRMLSequenceBrowserNode")):
+        browser = scene.GetNthNodeByClass(index, "vtkMRMLSequenceBrowserNode")
+        if browser.GetMasterSequenceNode() is sequence_node:
+            return browser.GetProxyNode(sequence_node)
+    return None
+
+
+def volume_centre_and_field_of_view(node):
+    """(centre RAS in world coordinates, square field of view mm) of a volume: its centre, the larger
+    of its in-plane extents plus a margin."""
+    from .volumes import volume_geometry
+    shape, ijk = volume_geometry(node)
+    centre_ijk = (np.array(shape[::-1], float) - 1.0) / 2.0
+    centre = (ijk @ np.append(centre_ijk, 1.0))[:3]
+    extent = np.abs(ijk[:3, :3] @ np.array(shape[::-1], float))
+    return world_point(node, centre), float(np.max(extent[:2]) * 1.1)
+
+
+def show_for_reading(scene, background=None, foreground=None, chart=None, opacity=0.6):
+    """A scene written by one analysis (a ``tme-monitor`` command's .mrb) set to open ready to read:
+    the key map over its image in the slice views with its colour legend, the chart (AIF, spectrum)
+    in the plot view, segmentations as outlines, markups locked. Background and foreground may be
+    sequences (their proxy volume is shown)."""
+    from .legends import add_color_legend
+    background, foreground = sequence_proxy(scene, background), sequence_proxy(scene, foreground)
+    arrangement = DEFAULT_ARRANGEMENT if chart is not None else slicer.vtkMRMLLayoutNode.SlicerLayoutFourUpView
+    if background is None and foreground is None and chart is not None:
+        arrangement = slicer.vtkMRMLLayoutNode.SlicerLayoutOneUpPlotView
+    layout = ensure_views(scene, arrangement)
+    show_volumes(scene, background=background, foreground=foreground, opacity=opacity)
+    if foreground is not None:
+        add_color_legend(foreground)
+    reference = foreground or background
+    if reference is not None and reference.GetImageData() is not None:
+        centre, field_of_view = volume_centre_and_field_of_view(reference)
+        centre_slices(scene, centre, field_of_view)
+    if chart is not None:
+        show_chart(scene, chart)
+    outline_segmentations(scene)
+    lock_markups(scene)
+    return layout

@@ -255,3 +255,36 @@ class SharedWindowTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class ShowForReadingTest(unittest.TestCase):
+    """views.show_for_reading (what a tme-monitor command's .mrb opens with), read back from the .mrb."""
+
+    def test_single_analysis_scene_round_trip(self):
+        scene = tme_scene.create_scene()
+        out = tempfile.mkdtemp(prefix="tme-show-for-reading-")
+        try:
+            ijk = np.diag([2.0, 2.0, 3.0, 1.0])
+            series = np.random.default_rng(1).uniform(50, 100, (5, 3, 8, 8)).astype(np.float32)
+            dce = tme_scene.array_to_sequence(scene, series, np.arange(5.0), ijk, "DCE", axis_name="time", axis_unit="s")
+            ktrans = tme_scene.add_quantity_map(scene, np.full((3, 8, 8), 0.1, np.float32), ijk, "DCE Ktrans", "Ktrans")
+            chart = tme_scene.add_plot(scene, "AIF", np.arange(5.0), {"plasma": np.arange(5.0)}, "time", "c", "s", "mM")
+            roi = scene.AddNewNodeByClass("vtkMRMLMarkupsROINode", "voxel")
+            views.show_for_reading(scene, background=dce, foreground=ktrans, chart=chart)
+            path = tme_scene.save_scene(scene, os.path.join(out, "dce.mrb"))
+            loaded = tme_scene.load_scene(path)
+            layout = views.layout_node(loaded)
+            self.assertEqual(layout.GetViewArrangement(), slicer.vtkMRMLLayoutNode.SlicerLayoutFourUpPlotView)
+            red = loaded.GetSingletonNode("Red", "vtkMRMLSliceCompositeNode")
+            self.assertEqual(loaded.GetNodeByID(red.GetForegroundVolumeID()).GetName(), "DCE Ktrans")
+            background = loaded.GetNodeByID(red.GetBackgroundVolumeID())
+            self.assertIsNotNone(background)                 # the DCE series' proxy volume
+            self.assertEqual(loaded.GetNodeByID(views.plot_view_node(loaded).GetPlotChartNodeID()).GetName(), "AIF")
+            self.assertTrue(legend_of(loaded.GetFirstNodeByName("DCE Ktrans")).GetVisibility())
+            self.assertTrue(loaded.GetFirstNodeByName("voxel").GetLocked())
+            self.assertAlmostEqual(loaded.GetSingletonNode("Red", "vtkMRMLSliceNode").GetFieldOfView()[0], 8 * 2.0 * 1.1)
+            self.assertIsNotNone(roi)
+            tme_scene.release_scene(loaded)
+        finally:
+            tme_scene.release_scene(scene)
+            shutil.rmtree(out, ignore_errors=True)
