@@ -170,6 +170,9 @@ class DCELogic:
                     and mask_node.GetSegmentation().GetNumberOfSegments() > 1:
                 # A segmentation mask (e.g. tumour habitats): its union, then one row set per segment.
                 masks.update(self._statistics_masks(mask_node, None, inputs, ijk_to_ras))
+            # A label map of several labels (tissue labels, habitats): one row set per label too.
+            from TMEMonitorLib.scene.inputs import label_map_masks
+            masks.update(label_map_masks(mask_node, shape, ijk_to_ras))
             return masks
         ijk = ijk_to_ras
         from TMEMonitorLib.scene.inputs import segment_masks

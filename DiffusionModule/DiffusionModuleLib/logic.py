@@ -78,6 +78,9 @@ class DiffusionLogic:
             if mask_node is not None and mask_node.IsA("vtkMRMLSegmentationNode") \
                     and mask_node.GetSegmentation().GetNumberOfSegments() > 1:
                 masks.update(self._statistics_masks(mask_node, None, None, shape, ijk_to_ras))
+            # A label map of several labels (tissue labels, habitats): one row set per label too.
+            from TMEMonitorLib.scene.inputs import label_map_masks
+            masks.update(label_map_masks(mask_node, shape, ijk_to_ras))
             return masks
         from TMEMonitorLib.scene.inputs import segment_masks
         return segment_masks(self.scene, segmentation, shape, ijk_to_ras)

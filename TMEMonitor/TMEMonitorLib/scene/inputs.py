@@ -168,5 +168,26 @@ def segment_masks(scene, segmentation, reference_shape, reference_ijk_to_ras):
             for i in range(seg.GetNumberOfSegments())}
 
 
+def label_map_masks(node, reference_shape, reference_ijk_to_ras):
+    """{label name: bool mask} of a label map holding several labels (tissue labels, habitats): one
+    entry per non-zero value, named by the node's colour table (else "label <value>"); empty for a
+    node that is not a label map or holds one label (its union is the mask itself)."""
+    if node is None or not node.IsA("vtkMRMLLabelMapVolumeNode"):
+        return {}
+    from ..statistics import label_masks
+    labels, _ = volume_from_node(node, reference_shape, reference_ijk_to_ras, "label map")
+    values = np.unique(labels[labels != 0])
+    if values.size < 2:
+        return {}
+    display = node.GetDisplayNode()
+    colors = display.GetColorNode() if display is not None else None
+    names = {}
+    for value in values:
+        name = colors.GetColorName(int(value)) if colors is not None and int(value) < colors.GetNumberOfColors() else ""
+        if name and name != "(none)":
+            names[int(value)] = name
+    return label_masks(labels, names)
+
+
 # The roll-back guard lives in rollback.py (nodes and subject-hierarchy items); kept importable here.
 from .rollback import RemoveAddedNodesOnError  # noqa: E402,F401

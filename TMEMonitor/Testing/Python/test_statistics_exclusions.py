@@ -117,3 +117,25 @@ class FlagImplausibleTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class LabelMapMasksTest(unittest.TestCase):
+    """A multi-label label-map node gives one mask per label, named by its colour table."""
+
+    def test_rows_named_by_the_colour_table(self):
+        from TMEMonitorLib import scene as tme_scene
+        from TMEMonitorLib.scene.inputs import label_map_masks
+        scene = tme_scene.create_scene()
+        try:
+            labels = np.zeros((1, 4, 6), np.uint8)
+            labels[0, 1:, :3] = 2
+            labels[0, 1:, 3:] = 4
+            colors = tme_scene.label_color_node(scene, "tissue", tme_scene.TISSUE_LABELS)
+            node = tme_scene.add_label_map(scene, labels, np.eye(4), "tissue labels", colors)
+            masks = label_map_masks(node, labels.shape, np.eye(4))
+            self.assertEqual(list(masks), ["viable rim", "necrotic core"])
+            self.assertEqual(int(masks["necrotic core"].sum()), 9)
+            single = tme_scene.add_label_map(scene, (labels > 0).astype(np.uint8), np.eye(4), "tumour")
+            self.assertEqual(label_map_masks(single, labels.shape, np.eye(4)), {})
+        finally:
+            tme_scene.release_scene(scene)
