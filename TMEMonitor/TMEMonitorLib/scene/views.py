@@ -102,10 +102,8 @@ def world_point(node, ras):
     transform = node.GetParentTransformNode()
     if transform is None:
         return np.asarray(ras, float)
-    to_world = slicer.vtkGeneralTransform() if hasattr(slicer, "vtkGeneralTransform") else None
-    if to_world is None:
-        import vtk
-        to_world = vtk.vtkGeneralTransform()
+    import vtk
+    to_world = vtk.vtkGeneralTransform()
     transform.GetTransformToWorld(to_world)
     return np.asarray(to_world.TransformPoint([float(v) for v in ras]), float)
 
