@@ -174,6 +174,9 @@ def _analyse(args, settings, series, scene):
         tme_scene.write_node(result.concentration_node, os.path.join(args.out, "concentration.seq.nrrd"))
     if result.fitted_node is not None:
         tme_scene.write_node(result.fitted_node, os.path.join(args.out, "fitted.seq.nrrd"))
+    from TMEMonitorLib.scene import views
+    views.show_for_reading(scene, background=dce_node, foreground=result.map_nodes.get("Ktrans"),
+                           chart=result.aif_chart_node)          # the .mrb opens ready to read
     mrb = tme_scene.save_scene(scene, os.path.join(args.out, "dce.mrb"))
     analysis = result.analysis
     for key, (value, source) in analysis.acquisition.items():

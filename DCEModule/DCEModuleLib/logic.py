@@ -9,13 +9,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from TMEMonitorLib import plausibility, quantities
 from TMEMonitorLib import scene as tme_scene
 from TMEMonitorLib.errors import InputError
 from TMEMonitorLib.scene import attribute_names, hierarchy
 from TMEMonitorLib.statistics import statistics_table
 
-from .pipeline import MODEL_CODES, PARAMETER_DISPLAY, analyse_dce, preview_aif
+from .pipeline import MODEL_CODES, analyse_dce, preview_aif
 from .settings import DCESettings
+
+# Maps the kinetic model fit produces (its status map governs them; the semi-quantitative curve
+# measures and T10 are not fit results).
+FITTED_MAPS = ("Ktrans", "ve", "vp", "kep", "Fp", "PS", "E", "delay_s", "rmse", "r2")
 
 CURVE_TYPE_LABELS = {
     1: ("persistent (type 1)", (0.20, 0.60, 0.95)),
@@ -165,6 +170,9 @@ class DCELogic:
                     and mask_node.GetSegmentation().GetNumberOfSegments() > 1:
                 # A segmentation mask (e.g. tumour habitats): its union, then one row set per segment.
                 masks.update(self._statistics_masks(mask_node, None, inputs, ijk_to_ras))
+            # A label map of several labels (tissue labels, habitats): one row set per label too.
+            from TMEMonitorLib.scene.inputs import label_map_masks
+            masks.update(label_map_masks(mask_node, shape, ijk_to_ras))
             return masks
         ijk = ijk_to_ras
         from TMEMonitorLib.scene.inputs import segment_masks
@@ -181,11 +189,13 @@ class DCELogic:
         result = DCEResult(analysis=analysis)
         description = _description(analysis)
         for name, values in analysis.maps.items():
-            quantity, unit, colormap = PARAMETER_DISPLAY.get(name, _standard_error_display(name))
-            node = tme_scene.add_parameter_map(scene, values, ijk_to_ras, f"{prefix} {quantity}", quantity, unit,
-                                               colormap, mask=analysis.mask, description=description)
+            # quantity, unit, colour map and window from the quantity registry (TMEMonitorLib.quantities)
+            node = tme_scene.add_quantity_map(scene, values, ijk_to_ras, f"{prefix} {quantities.lookup(name).quantity}",
+                                              name, mask=analysis.mask, description=description)
             result.map_nodes[name] = node
-        result.status_node = tme_scene.add_status_map(scene, analysis.status, ijk_to_ras, f"{prefix} fit status")
+        fitted = [name for name in analysis.maps if name in FITTED_MAPS or name[3:] in FITTED_MAPS]
+        status = plausibility.flag_implausible(analysis.status, {name: analysis.maps[name] for name in fitted})
+        result.status_node = tme_scene.add_status_map(scene, status, ijk_to_ras, f"{prefix} fit status")
         if analysis.settings.semi_quantitative:
             colors = tme_scene.label_color_node(scene, "enhancement curve type", CURVE_TYPE_LABELS)
             result.curve_type_node = tme_scene.add_label_map(scene, analysis.curve_type, ijk_to_ras,
@@ -196,9 +206,7 @@ class DCELogic:
         masks = statistics_masks or {"all voxels": analysis.mask}
         # Region statistics of every quantitative map (not of the model-choice codes).
         quantitative = {k: v for k, v in analysis.maps.items() if k != "model"}
-        columns, units = statistics_table(quantitative, masks, ijk_to_ras,
-                                          {k: PARAMETER_DISPLAY.get(k, _standard_error_display(k))[1]
-                                           for k in analysis.maps}, status=analysis.status)
+        columns, units = statistics_table(quantitative, masks, ijk_to_ras, status=status, status_applies_to=fitted)
         result.table_node = tme_scene.add_table(scene, f"{prefix} statistics", columns, units=units)
         aif = analysis.aif
         result.aif_chart_node = tme_scene.add_plot(scene, f"{prefix} AIF", aif["t_s"],
@@ -265,13 +273,6 @@ def remove_chart(scene, chart):
     for node in [chart, *series, *tables]:
         if node is not None and node.GetScene() is not None:
             scene.RemoveNode(node)
-
-
-def _standard_error_display(name):
-    if name.startswith("se_"):
-        base = PARAMETER_DISPLAY.get(name[3:], (name[3:], "", "magma"))
-        return (f"standard error of {base[0]}", base[1], "magma")
-    return (name, "", "viridis")
 
 
 def _metadata_sources(metadata):

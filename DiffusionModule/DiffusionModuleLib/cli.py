@@ -131,6 +131,8 @@ def _analyse(args, settings, series, source, scene):
     for model, status_node in result.status_nodes.items():
         tme_scene.write_node(status_node, os.path.join(args.out, f"fit_status_{model}.nrrd"))
     tme_scene.write_node(result.table_node, os.path.join(args.out, "statistics.csv"))
+    from TMEMonitorLib.scene import views
+    views.show_for_reading(scene, background=node, foreground=result.map_nodes.get("ADC"))   # opens ready to read
     mrb = tme_scene.save_scene(scene, os.path.join(args.out, "dwi.mrb"))
     analysis = result.analysis
     for note in analysis.notes:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from TMEMonitorLib import plausibility
 from TMEMonitorLib import scene as tme_scene
 from TMEMonitorLib.errors import InputError
 from TMEMonitorLib.scene import hierarchy
@@ -77,6 +78,9 @@ class DiffusionLogic:
             if mask_node is not None and mask_node.IsA("vtkMRMLSegmentationNode") \
                     and mask_node.GetSegmentation().GetNumberOfSegments() > 1:
                 masks.update(self._statistics_masks(mask_node, None, None, shape, ijk_to_ras))
+            # A label map of several labels (tissue labels, habitats): one row set per label too.
+            from TMEMonitorLib.scene.inputs import label_map_masks
+            masks.update(label_map_masks(mask_node, shape, ijk_to_ras))
             return masks
         from TMEMonitorLib.scene.inputs import segment_masks
         return segment_masks(self.scene, segmentation, shape, ijk_to_ras)
@@ -95,23 +99,21 @@ class DiffusionLogic:
         description = "; ".join(analysis.notes)
         recorded = _recorded_attributes(analysis, source)
         for name, values in analysis.maps.items():
-            quantity, unit, colormap = map_display(name)
-            node = tme_scene.add_parameter_map(scene, values, ijk_to_ras, f"{prefix} {quantity}", quantity, unit,
-                                               colormap, mask=analysis.mask, description=description)
+            # quantity, unit, colour map and window from the quantity registry (TMEMonitorLib.quantities)
+            node = tme_scene.add_quantity_map(scene, values, ijk_to_ras, f"{prefix} {map_display(name)[0]}", name,
+                                              mask=analysis.mask, description=description)
             model = analysis.map_models.get(name)
             tme_scene.set_acquisition_attributes(node, {**recorded, **_model_attributes(analysis, model)})
             result.map_nodes[name] = node
-        for model, status in analysis.status.items():
+        for model, status in _flagged_status(analysis).items():
             node = tme_scene.add_status_map(scene, status, ijk_to_ras, f"{prefix} {MODEL_LABELS[model]} fit status")
             tme_scene.set_acquisition_attributes(node, {**recorded, **_model_attributes(analysis, model)})
             result.status_nodes[model] = node
         for b, image in analysis.high_b.items():
-            node = tme_scene.add_parameter_map(scene, image, ijk_to_ras, f"{prefix} computed b={b:g}",
-                                               f"computed DWI b={b:g} s/mm2", "a.u.", "viridis", mask=analysis.mask,
-                                               description=description)
-            grey = scene.GetNodeByID("vtkMRMLColorTableNodeGrey")
-            if grey is not None:      # a DWI image reads best in grey
-                node.GetDisplayNode().SetAndObserveColorNodeID(grey.GetID())
+            # registry entry "computed DWI": arbitrary units in grey (a DWI image reads best in grey)
+            node = tme_scene.add_quantity_map(scene, image, ijk_to_ras, f"{prefix} computed b={b:g}", "computed DWI",
+                                              mask=analysis.mask, description=description,
+                                              quantity=f"computed DWI b={b:g} s/mm2")
             tme_scene.set_acquisition_attributes(node, {**recorded, "computed_b": b,
                                                         **_model_attributes(analysis, analysis.high_b_model)})
             result.computed_high_b_nodes[b] = node
@@ -130,11 +132,10 @@ class DiffusionLogic:
         """Statistics columns of every quantitative map, each with its own model's failed fraction."""
         masks = statistics_masks or {"all voxels": analysis.mask}
         columns, column_units = None, {}
-        for model, status in analysis.status.items():
+        for model, status in _flagged_status(analysis).items():
             maps = {name: values for name, values in analysis.maps.items()
                     if analysis.map_models.get(name) == model and not name.startswith("excluded_")}
-            part, column_units = statistics_table(maps, masks, series.ijk_to_ras,
-                                                  {name: map_display(name)[1] for name in maps}, status=status)
+            part, column_units = statistics_table(maps, masks, series.ijk_to_ras, status=status)
             if columns is None:
                 columns = part
             else:
@@ -216,3 +217,11 @@ def _model_attributes(analysis, model):
     if model == "adc" and settings.adc_b_min is None and settings.adc_b_max is None:
         out["b_range_source"] = "default (every b-value)"
     return out
+
+
+def _flagged_status(analysis):
+    """{model: status map} with physically impossible values of the model's maps (negative ADC or D,
+    f outside 0..1) marked IMPLAUSIBLE (TMEMonitorLib.plausibility)."""
+    return {model: plausibility.flag_implausible(status, {name: values for name, values in analysis.maps.items()
+                                                          if analysis.map_models.get(name) == model})
+            for model, status in analysis.status.items()}

@@ -154,6 +154,9 @@ def run(args):
     with open(json_path, "w") as handle:
         json.dump(results_json(result), handle, indent=2)
     written.append(json_path)
+    from TMEMonitorLib.scene import views          # the .mrb opens ready to read: a ratio map, or the spectrum
+    shown = next((n for name, n in result.map_nodes.items() if "/" in name), None) if mrsi else None
+    views.show_for_reading(scene, foreground=shown, chart=None if mrsi else result.chart_node)
     written.append(tme_scene.save_scene(scene, os.path.join(args.out, "mrsi.mrb" if mrsi else "mrs.mrb")))
 
     analysis = result.analysis

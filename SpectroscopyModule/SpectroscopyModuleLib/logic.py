@@ -28,8 +28,6 @@ SERIES_COLORS = {"measured": (0.1, 0.1, 0.1), "fit": (0.85, 0.1, 0.1), "baseline
                  "residual": (0.45, 0.55, 0.7)}
 COMPONENT_COLORS = ((0.12, 0.47, 0.71), (1.0, 0.5, 0.05), (0.17, 0.63, 0.17), (0.58, 0.4, 0.74),
                     (0.55, 0.34, 0.29), (0.89, 0.47, 0.76), (0.74, 0.74, 0.13), (0.09, 0.75, 0.81))
-# Map display: name -> colour map (amplitudes viridis, ratios inferno, quality magma).
-RATIO_COLORMAP, AMPLITUDE_COLORMAP, QUALITY_COLORMAP = "inferno", "viridis", "magma"
 
 
 @dataclass
@@ -168,6 +166,9 @@ class SpectroscopyLogic:
         roi.SetAndObserveObjectToNodeMatrix(to_vtk_matrix(matrix))
         roi.SetSize(*[float(v) for v in geometry["size_mm"]])
         roi.SetLocked(True)
+        roi.CreateDefaultDisplayNodes()
+        if roi.GetDisplayNode() is not None:      # no drag handles until the user picks the box to edit it
+            roi.GetDisplayNode().SetHandlesInteractive(False)
         roi.SetAttribute("TMEMonitor.Quantity", "spectroscopy voxel")
         return roi
 
@@ -186,11 +187,11 @@ class SpectroscopyLogic:
         good = _to_volume(analysis.quality == pipeline.QUALITY_GOOD)
         description = _description(analysis)
         for name, values in analysis.maps.items():
-            unit = analysis.units[name]
-            colormap = (RATIO_COLORMAP if unit == pipeline.RATIO_UNIT and "/" in name
-                        else QUALITY_COLORMAP if name in ("SNR", "FWHM") else AMPLITUDE_COLORMAP)
-            node = tme_scene.add_parameter_map(scene, _to_volume(values), ijk_to_ras, f"{prefix} {name}", name, unit,
-                                               colormap, mask=good if good.any() else None, description=description)
+            # quantity, unit, colour map and window from the quantity registry (TMEMonitorLib.quantities:
+            # ratios inferno with a fixed range, amplitudes in arbitrary units windowed on the good voxels)
+            node = tme_scene.add_quantity_map(scene, _to_volume(values), ijk_to_ras, f"{prefix} {name}", name,
+                                              mask=good if good.any() else None, description=description,
+                                              quantity=name)
             result.map_nodes[name] = node
         result.status_node = tme_scene.add_status_map(scene, _to_volume(analysis.status), ijk_to_ras,
                                                       f"{prefix} fit status")

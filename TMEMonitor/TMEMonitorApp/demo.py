@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from TMEMonitorLib import quantities
 from TMEMonitorLib import scene as tme_scene
 from TMEMonitorLib.errors import InputError
 from TMEMonitorLib.progress import report
@@ -33,17 +34,9 @@ SIZES = {
 # What each acquisition node is, so that the dashboard finds a visit's inputs.
 ROLE_ATTRIBUTE = ROLE
 
-# Truth maps shown in the scene: name -> (quantity, unit, colour map).
-TRUTH_MAPS = {
-    "Ktrans": ("Ktrans", "1/min", "inferno"),
-    "ve": ("ve", "", "viridis"),
-    "vp": ("vp", "", "viridis"),
-    "T10_s": ("T10", "s", "viridis"),
-    "ADC": ("ADC", "mm2/s", "viridis"),
-    "D": ("D", "mm2/s", "viridis"),
-    "f": ("f", "", "magma"),
-    "Dstar": ("Dstar", "mm2/s", "magma"),
-}
+# Truth maps shown in the scene (quantity, unit, colour map and window from the quantity registry,
+# TMEMonitorLib.quantities, the same as the measured maps of that name).
+TRUTH_MAPS = ("Ktrans", "ve", "vp", "T10_s", "ADC", "D", "f", "Dstar")
 
 
 @dataclass
@@ -100,10 +93,10 @@ def build_demo_scene(scene, size="small", seed=0, n_visits=3, progress=None, res
         scene.RemoveNode(tumour_labels)
 
         truth_folder = hierarchy.add_folder(scene, item, "Truth (phantom)")
-        for key, (quantity, unit, colormap) in TRUTH_MAPS.items():
+        for key in TRUTH_MAPS:
             if key in visit.truth:
-                node = tme_scene.add_parameter_map(scene, visit.truth[key], ijk, f"{visit.name} truth {quantity}",
-                                                   quantity, unit, colormap, mask=visit.labels > 0)
+                node = tme_scene.add_quantity_map(scene, visit.truth[key], ijk,
+                                                  f"{visit.name} truth {quantities.lookup(key).quantity}", key)
                 hierarchy.place(scene, node, truth_folder)
         for role, node in nodes.items():
             node.SetAttribute(ROLE_ATTRIBUTE, role)

@@ -129,7 +129,7 @@ _ENTRIES = [
     _q("S0_IVIM", "S0 (IVIM)", "a.u.", colormap="viridis"),
     _q("S0_kurtosis", "S0 (kurtosis)", "a.u.", colormap="viridis"),
     _q("S0_dwi", "S0 (DWI)", "a.u.", colormap="viridis"),
-    _q("computed DWI", "computed DWI", "a.u.", colormap="viridis"),
+    _q("computed DWI", "computed DWI", "a.u.", colormap="grey"),        # an image: grey (scene/colormaps GREY)
     # --- other relaxometry and techniques that maps already carry
     _q("R2star", "R2*", "1/s", colormap="inferno", value_range=(0.0, 100.0)),
     _q("M0", "M0", "a.u.", colormap="viridis"),
@@ -230,3 +230,39 @@ def ucum(unit):
 def human_unit(unit):
     """The reader's form of an internal unit (the unit itself when unknown)."""
     return UNITS.get(unit, (unit, unit))[1]
+
+
+# --- physically possible values (internal units; None: no limit), for flagging impossible fit
+# results in the status map (fit status IMPLAUSIBLE) and leaving them out of statistics. Only
+# quantities whose definition bounds them: rates, diffusivities, relaxation times and flows are
+# non-negative; volume and extraction fractions lie in 0..1 (Tofts et al., JMRI 1999,
+# doi:10.1002/(SICI)1522-2586(199909)10:3<223::AID-JMRI2>3.0.CO;2-S; Le Bihan, Radiology 1988,
+# doi:10.1148/radiology.168.2.3393671). Semi-quantitative curve measures can be negative with
+# noise and are not listed.
+_NON_NEGATIVE = (0.0, None)
+_FRACTION = (0.0, 1.0)
+PHYSICAL_LIMITS = {
+    "Ktrans": _NON_NEGATIVE, "kep": _NON_NEGATIVE, "Fp": _NON_NEGATIVE, "PS": _NON_NEGATIVE,
+    "ve": _FRACTION, "vp": _FRACTION, "E": _FRACTION,
+    "ADC": _NON_NEGATIVE, "D": _NON_NEGATIVE, "Dstar": _NON_NEGATIVE, "D_kurtosis": _NON_NEGATIVE,
+    "f": _FRACTION,
+    "T10": _NON_NEGATIVE, "T10_s": _NON_NEGATIVE, "R10": _NON_NEGATIVE, "R2star": _NON_NEGATIVE,
+}
+
+
+def physical_limits(name):
+    """(lower, upper) physically possible values of a map in internal units (None: unbounded side),
+    or None when the quantity has no such limits. A standard error is non-negative."""
+    if name in PHYSICAL_LIMITS:
+        return PHYSICAL_LIMITS[name]
+    if name.startswith("se_"):
+        return _NON_NEGATIVE
+    return None
+
+
+def legend_title(name):
+    """The colour-legend title of a map: the quantity with the unit its stored values are in
+    (the legend labels show stored values, so the internal unit, not the display scale)."""
+    entry = lookup(name)
+    shown = human_unit(entry.unit)
+    return f"{entry.quantity} ({shown})" if entry.unit not in ("", "1", "code") else entry.quantity

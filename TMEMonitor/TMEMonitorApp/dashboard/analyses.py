@@ -41,9 +41,20 @@ def run_visit_analyses(scene, visit_item, dce_settings=None, dwi_settings=None, 
                 node.SetAttribute(BIOMARKER, name)
                 node.SetAttribute(VISIT_ITEM, str(visit_item))
             results[technique.name] = result
+    _share_windows(scene, visit_item)
     report(progress, 1.0, "done")
     return results
 
 
 def _step(progress, index, count, title):
     return lambda fraction, message="": report(progress, (index + fraction) / count, f"{title}: {message}")
+
+
+def _share_windows(scene, visit_item):
+    """The new maps take the window their quantity has at the patient's other visits (display.py)."""
+    import slicer
+    from .display import apply_shared_windows
+    sh = slicer.vtkMRMLSubjectHierarchyNode.GetSubjectHierarchyNode(scene)
+    patient_item = sh.GetItemParent(visit_item)
+    if patient_item and patient_item != sh.GetSceneItemID():
+        apply_shared_windows(scene, patient_item)

@@ -82,12 +82,14 @@ class ResponseSummary:
 
 
 def compute_response(scene, patient_item, organ="breast", response_biomarker="ADC", truth=None, rc_overrides=None,
-                     prm_thresholds=None, progress=None, registration=None):
+                     prm_thresholds=None, progress=None, registration=None, present=True):
     """Per-visit biomarkers, changes against repeatability, PRM and habitats, response calls, table and plots.
 
     ``registration``: the RegistrationSummary of ``register_visits`` in this session (exact
     transforms); without it the visits' transform nodes are used (as after loading a scene).
-    ``response_biomarker`` is kept for existing callers (every tracked biomarker is scored)."""
+    ``response_biomarker`` is kept for existing callers (every tracked biomarker is scored).
+    ``present``: leave the scene ready to read (reading_scene.prepare_reading_scene: the latest
+    visit's key map over its anatomy and this chart, one window per quantity across visits)."""
     visits = list_visits(scene, patient_item)
     if len(visits) < 1:
         raise InputError("the patient has no visits")
@@ -151,6 +153,9 @@ def compute_response(scene, patient_item, organ="breast", response_biomarker="AD
     charts = []
     if series and len(visits) > 1:
         charts.append(response_nodes.change_chart(scene, patient_item, days, series))
+    if present:
+        from .reading_scene import prepare_reading_scene
+        prepare_reading_scene(scene, patient_item)
     report(progress, 1.0, "response done")
     figures = ReportInputs(measurements=measurements, baseline_index=scores.baseline_index, days=days,
                            percent_series=series, prm=prm,

@@ -5,7 +5,7 @@ import numpy as np
 
 from TMEMonitorLib import scene as tme_scene
 from TMEMonitorLib.longitudinal import response_maps
-from TMEMonitorLib.scene import hierarchy
+from TMEMonitorLib.scene import attribute_names, hierarchy
 
 RESPONSE_TABLE = "TMEMonitor.ResponseTable"          # "biomarkers" / "lesions": the patient's response tables
 
@@ -71,6 +71,7 @@ def habitat_node(scene, labels, entry):
 def change_chart(scene, patient_item, days, percent_series):
     chart = tme_scene.add_plot(scene, "Change from baseline", days, percent_series, "day on treatment",
                                "change from baseline", "d", "%", styles={k: "line+markers" for k in percent_series})
+    chart.SetAttribute(attribute_names.RESPONSE_CHART, "change")
     hierarchy.place(scene, chart, patient_item)
     return chart
 

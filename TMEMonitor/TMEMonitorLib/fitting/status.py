@@ -19,3 +19,11 @@ def describe(status_array):
     """Counts of each status in a status map, keyed by name (for logs and tables)."""
     values, counts = np.unique(np.asarray(status_array), return_counts=True)
     return {NAMES.get(int(v), str(int(v))): int(c) for v, c in zip(values, counts)}
+
+
+# --- physically impossible values (added for issue 13): a fit that converged to a value no
+# tissue can have (negative ADC or Ktrans, a volume fraction above 1); flagged by
+# TMEMonitorLib.plausibility.flag_implausible from the limits in the quantity registry and
+# left out of region statistics like a failed fit.
+IMPLAUSIBLE = 5
+NAMES[IMPLAUSIBLE] = "implausible value"

@@ -45,6 +45,10 @@ QUALITY_FLAGS = "TMEMonitor.QualityFlags"
 VOXEL = "TMEMonitor.Voxel"
 GRID_SHAPE = "TMEMonitor.GridShape"
 X_AXIS_REVERSED = "TMEMonitor.XAxisReversed"
+# display (issue 13): where a map's window came from, and the change chart the layout shows
+WINDOW_SOURCE = "TMEMonitor.WindowSource"           # "registry" / "patient" / "this map"
+WINDOW_NOTE = "TMEMonitor.WindowNote"               # the window stated for a reader (legend)
+RESPONSE_CHART = "TMEMonitor.ResponseChart"         # "change": the change-from-baseline chart
 
 # Old name -> current name (scenes saved before the names were fixed).
 _LEGACY = {"TMEMonitor.input_kind": INPUT_KIND, "TMEMonitor.AIF_source": AIF_SOURCE}

@@ -16,15 +16,22 @@ def _rgb(hex_text, index):
     return tuple(int(code[c:c + 2], 16) / 255.0 for c in (0, 2, 4))
 
 
+GREY = "grey"        # a linear grey ramp (images such as a computed DWI read best in grey)
+
+
+def _grey_hex():
+    return "".join(f"{v:02x}{v:02x}{v:02x}" for v in range(256))
+
+
 def colormap_node(scene, name="viridis"):
-    """A 256-entry continuous colour table node (viridis, magma, inferno, plasma, RdBu_r)."""
-    if name not in COLORMAPS:
-        raise ValueError(f"unknown colour map '{name}'; available: {', '.join(sorted(COLORMAPS))}")
+    """A 256-entry continuous colour table node (viridis, magma, inferno, plasma, RdBu_r, grey)."""
+    if name not in COLORMAPS and name != GREY:
+        raise ValueError(f"unknown colour map '{name}'; available: {', '.join(sorted(COLORMAPS) + [GREY])}")
     node_name = PREFIX + name
     existing = scene.GetFirstNodeByName(node_name)
     if existing is not None:
         return existing
-    hex_text = "".join(COLORMAPS[name])
+    hex_text = _grey_hex() if name == GREY else "".join(COLORMAPS[name])
     node = slicer.vtkMRMLColorTableNode()
     node.SetName(node_name)
     node.SetTypeToUser()
@@ -69,4 +76,5 @@ FIT_STATUS_LABELS = {
     2: ("hit bound", (0.95, 0.65, 0.10)),
     3: ("masked", (0.40, 0.40, 0.40)),
     4: ("no signal", (0.20, 0.20, 0.70)),
+    5: ("implausible value", (0.80, 0.20, 0.80)),
 }

@@ -124,11 +124,19 @@ def _segmentation_mask(scene, segmentation_node, reference_shape, reference_ijk_
     array_to_volume(scene, np.zeros(reference_shape, np.uint8), reference_ijk_to_ras, "tmp", node=reference, display=False)
     labelmap = scene.AddNewNodeByClass("vtkMRMLLabelMapVolumeNode", "__tme_tmp_mask")
     ids_before = {scene.GetNthNode(i).GetID() for i in range(scene.GetNumberOfNodes())}
+    # The reference grid is in the segmentation's own space: a segmentation placed under a transform
+    # for display (a follow-up visit shown on the baseline anatomy) is exported untransformed, like
+    # the arrays of the other nodes of its visit; its transform is put back afterwards.
+    parent_transform = segmentation_node.GetTransformNodeID()
     try:
+        if parent_transform:
+            segmentation_node.SetAndObserveTransformNodeID(None)
         logic = module_logic(scene, "Segmentations")
         logic.ExportSegmentsToLabelmapNode(segmentation_node, ids, labelmap, reference)
         mask = volume_to_array(labelmap) > 0
     finally:
+        if parent_transform:
+            segmentation_node.SetAndObserveTransformNodeID(parent_transform)
         # The export adds display and colour nodes beside the label map: remove them all.
         added = [scene.GetNthNode(i) for i in range(scene.GetNumberOfNodes())]
         for node in added:
@@ -158,6 +166,27 @@ def segment_masks(scene, segmentation, reference_shape, reference_ijk_to_ras):
     return {seg.GetSegment(seg.GetNthSegmentID(i)).GetName():
             mask_from_node(scene, segmentation, reference_shape, reference_ijk_to_ras, segment_id=seg.GetNthSegmentID(i))
             for i in range(seg.GetNumberOfSegments())}
+
+
+def label_map_masks(node, reference_shape, reference_ijk_to_ras):
+    """{label name: bool mask} of a label map holding several labels (tissue labels, habitats): one
+    entry per non-zero value, named by the node's colour table (else "label <value>"); empty for a
+    node that is not a label map or holds one label (its union is the mask itself)."""
+    if node is None or not node.IsA("vtkMRMLLabelMapVolumeNode"):
+        return {}
+    from ..statistics import label_masks
+    labels, _ = volume_from_node(node, reference_shape, reference_ijk_to_ras, "label map")
+    values = np.unique(labels[labels != 0])
+    if values.size < 2:
+        return {}
+    display = node.GetDisplayNode()
+    colors = display.GetColorNode() if display is not None else None
+    names = {}
+    for value in values:
+        name = colors.GetColorName(int(value)) if colors is not None and int(value) < colors.GetNumberOfColors() else ""
+        if name and name != "(none)":
+            names[int(value)] = name
+    return label_masks(labels, names)
 
 
 # The roll-back guard lives in rollback.py (nodes and subject-hierarchy items); kept importable here.
