@@ -16,19 +16,28 @@ def add_parser(subparsers):
     acq.add_argument("--frequency", help="vibration frequencies, Hz, comma separated")
     acq.add_argument("--offsets", help="wave phase offsets, comma separated (or one number: a count of evenly "
                                        "spaced offsets)")
-    acq.add_argument("--offsets-unit", choices=("rad", "deg"), default="rad")
+    acq.add_argument("--offsets-unit", choices=("rad", "deg"), default="rad",
+                     help="unit of the --offsets list (default: %(default)s)")
     acq.add_argument("--directions", help="motion-encoding directions as i,j,k triples separated by ';' "
                                           "(e.g. '1,0,0;0,1,0;0,0,1')")
     acq.add_argument("--um-per-rad", type=float, help="displacement per phase, um/rad")
     acq.add_argument("--meg", nargs=3, metavar=("MT_PER_M", "CYCLES", "MEG_HZ"),
                      help="motion-encoding gradient amplitude (mT/m), cycles and frequency (Hz; 0 = vibration)")
-    acq.add_argument("--phase-units", choices=PHASE_UNITS, default="rad")
-    parser.add_argument("--inversions", default="mdev,kmdev", help=f"comma separated: {', '.join(INVERSIONS)}")
-    parser.add_argument("--unwrap", choices=UNWRAP_METHODS, default="laplacian")
-    parser.add_argument("--compression", choices=("auto", "curl", "bandpass", "none"), default="auto")
+    acq.add_argument("--phase-units", choices=PHASE_UNITS, default="rad",
+                     help="unit of the phase images: rad, deg, or int12 (-4096..4095 for -pi..pi, 12-bit DICOM "
+                          "phase) (default: %(default)s)")
+    parser.add_argument("--inversions", default="mdev,kmdev",
+                        help=f"comma separated: {', '.join(INVERSIONS)} (default: %(default)s)")
+    parser.add_argument("--unwrap", choices=UNWRAP_METHODS, default="laplacian",
+                        help="phase unwrapping method (default: %(default)s)")
+    parser.add_argument("--compression", choices=("auto", "curl", "bandpass", "none"), default="auto",
+                        help="removal of the compression wave; auto: curl with 3 encoded components, band-pass "
+                             "with 1 (default: %(default)s)")
     parser.add_argument("--smoothing", type=float, default=1.5, help="Gaussian low-pass sigma, voxels (default 1.5)")
     parser.add_argument("--density", type=float, default=1000.0, help="tissue density, kg/m3 (default 1000)")
-    parser.add_argument("--min-wave-snr", type=float, default=3.0)
+    parser.add_argument("--min-wave-snr", type=float, default=3.0,
+                        help="voxels whose wave confidence (SNR) is below this are flagged no-signal and left NaN "
+                             "(default: %(default)s)")
     parser.set_defaults(func=run)
 
 
