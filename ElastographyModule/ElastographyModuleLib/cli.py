@@ -6,27 +6,38 @@ from .settings import INVERSIONS, PHASE_UNITS, UNWRAP_METHODS, ElastographySetti
 
 def add_parser(subparsers):
     parser = subparsers.add_parser("mre", help="MR elastography: |G*|, G', G'', phi and shear-wave speed maps")
-    parser.add_argument("phase", help="MRE phase images: 4D NIfTI (+ JSON sidecar) or .mat; frames ordered "
-                                      "frequency, direction, phase offset")
+    parser.add_argument("phase", help="MRE phase images: 4D NIfTI (+ JSON sidecar), .mat, or a Slicer volume "
+                                      "sequence .seq.nrrd (with TMEMonitor.MRE* keys, as the module and the demo "
+                                      "write it); frames ordered frequency, direction, phase offset")
     parser.add_argument("--out", required=True, help="output folder (maps as NRRD, statistics CSV, scene .mrb)")
-    parser.add_argument("--mask", help="label map / mask volume (voxels > 0 are analysed)")
-    acq = parser.add_argument_group("acquisition (overrides the sidecar / .mat)")
+    parser.add_argument("--mask", help="label map / mask volume or .seg.nrrd (voxels > 0 are analysed; a "
+                                       "segmentation saved cropped to its extent is put back on the phase grid)")
+    acq = parser.add_argument_group("acquisition (overrides the sidecar / .mat / .seq.nrrd keys)")
     acq.add_argument("--frequency", help="vibration frequencies, Hz, comma separated")
     acq.add_argument("--offsets", help="wave phase offsets, comma separated (or one number: a count of evenly "
                                        "spaced offsets)")
-    acq.add_argument("--offsets-unit", choices=("rad", "deg"), default="rad")
+    acq.add_argument("--offsets-unit", choices=("rad", "deg"), default="rad",
+                     help="unit of the --offsets list (default: %(default)s)")
     acq.add_argument("--directions", help="motion-encoding directions as i,j,k triples separated by ';' "
                                           "(e.g. '1,0,0;0,1,0;0,0,1')")
     acq.add_argument("--um-per-rad", type=float, help="displacement per phase, um/rad")
     acq.add_argument("--meg", nargs=3, metavar=("MT_PER_M", "CYCLES", "MEG_HZ"),
                      help="motion-encoding gradient amplitude (mT/m), cycles and frequency (Hz; 0 = vibration)")
-    acq.add_argument("--phase-units", choices=PHASE_UNITS, default="rad")
-    parser.add_argument("--inversions", default="mdev,kmdev", help=f"comma separated: {', '.join(INVERSIONS)}")
-    parser.add_argument("--unwrap", choices=UNWRAP_METHODS, default="laplacian")
-    parser.add_argument("--compression", choices=("auto", "curl", "bandpass", "none"), default="auto")
+    acq.add_argument("--phase-units", choices=PHASE_UNITS, default="rad",
+                     help="unit of the phase images: rad, deg, or int12 (-4096..4095 for -pi..pi, 12-bit DICOM "
+                          "phase) (default: %(default)s)")
+    parser.add_argument("--inversions", default="mdev,kmdev",
+                        help=f"comma separated: {', '.join(INVERSIONS)} (default: %(default)s)")
+    parser.add_argument("--unwrap", choices=UNWRAP_METHODS, default="laplacian",
+                        help="phase unwrapping method (default: %(default)s)")
+    parser.add_argument("--compression", choices=("auto", "curl", "bandpass", "none"), default="auto",
+                        help="removal of the compression wave; auto: curl with 3 encoded components, band-pass "
+                             "with 1 (default: %(default)s)")
     parser.add_argument("--smoothing", type=float, default=1.5, help="Gaussian low-pass sigma, voxels (default 1.5)")
     parser.add_argument("--density", type=float, default=1000.0, help="tissue density, kg/m3 (default 1000)")
-    parser.add_argument("--min-wave-snr", type=float, default=3.0)
+    parser.add_argument("--min-wave-snr", type=float, default=3.0,
+                        help="voxels whose wave confidence (SNR) is below this are flagged no-signal and left NaN "
+                             "(default: %(default)s)")
     parser.set_defaults(func=run)
 
 
@@ -100,11 +111,14 @@ def _analyse(args, settings, data, values, sources, scene):
                  "phase_scaling": phase_source, "voxel_size": sources.get("voxel_size", "image header")})
     mask_node = None
     if args.mask:
+        from TMEMonitorLib.io.reader import place_on_grid
         volume = io.read_volume(args.mask)
-        if volume.array.shape != data.array.shape[1:]:
+        array = place_on_grid(volume, data.array.shape[1:], data.ijk_to_ras, "--mask")
+        if array.shape != data.array.shape[1:]:
             raise InputError(f"--mask '{args.mask}': shape {volume.array.shape} differs from the phase images "
                              f"{data.array.shape[1:]}")
-        mask_node = tme_scene.add_label_map(scene, volume.array > 0, volume.ijk_to_ras, "mask")
+        mask_node = tme_scene.add_label_map(scene, array > 0, data.ijk_to_ras if array is not volume.array
+                                            else volume.ijk_to_ras, "mask")
     for key, text in acquisition.provenance.items():
         print(f"  {key}: {text}")
     result = ElastographyLogic(scene).run(data.array, settings, ijk_to_ras=data.ijk_to_ras, acquisition=acquisition,

@@ -1,4 +1,5 @@
-"""Reading MRE phase data from files: 4D NIfTI + JSON sidecar, and MATLAB ``.mat``.
+"""Reading MRE phase data from files: 4D NIfTI + JSON sidecar, MATLAB ``.mat``, and the Slicer
+volume sequence (``.seq.nrrd``) the module and the demo write.
 
 JSON sidecar keys (all optional; command-line flags override them, and the source of each
 value is recorded): ``MREFrequency`` (Hz, number or list), ``MREPhaseOffsets`` (list, or a count
@@ -9,6 +10,12 @@ per rad of phase), ``MEGAmplitude`` (mT/m), ``MEGFrequency`` (Hz), ``MEGCycles``
 ``.mat`` variables: ``phase`` either (frames, slices, rows, cols) or MATLAB order (rows, cols,
 slices, offsets[, directions[, frequencies]]); ``frequencies`` (Hz), ``offsets`` (rad),
 ``directions`` (n x 3, i j k), ``voxel_size_mm`` (col, row, slice spacing), ``um_per_rad``.
+
+``.seq.nrrd`` keys (the phase sequence node's attributes, kept by Slicer's sequence storage node;
+JSON values, as ElastographyLogic reads them from the node): ``TMEMonitor.MREFrequencies`` (Hz, list),
+``TMEMonitor.MREPhaseOffsets`` (rad, list), ``TMEMonitor.MREDirections`` (list of [i, j, k]),
+``TMEMonitor.MREPhaseToDisplacement_um_per_rad``. Frames ordered frequency, direction, phase offset;
+the sequence index itself (a frame number) carries no acquisition value.
 """
 import os
 from dataclasses import dataclass, field
@@ -82,10 +89,36 @@ def read_mat(path):
     return PhaseFile(phase, make_ijk_to_ras(tuple(spacing)), values, sources)
 
 
+def read_nrrd(path):
+    import json
+
+    from TMEMonitorLib.errors import MetadataError
+    from TMEMonitorLib.io.nrrd_series import TME_PREFIX, read_nrrd_frames
+
+    from .logic import ATTRIBUTE_KEYS
+    frames = read_nrrd_frames(path)
+    keys = frames.metadata.get("nrrd_keys", {})
+    values, sources = {}, {}
+    for name, key in zip(("frequencies_hz", "offsets", "directions_ijk", "um_per_rad"), ATTRIBUTE_KEYS):
+        text = keys.get(TME_PREFIX + key, "").strip()
+        if not text:
+            continue
+        try:
+            values[name] = json.loads(text)
+        except ValueError:
+            raise MetadataError(f"{path}: NRRD key '{TME_PREFIX}{key}' is not a JSON number or list: {text[:80]!r}") from None
+        sources[name] = f"NRRD key '{TME_PREFIX}{key}'"
+    sources["voxel_size"] = frames.provenance["geometry"]
+    return PhaseFile(frames.array, frames.ijk_to_ras, values, sources)
+
+
 def read_phase_file(path):
     lower = path.lower()
     if lower.endswith(".mat"):
         return read_mat(path)
     if lower.endswith((".nii", ".nii.gz")):
         return read_nifti(path)
-    raise InputError(f"{path}: MRE phase data must be a 4D NIfTI (+ JSON sidecar) or a .mat file")
+    if lower.endswith((".nrrd", ".nhdr")):
+        return read_nrrd(path)
+    raise InputError(f"{path}: MRE phase data must be a 4D NIfTI (+ JSON sidecar), a .mat file or a Slicer "
+                     "volume sequence (.seq.nrrd)")

@@ -1,6 +1,14 @@
 """``tme-monitor info PATH``: what the readers find (series, frames, axis values and their source,
 geometry, acquisition metadata, warnings), for every series and spectrum format we write or read:
-DICOM folders, 4D NIfTI (+ JSON / .bval), .seq.nrrd (time, b-values, flip angles), NIfTI-MRS."""
+DICOM folders, 4D NIfTI (+ JSON / .bval), .seq.nrrd (time, b-values, echo times, flip angles), NIfTI-MRS.
+
+A .seq.nrrd whose frames follow an index that is no physical axis (a frame number, an MRE
+encoding component or phase offset) is described as it is: its frames, the index as written and
+its own TMEMonitor.* keys, saying that no time or b axis applies. ``info`` is a describer; the
+analysis commands keep refusing such a file as a time or b series."""
+import os
+
+NRRD_SUFFIXES = (".nrrd", ".nhdr")
 
 
 def add_parser(subparsers):
@@ -27,6 +35,13 @@ def run(args):
     if is_nifti_mrs(args.path):
         print(describe_spectrum(args.path))
         return 0
+    if _axis_flags_given(args) is False and args.path.lower().endswith(NRRD_SUFFIXES) and os.path.isfile(args.path):
+        from TMEMonitorLib.io.describe import describe_frames
+        from TMEMonitorLib.io.nrrd_series import frame_index, read_nrrd_frames
+        index = frame_index(args.path)
+        if index is not None and index[2] is None:       # frames along no physical axis: describe them as they are
+            print(describe_frames(read_nrrd_frames(args.path)))
+            return 0
     overrides = {}
     if args.series:
         overrides["series"] = args.series
@@ -45,3 +60,8 @@ def run(args):
         raise type(error)(for_command_line(str(error))) from None
     print(io.describe(series))
     return 0
+
+
+def _axis_flags_given(args):
+    """True when the user told ``info`` how to read the frame axis (then the series reader decides)."""
+    return bool(args.axis or args.frame_time is not None or args.axis_values)

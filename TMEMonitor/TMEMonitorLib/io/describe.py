@@ -39,14 +39,7 @@ def describe(item):
     else:
         slices, rows, cols = item.array.shape
         lines.append("3D volume: %d x %d x %d (i x j x k = cols x rows x slices)" % (cols, rows, slices))
-    finite = item.array[np.isfinite(item.array)]
-    if finite.size:
-        lines.append("Values: min %.6g, max %.6g, dtype %s" % (finite.min(), finite.max(), item.array.dtype))
-    lines.append("Spacing (mm): %s" % ", ".join("%.5g" % s for s in item.spacing))
-    lines.append("Origin (RAS mm): %s" % ", ".join("%.5g" % s for s in item.origin))
-    lines.append("Orientation of i, j, k: %s" % describe_orientation(item.ijk_to_ras))
-    lines.append("IJK to RAS:")
-    lines += ["  " + " ".join("%10.4f" % v for v in row) for row in np.asarray(item.ijk_to_ras)]
+    lines += _values_and_geometry(item)
     if item.provenance:
         lines.append("Provenance:")
         lines += ["  %s: %s" % (key, value) for key, value in item.provenance.items()]
@@ -57,6 +50,57 @@ def describe(item):
     if item.warnings:
         lines.append("Warnings:")
         lines += ["  - %s" % warning for warning in item.warnings]
+    return "\n".join(lines)
+
+
+def _values_and_geometry(item):
+    lines = []
+    finite = item.array[np.isfinite(item.array)]
+    if finite.size:
+        lines.append("Values: min %.6g, max %.6g, dtype %s" % (finite.min(), finite.max(), item.array.dtype))
+    lines.append("Spacing (mm): %s" % ", ".join("%.5g" % s for s in item.spacing))
+    lines.append("Origin (RAS mm): %s" % ", ".join("%.5g" % s for s in item.origin))
+    lines.append("Orientation of i, j, k: %s" % describe_orientation(item.ijk_to_ras))
+    lines.append("IJK to RAS:")
+    lines += ["  " + " ".join("%10.4f" % v for v in row) for row in np.asarray(item.ijk_to_ras)]
+    return lines
+
+
+def _format_index_values(values, limit=12):
+    shown = ["%.6g" % v if isinstance(v, float) else str(v) for v in values]
+    if len(shown) > limit:
+        shown = shown[:limit] + ["... (%d more)" % (len(shown) - limit - 1), shown[-1]]
+    return "[%s]" % ", ".join(shown)
+
+
+def describe_frames(frames, key_prefix="TMEMonitor.", key_width=100):
+    """Multi-line text of a :class:`~.nrrd_series.FrameSequence` whose index is no physical axis
+    (frame number, encoding component, phase offset ...): the frames, the index as written, that no
+    time / b / echo-time / flip-angle axis applies, geometry, and the file's own ``TMEMonitor.*`` keys."""
+    n_frames, slices, rows, cols = frames.array.shape
+    index = "'%s'" % frames.index_name if frames.index_name else "an unnamed index"
+    lines = ["Source: %s" % (frames.source or "(in memory)"),
+             "4D series: %d frame(s) along %s (unit: %s); each frame %d x %d x %d (i x j x k = cols x rows x slices)"
+             % (n_frames, index, frames.index_unit or "none", cols, rows, slices)]
+    if frames.index_values:
+        lines.append("Index values (%s): %s" % (frames.index_type or "as written", _format_index_values(frames.index_values)))
+    else:
+        lines.append("Index values: none in the file (frames numbered 0 to %d)" % (n_frames - 1))
+    lines.append("Frame axis: %s is not time, b-value, echo time or flip angle: no time or b axis applies "
+                 "(to read the frames as such a series give --axis with --axis-values, or --frame-time)" % index)
+    lines += _values_and_geometry(frames)
+    lines.append("Provenance:")
+    lines += ["  %s: %s" % (key, frames.provenance[key]) for key in ("geometry", "index") if key in frames.provenance]
+    keys = frames.metadata.get("nrrd_keys", {})
+    own = sorted(key for key in keys if key.startswith(key_prefix))
+    if own:
+        lines.append("File keys (%s*):" % key_prefix)
+        for key in own:
+            value = keys[key].strip()
+            lines.append("  %s: %s" % (key, value if len(value) <= key_width else value[:key_width] + " ..."))
+    if frames.warnings:
+        lines.append("Warnings:")
+        lines += ["  - %s" % warning for warning in frames.warnings]
     return "\n".join(lines)
 
 

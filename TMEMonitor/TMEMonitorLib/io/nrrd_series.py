@@ -7,13 +7,15 @@ The MultiVolume module wrote ``MultiVolume.FrameLabels`` with
 ``MultiVolume.FrameIdentifyingDICOMTagUnits``; DWI NRRDs (NA-MIC convention) hold
 ``DWMRI_b-value`` and ``DWMRI_gradient_NNNN`` with b_i = b * |g_i|^2.
 """
+from dataclasses import dataclass, field
+
 import numpy as np
 
 from ..errors import InputError, MetadataError
 from . import nrrd_file
 from .axis import resolve_axis
 from .plausibility import check_finite_frames, check_magnitude
-from .series import Series
+from .series import Series, _Geometry
 
 TIME_UNITS = {"s": 1.0, "sec": 1.0, "second": 1.0, "seconds": 1.0, "ms": 1e-3, "msec": 1e-3,
               "millisecond": 1e-3, "milliseconds": 1e-3, "min": 60.0, "minute": 60.0, "minutes": 60.0, "h": 3600.0}
@@ -23,15 +25,21 @@ TIME_NAMES = ("time", "t", "triggertime", "acquisitiontime", "contenttime", "fra
 B_NAMES = ("b", "bvalue", "b-value", "b value", "b_value", "diffusionbvalue")
 FLIP_NAMES = ("flip_angle", "flipangle", "flip angle", "fa")
 FLIP_UNITS = ("deg", "degree", "degrees", "°")
+# Echo times (multi-echo GRE / SE): absolute times, not times from the first frame; a unit is
+# required (ms and s both occur, and the values alone cannot tell them apart).
+ECHO_NAMES = ("echo_time", "echotime", "echo time", "echo-time", "te")
 # Acquisition values our own writers put in a .seq.nrrd header (scene attributes TMEMonitor.<key>,
 # kept by Slicer's sequence storage node): read back so that a file we wrote is a complete input.
 TME_PREFIX = "TMEMonitor."
 
 
 def _classify(name, unit):
-    """(axis_name, factor to s or s/mm2 or None when the unit is missing); (None, None) if unknown."""
+    """(axis_name, factor to s, s/mm2 or deg, or None when the unit is missing); (None, None) if the
+    index is no physical axis we know (a frame number, a component, a phase offset ...)."""
     unit_key = (unit or "").strip().lower()
     name_key = (name or "").strip().lower()
+    if name_key in ECHO_NAMES and unit_key in TIME_UNITS:
+        return "echo_time", TIME_UNITS[unit_key]
     if unit_key in TIME_UNITS:
         return "time", TIME_UNITS[unit_key]
     if unit_key.replace(" ", "") in B_UNITS:
@@ -147,8 +155,8 @@ def _tme_metadata(keys):
     return metadata, provenance
 
 
-def read_nrrd_series(path, **overrides):
-    path = str(path)
+def _load(path, dtype):
+    """(header, array (frames, slices, rows, cols), list axis, domain axes) of a 4D NRRD."""
     nrrd = nrrd_file.read_header(path)
     if nrrd.integer("dimension", minimum=1) != 4:
         raise InputError("NRRD file %s is %sD, not a 4D series" % (path, nrrd.fields["dimension"]))
@@ -157,7 +165,12 @@ def read_nrrd_series(path, **overrides):
     domain_axes = [a for a in range(4) if a != list_axis]
     data = nrrd_file.read_data(nrrd)     # C order: sizes reversed
     array = data if list_axis == 3 else np.moveaxis(data, -1, 0)
-    array = np.ascontiguousarray(array, dtype=overrides.get("dtype", np.float64))
+    return nrrd, np.ascontiguousarray(array, dtype=dtype), list_axis, domain_axes
+
+
+def read_nrrd_series(path, **overrides):
+    path = str(path)
+    nrrd, array, list_axis, domain_axes = _load(path, overrides.get("dtype", np.float64))
     n_frames = array.shape[0]
     axis_name, values, source, warnings, extra = _detect_axis(nrrd, list_axis, n_frames)
     if values is not None and values.size != n_frames:
@@ -174,8 +187,7 @@ def read_nrrd_series(path, **overrides):
     metadata.update(_multivolume_metadata(nrrd.keys, path))
     metadata.update(extra)
     metadata["nrrd_keys"] = dict(nrrd.keys)
-    provenance = {"geometry": "NRRD space directions / space origin (%s → RAS)" % nrrd.fields.get("space"),
-                  "axis_values": axis_source}
+    provenance = {"geometry": _geometry_source(nrrd), "axis_values": axis_source}
     if "b_vectors" in extra:
         provenance["b_vectors"] = "NRRD DWMRI_gradient_NNNN keys"
     provenance.update({key: source for key, source in acquisition_sources.items() if key in metadata})
@@ -185,3 +197,101 @@ def read_nrrd_series(path, **overrides):
     return Series(array=array, axis_name=axis_name, axis_values=axis_values,
                   ijk_to_ras=nrrd_file.ijk_to_ras(nrrd, domain_axes), metadata=metadata,
                   provenance=provenance, warnings=warnings, source=path)
+
+
+def _geometry_source(nrrd):
+    return "NRRD space directions / space origin (%s → RAS)" % nrrd.fields.get("space")
+
+
+@dataclass(eq=False)
+class FrameSequence(_Geometry):
+    """A 4D NRRD's frames along its own sequence index, whatever that index is: a frame number,
+    an encoding component, a wave phase offset ... For describers (``tme-monitor info``) and for
+    commands whose acquisition layout comes from the file's keys (MRE). ``physical_axis`` names
+    the axis when the index is time, b, echo time or flip angle: analyses read those through
+    :func:`read_nrrd_series`, which converts their units and checks their values."""
+
+    array: np.ndarray                     # (frames, slices, rows, cols)
+    ijk_to_ras: np.ndarray
+    index_name: str = ""
+    index_unit: str = ""
+    index_type: str = ""                  # "numeric", "text", or "" when the file holds no index values
+    index_values: list = field(default_factory=list)     # as written: numbers (numeric index) or text
+    physical_axis: str = None             # "time", "b", "echo_time", "flip_angle" or None
+    metadata: dict = field(default_factory=dict)
+    provenance: dict = field(default_factory=dict)
+    warnings: list = field(default_factory=list)
+    source: str = ""
+
+    @property
+    def n_frames(self):
+        return int(self.array.shape[0])
+
+
+def _index_of(nrrd, list_axis):
+    """(name, unit, type, values as written, provenance, physical axis or None) of the frame index."""
+    from urllib.parse import unquote
+    keys = nrrd.keys
+    labels = nrrd.list_field("labels") or [""] * 4
+    units = nrrd.list_field("units") or [""] * 4
+    name, unit = labels[list_axis] or "", units[list_axis] or ""
+    if "DWMRI_b-value" in keys:
+        return "b", "s/mm2", "numeric", [], "NRRD DWMRI_b-value and DWMRI_gradient_NNNN keys", "b"
+    key = "axis %d index values" % list_axis
+    if key in keys:
+        index_type = keys.get("axis %d index type" % list_axis, "numeric").strip().lower()
+        texts = [unquote(v) for v in keys[key].split()]      # Slicer percent-encodes text index values
+        values = texts
+        if index_type == "numeric":
+            try:
+                values = [float(v) for v in texts]
+            except ValueError:
+                index_type = "text"
+        physical = _classify(name, unit)[0] if index_type == "numeric" else None
+        return name, unit, index_type, values, "NRRD key '%s'" % key, physical
+    if "MultiVolume.FrameLabels" in keys:
+        name = keys.get("MultiVolume.FrameIdentifyingDICOMTagName", "")
+        unit = keys.get("MultiVolume.FrameIdentifyingDICOMTagUnits", "")
+        texts = keys["MultiVolume.FrameLabels"].replace(",", " ").split()
+        try:
+            values, index_type = [float(v) for v in texts], "numeric"
+        except ValueError:
+            values, index_type = texts, "text"
+        physical = _classify(name, unit)[0] if index_type == "numeric" else None
+        return name, unit, index_type, values, "NRRD key 'MultiVolume.FrameLabels'", physical
+    return name, unit, "", [], "no index values in the file (frames numbered from 0)", None
+
+
+def read_nrrd_frames(path, dtype=np.float64):
+    """:class:`FrameSequence` of a 4D NRRD whatever its sequence index (no unit conversion, no
+    check of the index values: see :func:`read_nrrd_series` for time / b / echo-time / flip-angle series)."""
+    path = str(path)
+    nrrd, array, list_axis, domain_axes = _load(path, dtype)
+    name, unit, index_type, values, index_source, physical = _index_of(nrrd, list_axis)
+    warnings = []
+    if values and len(values) != array.shape[0]:
+        warnings.append("%s: %d index values for %d frames (%s)" % (path, len(values), array.shape[0], index_source))
+    metadata, acquisition_sources = _tme_metadata(nrrd.keys)
+    metadata["nrrd_keys"] = dict(nrrd.keys)
+    provenance = {"geometry": _geometry_source(nrrd), "index": index_source}
+    provenance.update(acquisition_sources)
+    warnings += check_finite_frames(array, path)
+    check_magnitude(array, path)
+    return FrameSequence(array=array, ijk_to_ras=nrrd_file.ijk_to_ras(nrrd, domain_axes), index_name=name,
+                         index_unit=unit, index_type=index_type, index_values=values, physical_axis=physical,
+                         metadata=metadata, provenance=provenance, warnings=warnings, source=path)
+
+
+def frame_index(path):
+    """(index name, unit, physical axis or None) from a 4D NRRD's header alone (data not read);
+    None when the file is no 4D NRRD with a single frame axis (the series reader then says why)."""
+    try:
+        nrrd = nrrd_file.read_header(str(path))
+        if nrrd.integer("dimension", minimum=1) != 4:
+            return None
+        nrrd.sizes()
+        list_axis = _list_axis(nrrd)
+    except InputError:
+        return None
+    name, unit, _, _, _, physical = _index_of(nrrd, list_axis)
+    return name, unit, physical

@@ -1,7 +1,10 @@
 """Every file the demo writes is the input of the command that uses that kind of file.
 
 The walk (tiny demo): ``*.seq.nrrd`` -> ``tme-monitor info`` (every one, incl. the multi-flip
-VFA.seq.nrrd), ``DCE.seq.nrrd`` -> ``tme-monitor dce`` with no acquisition flag (TR, flip angle,
+VFA.seq.nrrd, the multi-echo GRE and the MRE wave images, a derived review output along the
+encoding 'component' index), except the MRE phase images: ``MRE_phase.seq.nrrd`` -> ``tme-monitor
+mre --mask tumour.seg.nrrd`` with no acquisition flag (frequency, offsets, directions, phase
+scaling read from the file's TMEMonitor.MRE* keys); ``DCE.seq.nrrd`` -> ``tme-monitor dce`` with no acquisition flag (TR, flip angle,
 field strength read from the file's TMEMonitor keys), ``--vfa VFA.seq.nrrd`` and
 ``--mask tumour.seg.nrrd``; ``DWI.seq.nrrd`` -> ``tme-monitor dwi --mask tumour.seg.nrrd``;
 the NIfTI-MRS spectra -> ``tme-monitor info``; every 3D ``.nrrd`` (maps, label maps, anatomy) ->
@@ -48,7 +51,7 @@ class DemoRoundTripTest(unittest.TestCase):
     def test_every_file_is_accepted_by_its_command(self):
         from TMEMonitorLib import io as tme_io
         from TMEMonitorLib.io import map_metadata
-        consumed, unconsumed = [], []
+        consumed, unconsumed, mre_phase = [], [], []
         visit = os.path.join(self.out, "nrrd", "baseline")
         mask = os.path.join(visit, "tumour.seg.nrrd")
         self.assertTrue(os.path.isfile(mask), "the tumour segmentation is exported as .seg.nrrd")
@@ -57,8 +60,18 @@ class DemoRoundTripTest(unittest.TestCase):
                 path = os.path.join(root, name)
                 lower = name.lower()
                 with self.subTest(path=os.path.relpath(path, self.out)):
-                    if lower.endswith(".seq.nrrd"):
-                        self.assertIn("4D series", self._ok(["info", path]))
+                    if lower == "mre_phase.seq.nrrd":
+                        printed = self._ok(["mre", path, "--mask", os.path.join(root, "tumour.seg.nrrd"), "--out",
+                                            os.path.join(self.work, "mre_" + os.path.basename(root))])
+                        self.assertIn("frequencies: NRRD key 'TMEMonitor.MREFrequencies'", printed)
+                        mre_phase.append(path)
+                    elif lower.endswith(".seq.nrrd"):
+                        printed = self._ok(["info", path])
+                        self.assertIn("4D series", printed)
+                        if lower.startswith("mre_wave"):
+                            self.assertIn("along 'component'", printed)
+                        if lower.startswith("multi-echo"):
+                            self.assertIn("along echo_time", printed)
                     elif lower.endswith(".seg.nrrd"):
                         volume = tme_io.read_volume(path)
                         self.assertGreater((volume.array > 0).sum(), 0)
@@ -78,6 +91,7 @@ class DemoRoundTripTest(unittest.TestCase):
                         continue
                     consumed.append(path)
         self.assertEqual(unconsumed, [], "files no command consumes")
+        self.assertEqual(len(mre_phase), len(os.listdir(os.path.join(self.out, "nrrd"))), "MRE phase per visit")
         self.assertGreater(len(consumed), 50)
         with open(os.path.join(self.out, "report.json")) as handle:
             registration = json.load(handle)["registration"]
@@ -98,6 +112,24 @@ class DemoRoundTripTest(unittest.TestCase):
         from TMEMonitorLib.io import map_metadata
         fields = map_metadata.read_nrrd_fields(os.path.join(out, "Ktrans.nrrd"))
         self.assertEqual((fields["Quantity"], fields["Unit"]), ("Ktrans", "1/min"))
+
+    def test_mre_of_the_demo_phase_file_gives_the_demo_maps(self):
+        """The command line, reading only the file, reproduces the demo's own |G*| map in the tumour."""
+        import numpy as np
+        from TMEMonitorLib import io as tme_io
+        from TMEMonitorLib.io.reader import place_on_grid
+        visit = os.path.join(self.out, "nrrd", "baseline")
+        out = os.path.join(self.work, "mre")
+        printed = self._ok(["mre", os.path.join(visit, "MRE_phase.seq.nrrd"), "--mask",
+                            os.path.join(visit, "tumour.seg.nrrd"), "--inversions", "mdev", "--out", out])
+        for key in ("MREPhaseOffsets", "MREDirections", "MREPhaseToDisplacement_um_per_rad"):
+            self.assertIn(f"NRRD key 'TMEMonitor.{key}'", printed)
+        ours = tme_io.read_volume(os.path.join(out, "mdev_abs_G.nrrd"))
+        demo = tme_io.read_volume(os.path.join(visit, "MRE_mdev__G__.nrrd"))
+        tumour = place_on_grid(tme_io.read_volume(os.path.join(visit, "tumour.seg.nrrd")), ours.array.shape,
+                               ours.ijk_to_ras) > 0
+        self.assertGreater(tumour.sum(), 0)
+        np.testing.assert_allclose(np.nanmedian(ours.array[tumour]), np.nanmedian(demo.array[tumour]), rtol=0.02)
 
     def test_dwi_reads_the_demo_series_with_the_exported_mask(self):
         visit = os.path.join(self.out, "nrrd", "baseline")
