@@ -6,11 +6,17 @@
 and each registered technique adds its own (``Technique.add_parser``: ``dce``, ``dwi``, ``mrs``,
 ...; see ``TMEMonitorApp.techniques``): no list of technique modules here.
 An ``add_parser(subparsers)`` registers a sub-command and sets ``func`` to a callable taking the
-parsed arguments and returning an exit code.
+parsed arguments and returning an exit code. Options declare their kind and range with the
+``type=`` functions of ``TMEMonitorLib.cli_options`` (nonsense stops argparse, naming the flag);
+commands that write open a ``TMEMonitorLib.output_folder.OutputFolder`` before reading inputs.
+
+Exit codes: 0 done; 2 bad arguments or input (a message naming the flag or file, nothing
+written); 143 stopped by SIGTERM (staging cleaned up, previous outputs as they were).
 """
 import argparse
 import sys
 
+from TMEMonitorLib import termination
 from TMEMonitorLib.errors import InputError
 
 from .. import techniques
@@ -36,16 +42,28 @@ def build_parser():
 
 
 def main(argv=None):
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "func", None):
-        parser.print_help()
-        return 2
-    try:
-        return int(args.func(args) or 0)
-    except InputError as error:
-        print(f"tme-monitor {args.command}: error: {error}", file=sys.stderr)
-        return 2
+    """Run one command; returns its exit code (see the module docstring)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    with termination.sigterm_aborts():
+        try:
+            parser = build_parser()
+            try:
+                args = parser.parse_args(argv)
+            except SystemExit as stop:            # argparse printed the error (or --help)
+                return stop.code if isinstance(stop.code, int) else 2
+            if not getattr(args, "func", None):
+                parser.print_help()
+                return 2
+            args.argv = argv
+            try:
+                return int(args.func(args) or 0)
+            except InputError as error:
+                print(f"tme-monitor {args.command}: error: {error}", file=sys.stderr)
+                return 2
+        except termination.Terminated:
+            print("tme-monitor: stopped by SIGTERM; partial outputs removed, previous outputs kept",
+                  file=sys.stderr)
+            return termination.EXIT_CODE
 
 
 def run_captured(argv):
