@@ -23,10 +23,10 @@ def add_parser(subparsers):
     parser.add_argument("--kurtosis-b-max", type=opt.positive(MAX_B, "s/mm2"), help="highest b of the kurtosis fit, s/mm2 (default: every b)")
     parser.add_argument("--bvals", type=opt.text(100000), help="b-values overriding the file's: an FSL .bval file or numbers, "
                                         "comma separated (s/mm2, one per frame)")
-    parser.add_argument("--clip", type=opt.positive(unit="signal units"), help="exclude samples at or above this value (e.g. 4095 for 12-bit)")
-    parser.add_argument("--noise-floor", type=opt.non_negative(unit="signal units"), help="exclude samples at or below this value")
+    parser.add_argument("--clip", type=opt.positive(opt.SIGNAL_LIMIT, "signal units"), help="exclude samples at or above this value (e.g. 4095 for 12-bit)")
+    parser.add_argument("--noise-floor", type=opt.non_negative(opt.SIGNAL_LIMIT, "signal units"), help="exclude samples at or below this value")
     parser.add_argument("--rician", action="store_true", help="correct the Rician noise bias (power subtraction)")
-    parser.add_argument("--noise-sigma", type=opt.positive(unit="signal units"),
+    parser.add_argument("--noise-sigma", type=opt.positive(opt.SIGNAL_LIMIT, "signal units"),
                         help="noise sigma for --rician (default: series metadata, else estimated from background)")
     parser.add_argument("--high-b", type=opt.number_list(0.0, MAX_B, "s/mm2", low_open=True, max_count=32,
                                                          allow_none=True), default=(1400.0,),

@@ -26,11 +26,12 @@ def add_parser(subparsers):
     parser.add_argument("--t10", type=opt.positive(10.0, "s"), help="fixed pre-gas T1 (s) for the OE Delta R1")
     parser.add_argument("--enhancement", type=opt.existing_path("enhancement map volume"), help="DCE enhancement map of the same visit (any measure; with "
                                               "--enhancement-threshold) for the Perfused-Oxy-R map")
-    parser.add_argument("--enhancement-threshold", type=opt.number(), help="value of --enhancement above which a voxel is perfused")
+    parser.add_argument("--enhancement-threshold", type=opt.number(-opt.SIGNAL_LIMIT, opt.SIGNAL_LIMIT),
+                        help="value of --enhancement above which a voxel is perfused")
     parser.add_argument("--mask", type=opt.existing_path("mask volume"), help="label map / mask volume (voxels > 0 are analysed)")
     fit = parser.add_argument_group("R2* fit")
     fit.add_argument("--method", choices=METHODS, default="nonlinear")
-    fit.add_argument("--noise-sigma", type=opt.positive(unit="signal units"), help="noise SD (signal units); default estimated from the background")
+    fit.add_argument("--noise-sigma", type=opt.positive(opt.SIGNAL_LIMIT, "signal units"), help="noise SD (signal units); default estimated from the background")
     fit.add_argument("--noise-floor-snr", type=opt.positive(1000.0), default=3.0, help="echoes at or below this x sigma end the fit")
     fit.add_argument("--no-noise-floor", action="store_true", help="fit every positive echo")
     fit.add_argument("--r2star-max", type=opt.positive(1e5, "1/s"), default=2000.0, help="upper bound of R2* (1/s)")

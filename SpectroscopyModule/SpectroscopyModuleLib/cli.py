@@ -57,7 +57,12 @@ def add_parser(subparsers):
 def _steps(text):
     """--process: step names separated by commas ('none' or empty: no processing)."""
     import argparse
-    steps = [s.strip() for s in str(text).split(",") if s.strip() and s.strip().lower() != "none"]
+    if str(text).strip().lower() == "none":
+        return "none"
+    steps = [s.strip() for s in str(text).split(",") if s.strip()]
+    if not steps:
+        raise argparse.ArgumentTypeError(f"'{text}' names no step; give steps from {', '.join(PROCESSING_STEPS)} "
+                                         "separated by commas, or 'none'")
     unknown = [s for s in steps if s not in PROCESSING_STEPS]
     if unknown:
         raise argparse.ArgumentTypeError(f"unknown step(s) {', '.join(u[:30] for u in unknown)} "
@@ -69,6 +74,13 @@ def settings_from_args(args):
     from TMEMonitorLib.errors import InputError
     steps = [s.strip() for s in (args.process or "").split(",") if s.strip() and s.strip().lower() != "none"]
     metabolites = list(args.metabolites) if args.metabolites else None
+    if metabolites and not args.basis:          # simulated: names from the spin-system catalogue
+        from .basis.spin_systems import canonical_name
+        try:
+            for name in metabolites:
+                canonical_name(name)
+        except InputError as error:
+            raise InputError(f"--metabolites: {error}") from None
     if args.ppm_range[0] == args.ppm_range[1]:
         raise InputError(f"--ppm-range: the two ends are equal ({args.ppm_range[0]:g} ppm); give MIN and MAX")
     if args.tissue_fractions and not (0.0 < sum(args.tissue_fractions) <= 1.0 + 1e-6

@@ -12,6 +12,11 @@ import argparse
 import math
 import os
 
+# Largest magnitude of a value in image-signal units (thresholds, noise levels): scanner images
+# (16-bit integers, or floats rescaled to physical units) stay far below 1e12; a larger number is
+# a typing error, and beyond float32's range (3.4e38) it could not even compare with a sample.
+SIGNAL_LIMIT = 1e12
+
 # Largest integer any count/size option accepts: far above every real value, far below what
 # would overflow a C int or allocate terabytes.
 INT_LIMIT = 2 ** 31 - 1
@@ -93,12 +98,12 @@ def integer(low=None, high=INT_LIMIT, unit=""):
 def number_list(low=None, high=None, unit="", low_open=False, min_count=1, max_count=10000, allow_none=False):
     """Numbers separated by commas (also ';' or spaces), each finite and in range; a tuple.
 
-    ``allow_none``: the word 'none' (or an empty text) gives an empty tuple."""
+    ``allow_none``: the word 'none' gives an empty tuple."""
     allowed = _range_text(low, high, low_open, False, unit)
 
     def parse(text):
         text = str(text)
-        if allow_none and text.strip().lower() in ("", "none"):
+        if allow_none and text.strip().lower() == "none":
             return ()
         parts = [p for p in text.replace(";", ",").replace(" ", ",").split(",") if p.strip()]
         if not min_count <= len(parts) <= max_count:

@@ -58,12 +58,42 @@ def main(argv=None):
             try:
                 return int(args.func(args) or 0)
             except InputError as error:
-                print(f"tme-monitor {args.command}: error: {error}", file=sys.stderr)
+                print(f"tme-monitor {args.command}: error: {with_option(str(error), parser, args)}",
+                      file=sys.stderr)
                 return 2
         except termination.Terminated:
             print("tme-monitor: stopped by SIGTERM; partial outputs removed, previous outputs kept",
                   file=sys.stderr)
             return termination.EXIT_CODE
+
+
+def _path_options(parser, args):
+    """(flag, path) of every option of the command given a path (a str naming an existing file)."""
+    import os
+    command = getattr(args, "command", None)
+    found = []
+    for action in parser._actions:
+        if not isinstance(action, argparse._SubParsersAction) or command not in action.choices:
+            continue
+        for sub_action in action.choices[command]._actions:
+            values = getattr(args, sub_action.dest, None)
+            for value in values if isinstance(values, (list, tuple)) else [values]:
+                if isinstance(value, str) and value and os.path.exists(value):
+                    found.append((sub_action.option_strings[-1] if sub_action.option_strings else sub_action.dest,
+                                  value))
+    return found
+
+
+def with_option(message, parser, args):
+    """An input error's message, led by the option that gave the file it names (a reader names
+    the file, not the flag that brought it)."""
+    import os
+    if any(flag in message for flag, _ in _path_options(parser, args) if flag.startswith("--")):
+        return message
+    for flag, path in _path_options(parser, args):
+        if path in message or os.path.basename(path) in message:
+            return f"{flag} '{path}': {message}" if flag.startswith("--") else f"{flag}: {message}"
+    return message
 
 
 def run_captured(argv):
