@@ -15,6 +15,7 @@ import numpy as np
 from TMEMonitorLib import kinetics
 from TMEMonitorLib.kinetics import extended_tofts
 from TMEMonitorLib.errors import InputError, MetadataError
+from TMEMonitorLib.fitting import fit_acceptance
 from TMEMonitorLib.fitting import status as fit_status
 from TMEMonitorLib.progress import report
 
@@ -407,6 +408,7 @@ def analyse_dce(signal_4d, t_s, settings=None, metadata=None, provenance=None, m
     t, t_rel, mask = prepared["t"], prepared["t_rel"], prepared["mask"]
     volume_shape, aif_info, warnings = prepared["volume_shape"], prepared["aif"], prepared["warnings"]
     convert, tissue_rows = prepared["convert"], prepared["tissue_rows"]
+    fit_acceptance.require_input_function(aif_info["cp_mM"], f"arterial input function ({aif_info['source']})")
 
     # Block by block: convert, fit, measure the curves, and write the float32 maps; only one
     # block's concentration exists at a time.
@@ -436,7 +438,7 @@ def analyse_dce(signal_4d, t_s, settings=None, metadata=None, provenance=None, m
                 continue
             if name not in maps:
                 maps[name] = np.full(volume_shape, np.nan, dtype=np.float32)
-            maps[name][where] = values
+            maps[name][where] = fit_acceptance.blank(values, fit["status"])    # NaN where not accepted
         del fit
         if fitted is not None:
             fitted[(slice(None),) + where] = fitted_block.T

@@ -69,4 +69,5 @@ FIT_STATUS_LABELS = {
     2: ("hit bound", (0.95, 0.65, 0.10)),
     3: ("masked", (0.40, 0.40, 0.40)),
     4: ("no signal", (0.20, 0.20, 0.70)),
+    5: ("explains nothing", (0.75, 0.20, 0.75)),
 }

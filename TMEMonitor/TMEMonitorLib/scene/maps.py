@@ -68,7 +68,7 @@ def add_status_map(scene, status, ijk_to_ras, name):
     color_node = colormaps.label_color_node(scene, "fit status", colormaps.FIT_STATUS_LABELS)
     node = add_label_map(scene, np.asarray(status, dtype=np.uint8), ijk_to_ras, name, color_node)
     node.SetAttribute("TMEMonitor.Quantity", "fit status")
-    node.SetAttribute("TMEMonitor.StatusCodes", "0 ok; 1 failed; 2 hit bound; 3 masked; 4 no signal")
+    node.SetAttribute("TMEMonitor.StatusCodes", "0 ok; 1 failed; 2 hit bound; 3 masked; 4 no signal; 5 explains nothing")
     return node
 
 
