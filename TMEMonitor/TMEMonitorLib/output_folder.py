@@ -34,6 +34,9 @@ STAGING_PREFIX = ".tme-staging-"
 JOURNAL = ".commit.json"
 MANIFEST_FORMAT = "tme-monitor output manifest 1"
 
+# Staging folders of OutputFolders open in this process (never touched by recover()).
+_ACTIVE = set()
+
 
 def product_version():
     try:
@@ -135,8 +138,8 @@ def recover(folder):
             pid = int(name[len(STAGING_PREFIX):].split("-")[0])
         except ValueError:
             pid = -1
-        if pid > 0 and pid != os.getpid() and _pid_alive(pid):
-            continue                    # another run writing into this folder now
+        if staging in _ACTIVE or (pid > 0 and pid != os.getpid() and _pid_alive(pid)):
+            continue                    # a run writing into this folder now
         if os.path.isfile(os.path.join(staging, JOURNAL)):
             with termination.deferred():
                 _finish_commit(folder, staging)
@@ -180,6 +183,7 @@ class OutputFolder:
             raise InputError(f"{self.option} '{self.folder}': cannot write there "
                              f"({error.strerror or error})") from None
         self.staging = self._staged_at = staging
+        _ACTIVE.add(staging)
         return self
 
     def path(self, relative):
@@ -219,6 +223,7 @@ class OutputFolder:
             write_json(os.path.join(self.staging, JOURNAL), {"manifest": manifest, "set_aside": set_aside})
             _finish_commit(self.folder, self.staging)
         self.committed = manifest
+        _ACTIVE.discard(self.staging)
         self.staging = None
         return manifest
 
@@ -226,6 +231,7 @@ class OutputFolder:
         """Remove the staging folder (and DIR itself if this run created it and left it empty)."""
         if self.staging is not None:
             shutil.rmtree(self.staging, ignore_errors=True)
+            _ACTIVE.discard(self.staging)
             self.staging = None
         self._remove_created()
 
