@@ -5,7 +5,8 @@ curve is flat, the Jacobian vanishes, and the optimiser stops at once at its sta
 constant or wrapped series gives a curve that a constant describes as well as the model. Such a
 voxel is not "ok". The rule (``judge``):
 
-- R2 <= 0, or R2 undefined (constant data): the model is no better than the data's mean;
+- R2 <= 0: the model is no better than the data's mean (R2 undefined, i.e. exactly constant
+  data, is left to the fit's own status: e.g. R2* = 0 on its lower bound is HIT_BOUND);
 - every parameter still at its start value (relative change below ``START_RTOL``) where the
   model's information matrix is singular there (no finite standard error): the optimiser never
   moved because the model does not depend on its parameters at that point (a start that is
@@ -41,7 +42,8 @@ def judge(state, r2, params=None, starts=None, not_model_like=None, singular=Non
     state = np.array(state, dtype=fit_status.DTYPE, copy=True)
     converged = np.isin(state, fit_status.ACCEPTED)
     r2 = np.asarray(r2, dtype=float)
-    rejected = ~(r2 > 0.0)                       # also NaN (constant data) and -inf
+    with np.errstate(invalid="ignore"):
+        rejected = r2 <= 0.0                     # -inf too; NaN (constant data) is not judged here
     if params is not None and starts is not None:
         stuck = _at_start(params, starts)
         if singular is not None:
