@@ -14,7 +14,8 @@ import sys
 import pytest
 
 _ROOT = os.path.dirname(os.path.abspath(__file__))
-for _module in ("TMEMonitor", "DCEModule", "DiffusionModule", "SpectroscopyModule", "HypoxiaModule", "ElastographyModule", "Testing"):
+for _module in ("TMEMonitor", "DCEModule", "DiffusionModule", "SpectroscopyModule", "HypoxiaModule", "ElastographyModule",
+                "HyperpolarizedModule", "Testing", os.path.join("Testing", "Python")):     # last: shared test helpers
     _path = os.path.join(_ROOT, _module)
     if _path not in sys.path:
         sys.path.insert(0, _path)

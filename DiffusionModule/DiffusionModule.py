@@ -1,6 +1,7 @@
 """DiffusionModule: ADC, IVIM and kurtosis maps from multi-b DWI (thin Slicer classes; the work is in DiffusionModuleLib)."""
 from typing import Annotated, Optional, Union
 
+import qt
 import slicer
 from slicer.ScriptedLoadableModule import ScriptedLoadableModule, ScriptedLoadableModuleLogic, ScriptedLoadableModuleTest
 from slicer.parameterNodeWrapper import Choice, WithinRange, parameterNodeWrapper
@@ -10,6 +11,7 @@ from DiffusionModuleLib.logic import DiffusionLogic
 from DiffusionModuleLib.settings import DiffusionSettings
 from TMEMonitorLib import scene as tme_scene
 from TMEMonitorLib.errors import InputError
+from TMEMonitorLib.scene import attribute_names
 from TMEMonitorWidgets import ModuleWidgetBase
 from TMEMonitorWidgets.outputs import run_replacing_outputs
 
@@ -107,7 +109,11 @@ class DiffusionModuleWidget(ModuleWidgetBase):
             self._seriesHasBValues = False
             self.ui.bValuesLineEdit.enabled = True
             if self._parameterNode is not None and self.ui.bValuesLineEdit.text == self._foundText:
-                self._parameterNode.manualBValues = ""
+                # This slot runs before the parameter-node connector has stored the new series, and
+                # any parameter write refreshes every bound widget from the node (which would put
+                # the selector back on the old series): clear the stale b-values once the event
+                # that changed the series is done.
+                qt.QTimer.singleShot(0, self._clearStaleBValues)
             self.ui.bValuesLabel.text = (f"<b>No usable b-values</b> ({error}). Type one per frame below "
                                          "(s/mm², comma separated).")
             return
@@ -117,6 +123,12 @@ class DiffusionModuleWidget(ModuleWidgetBase):
         self.ui.bValuesLineEdit.enabled = False
         self.ui.bValuesLabel.text = (f"{series.array.shape[0]} frames, b = {self._foundText} s/mm² — from "
                                      f"{series.provenance.get('axis_values')}")
+
+    def _clearStaleBValues(self):
+        """Empty the typed b-values when they are still those of the previous series."""
+        if self._parameterNode is not None and not self._seriesHasBValues \
+                and self._parameterNode.manualBValues == self._foundText:
+            self._parameterNode.manualBValues = ""
 
     def _typedBValues(self):
         """The b-values typed by the user (None when the series carries its own)."""
@@ -198,7 +210,7 @@ class DiffusionModuleTest(ScriptedLoadableModuleTest):
         d_truth = np.median(visit.visit.truth["D"][mask])
         self.assertLess(abs(np.nanmedian(d) - d_truth) / d_truth, 0.15)
         self.assertEqual(result.map_nodes["ADC"].GetVoxelValueUnits().GetCodeValue(), "mm2/s")
-        self.assertIn("phantom b-values", result.map_nodes["ADC"].GetAttribute("TMEMonitor.b_values_source"))
+        self.assertIn("phantom b-values", attribute_names.get(result.map_nodes["ADC"], attribute_names.source_attribute("b_values")))
         self.assertIn("ivim", result.status_nodes)
         self.assertIsNotNone(result.table_node)
         self.delayDisplay("Test passed")

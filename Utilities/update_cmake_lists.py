@@ -12,7 +12,7 @@ import os
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-MODULES = ("TMEMonitor", "DCEModule", "DiffusionModule", "SpectroscopyModule")
+MODULES = ("TMEMonitor", "DCEModule", "DiffusionModule", "SpectroscopyModule", "HypoxiaModule", "ElastographyModule")
 
 TEMPLATE = """#-----------------------------------------------------------------------------
 # {module}: generated lists — run `python Utilities/update_cmake_lists.py` after adding files.

@@ -10,7 +10,7 @@ from TMEMonitorLib.errors import InputError
 from .agents import DEFAULT_HEMATOCRIT
 from .aif_csv import read_aif_csv  # noqa: F401  (public API)
 from .aif_detection import detect_aif  # noqa: F401  (public API)
-from .haematocrit import blood_to_plasma, plasma_to_blood  # noqa: F401  (public API)
+from .hematocrit import blood_to_plasma, plasma_to_blood  # noqa: F401  (public API)
 from .population_aif import georgiou, mcgrath_preclinical, parker  # noqa: F401  (public API)
 
 POPULATION_AIFS = {"parker": parker, "georgiou": georgiou, "mcgrath_preclinical": mcgrath_preclinical}

@@ -18,7 +18,7 @@ import numpy as np
 from TMEMonitorLib.errors import InputError
 
 from .agents import DEFAULT_HEMATOCRIT
-from .haematocrit import blood_to_plasma
+from .hematocrit import blood_to_plasma
 from .signal import _checked_times, _over_voxels, find_baseline_frames
 
 REJECT_REASONS = ("baseline_elevated", "no_washout", "inflow", "partial_volume", "broad_first_pass")

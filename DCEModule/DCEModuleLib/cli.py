@@ -12,16 +12,21 @@ def add_parser(subparsers):
     parser.add_argument("series", type=opt.existing_path("DCE series"), help="4D DCE series: DICOM folder, 4D NIfTI (+ JSON sidecar) or .seq.nrrd")
     parser.add_argument("--input-kind", choices=INPUT_KINDS, default="signal",
                         help="what the series holds: signal (converted with T10), or concentration in mM "
-                             "(no T1 source needed)")
+                             "(no T1 source needed) (default: %(default)s)")
     parser.add_argument("--out", required=True, type=opt.output_folder(), help="output folder (maps as NRRD, statistics CSV, scene .mrb)")
     parser.add_argument("--series-select", type=opt.text(), help="series to read when the folder holds several")
-    parser.add_argument("--model", choices=MODELS, default="extended_tofts")
+    parser.add_argument("--model", choices=MODELS, default="extended_tofts",
+                        help="pharmacokinetic model (default: %(default)s)")
     parser.add_argument("--mask", type=opt.existing_path("mask volume"), help="label map / mask volume (voxels > 0 are analysed)")
     t1 = parser.add_argument_group("T1 source (one of)")
-    t1.add_argument("--vfa", nargs="+", type=opt.existing_path("VFA volume"), help="variable-flip-angle volumes (one file per flip angle)")
-    t1.add_argument("--flip-angles", type=opt.number_list(0.0, 180.0, "deg", low_open=True), help="flip angles of the --vfa volumes, deg, comma separated")
-    t1.add_argument("--vfa-tr", type=opt.positive(10.0, "s"), help="TR of the --vfa volumes (s); default the DCE TR")
-    t1.add_argument("--t1-method", choices=T1_METHODS, default="nonlinear")
+    t1.add_argument("--vfa", nargs="+", type=opt.existing_path("VFA file"), help="variable-flip-angle data: one multi-flip file (.seq.nrrd with its flip "
+                                              "angles, as the demo writes) or one 3D file per flip angle")
+    t1.add_argument("--flip-angles", type=opt.number_list(0.0, 180.0, "deg", low_open=True), help="flip angles of the --vfa volumes, deg, comma separated (default: from a "
+                                          "multi-flip file; needed for one file per angle)")
+    t1.add_argument("--vfa-tr", type=opt.positive(10.0, "s"), help="TR of the --vfa volumes (s); default the VFA file's TR, else the "
+                                                 "DCE TR")
+    t1.add_argument("--t1-method", choices=T1_METHODS, default="nonlinear",
+                    help="VFA T1 fit (default: %(default)s)")
     t1.add_argument("--t1-map", type=opt.existing_path("T1 map volume"), help="T1 map volume (s)")
     t1.add_argument("--t10", type=opt.positive(10.0, "s"), help="fixed pre-contrast T1 (s); with --t10-per-tissue, the T10 of "
                                                  "voxels in no listed tissue")
@@ -30,28 +35,32 @@ def add_parser(subparsers):
     t1.add_argument("--t10-labels", type=opt.existing_path("label map or .seg.nrrd"), help="label map or .seg.nrrd segmentation of the tissues of --t10-per-tissue")
     t1.add_argument("--b1-map", type=opt.existing_path("B1 map volume"), help="B1 map (relative flip-angle scale, actual / nominal) on the VFA grid")
     aif = parser.add_argument_group("arterial input function")
-    aif.add_argument("--aif", choices=AIF_SOURCES, default="population")
-    aif.add_argument("--population-aif", choices=POPULATION_AIFS, default="parker")
+    aif.add_argument("--aif", choices=AIF_SOURCES, default="population",
+                     help="arterial input function source (default: %(default)s)")
+    aif.add_argument("--population-aif", choices=POPULATION_AIFS, default="parker",
+                     help="population AIF, with --aif population (default: %(default)s)")
     aif.add_argument("--aif-delay", type=opt.non_negative(3600.0, "s"), help="population AIF onset (s); default from the bolus arrival")
     aif.add_argument("--aif-roi", type=opt.existing_path("AIF ROI volume"), help="arterial ROI volume (for --aif measured)")
     aif.add_argument("--aif-table", type=opt.existing_file("CSV file"), help="CSV of time and plasma concentration (for --aif table)")
-    aif.add_argument("--aif-voxels", type=opt.integer(1, 100000), default=20, help="voxels averaged by --aif automatic")
+    aif.add_argument("--aif-voxels", type=opt.integer(1, 100000), default=20, help="voxels averaged by --aif automatic (default: %(default)s)")
     aif.add_argument("--hematocrit", type=opt.number(0.0, 1.0, low_open=True, high_open=True), default=0.42,
-                     help="large-vessel hematocrit, fraction (default %(default)s)")
+                     help="large-vessel haematocrit (plasma = blood / (1 - Hct)) (default: %(default)s)")
     aif.add_argument("--blood-t1", type=opt.positive(10.0, "s"), help="blood T1 (s) converting a measured/automatic AIF "
                      "(default: literature value at the field strength)")
     acq = parser.add_argument_group("acquisition (overrides the metadata)")
-    acq.add_argument("--tr", type=opt.positive(10.0, "s"), help="repetition time (s)")
-    acq.add_argument("--flip-angle", type=opt.number(0.0, 180.0, "deg", low_open=True), help="flip angle (deg)")
-    acq.add_argument("--field", type=opt.positive(30.0, "T"), help="field strength (T)")
-    acq.add_argument("--agent", type=opt.text(100), default="gadobutrol")
-    acq.add_argument("--relaxivity", type=opt.positive(100.0, "1/(mM s)"), help="r1 (1/(mM s))")
+    acq.add_argument("--tr", type=opt.positive(10.0, "s"), help="repetition time (s) (default: from the series metadata)")
+    acq.add_argument("--flip-angle", type=opt.number(0.0, 180.0, "deg", low_open=True), help="flip angle (deg) (default: from the series metadata)")
+    acq.add_argument("--field", type=opt.positive(30.0, "T"), help="field strength (T) (default: from the series metadata)")
+    acq.add_argument("--agent", type=opt.text(100), default="gadobutrol",
+                     help="contrast agent, sets the r1 relaxivity at the field strength (default: %(default)s)")
+    acq.add_argument("--relaxivity", type=opt.positive(100.0, "1/(mM s)"), help="r1 (1/(mM s)) (default: the --agent preset at the field strength)")
     acq.add_argument("--baseline-frames", type=opt.integer(1, 100000),
-                     help="frames before contrast arrival (default: detected)")
+                     help="pre-contrast frames (default: the frames before the bolus arrival)")
     parser.add_argument("--fit-delay", action="store_true", help="fit the arterial delay per voxel")
     parser.add_argument("--select-model", action="store_true",
                         help="choose Patlak / Tofts / extended Tofts per voxel (AICc) instead of --model")
-    parser.add_argument("--no-semi-quantitative", action="store_true")
+    parser.add_argument("--no-semi-quantitative", action="store_true",
+                        help="skip the semi-quantitative maps (iAUC, TTP, wash-in/out, SER)")
     parser.add_argument("--concentration", action="store_true", help="also write the concentration series")
     parser.add_argument("--fitted", action="store_true", help="also write the fitted-curve series")
     parser.set_defaults(func=run)
@@ -102,6 +111,7 @@ def run(args):
         for warning in series.warnings:
             print(f"warning: {warning}")
         print(f"DCE series: {series.array.shape[0]} frames, times from {series.provenance.get('axis_values', '?')}")
+        check_acquisition(args, series)
         scene = tme_scene.create_scene()
         try:
             return _analyse(args, settings, series, scene, out)
@@ -127,11 +137,9 @@ def check_time_axis(series, path):
 def _check_option_combinations(args):
     """Options that only make sense together, checked before anything is read."""
     from TMEMonitorLib.errors import InputError
-    if args.vfa and not args.flip_angles:
-        raise InputError("--vfa needs --flip-angles (deg, one per file)")
     if args.flip_angles and not args.vfa:
-        raise InputError("--flip-angles needs --vfa (one volume per flip angle)")
-    if args.vfa and len(args.flip_angles) != len(args.vfa):
+        raise InputError("--flip-angles needs --vfa (the variable-flip-angle data)")
+    if args.vfa and len(args.vfa) > 1 and args.flip_angles and len(args.flip_angles) != len(args.vfa):
         raise InputError(f"--flip-angles gives {len(args.flip_angles)} angles for {len(args.vfa)} --vfa files")
     if args.t10_labels and not args.t10_per_tissue:
         raise InputError("--t10-labels needs --t10-per-tissue (e.g. tumour=1.6,muscle=1.4)")
@@ -161,25 +169,18 @@ def _analyse(args, settings, series, scene, out):
 
     def volume_node(path, name, label=False):
         volume = io.read_volume(path)
+        if label:               # a segmentation saved cropped to its extent is put back on the DCE grid
+            from TMEMonitorLib.io.reader import place_on_grid
+            array = place_on_grid(volume, shape, series.ijk_to_ras, name)
+            return tme_scene.add_label_map(scene, array > 0, series.ijk_to_ras if array is not volume.array
+                                           else volume.ijk_to_ras, name)
         if volume.array.shape != shape:
             raise InputError(f"{name} '{path}': shape {volume.array.shape} differs from the DCE volume {shape}")
         if label:
             return tme_scene.add_label_map(scene, volume.array > 0, volume.ijk_to_ras, name)
         return tme_scene.array_to_volume(scene, volume.array, volume.ijk_to_ras, name)
 
-    vfa_node = None
-    if args.vfa:
-        angles = list(args.flip_angles)
-        volumes = [io.read_volume(path) for path in args.vfa]
-        for path, volume in zip(args.vfa, volumes):
-            if volume.array.shape != volumes[0].array.shape or not np.allclose(volume.ijk_to_ras,
-                                                                                volumes[0].ijk_to_ras, atol=1e-3):
-                raise InputError(f"--vfa '{path}': on another grid than '{args.vfa[0]}'")
-        vfa_node = tme_scene.array_to_sequence(scene, np.stack([v.array for v in volumes]), angles,
-                                               volumes[0].ijk_to_ras, "VFA", axis_name="flip_angle", axis_unit="deg",
-                                               axis_source="command line --flip-angles")
-        if args.vfa_tr is not None:
-            tme_scene.set_acquisition_attributes(vfa_node, {"TR_s": args.vfa_tr})
+    vfa_node, volumes = _vfa_node(args, scene)
     t1_map_node = volume_node(args.t1_map, "T1 map") if args.t1_map else None
     mask_node = volume_node(args.mask, "mask", label=True) if args.mask else None
     b1_map_node = None
@@ -204,12 +205,18 @@ def _analyse(args, settings, series, scene, out):
                                  b1_map_node=b1_map_node, t10_labels_node=t10_labels_node)
     bar.done()
     checkpoint("after-fit")
+    from TMEMonitorLib.io import map_metadata
+    # Maps named after the registry (Ktrans.nrrd, se_Ktrans.nrrd), with quantity and unit in the header;
+    # all written to the staging folder, swapped into --out as one set by out.commit().
     for name, node in result.map_nodes.items():
-        tme_scene.write_node(node, out.path(f"{name}.nrrd"))
+        path = tme_scene.write_node(node, out.path(f"{map_metadata.file_stem(name)}.nrrd"))
+        map_metadata.annotate_map_file(path, {**map_metadata.fields_for_map(name), **map_metadata.fields_for_node(node)})
     checkpoint("files-staged")
-    tme_scene.write_node(result.status_node, out.path("fit_status.nrrd"))
+    path = tme_scene.write_node(result.status_node, out.path("fit_status.nrrd"))
+    map_metadata.annotate_map_file(path, map_metadata.fields_for_map("fit status"))
     if result.curve_type_node is not None:
-        tme_scene.write_node(result.curve_type_node, out.path("curve_type.nrrd"))
+        path = tme_scene.write_node(result.curve_type_node, out.path("curve_type.nrrd"))
+        map_metadata.annotate_map_file(path, map_metadata.fields_for_map("curve type"))
     tme_scene.write_node(result.table_node, out.path("statistics.csv"))
     aif_table_node = result.aif_chart_node.GetNthPlotSeriesNode(0).GetTableNode()
     tme_scene.write_node(aif_table_node, out.path("aif.csv"))
@@ -229,6 +236,90 @@ def _analyse(args, settings, series, scene, out):
     print(f"  fit status: {describe(analysis.status[analysis.mask])}")
     print(f"wrote {len(result.map_nodes)} maps, statistics and {mrb}")
     return 0
+
+
+def _is_multi_flip_file(path):
+    """True when ``path`` holds every flip angle in one file (a .seq.nrrd or another 4D image)."""
+    from TMEMonitorLib import io
+    if path.lower().endswith(".seq.nrrd"):
+        return True
+    try:
+        return io.read_volume(path) is None
+    except Exception:       # a 4D file is refused by the 3D reader; let read_series say what it is
+        return True
+
+
+def _vfa_node(args, scene):
+    """(VFA sequence node, [volume or series read]) of --vfa: one multi-flip file (e.g. the demo's
+    VFA.seq.nrrd: flip angles and TR from the file, --flip-angles / --vfa-tr override) or one 3D
+    file per flip angle with --flip-angles."""
+    import numpy as np
+
+    from TMEMonitorLib import io
+    from TMEMonitorLib import scene as tme_scene
+    from TMEMonitorLib.errors import InputError
+
+    if not args.vfa:
+        return None, []
+    angles = list(args.flip_angles) if args.flip_angles else None      # parsed and checked by the option's type
+    if len(args.vfa) == 1 and _is_multi_flip_file(args.vfa[0]):
+        overrides = {"axis_name": "flip_angle", "axis_values": angles} if angles else {}
+        try:
+            series = io.read_series(args.vfa[0], **overrides)
+        except InputError as error:
+            raise type(error)(f"--vfa '{args.vfa[0]}': {error} (give the flip angles with --flip-angles)") from None
+        if series.axis_name != "flip_angle":
+            raise InputError(f"--vfa '{args.vfa[0]}': its frames are indexed by {series.axis_name}, not flip angle; "
+                             f"give the flip angles with --flip-angles")
+        node = tme_scene.array_to_sequence(scene, series.array, series.axis_values, series.ijk_to_ras, "VFA",
+                                           axis_name="flip_angle", axis_unit="deg",
+                                           axis_source=series.provenance.get("axis_values"))
+        tr = args.vfa_tr if args.vfa_tr is not None else series.metadata.get("TR_s")
+        if isinstance(tr, (int, float)):
+            tme_scene.set_acquisition_attributes(node, {"TR_s": float(tr)})
+        return node, [series]
+    if angles is None:
+        raise InputError("--vfa with one file per flip angle needs --flip-angles (deg, one per file)")
+    if len(angles) != len(args.vfa):
+        raise InputError(f"--flip-angles gives {len(angles)} angles for {len(args.vfa)} --vfa files")
+    volumes = [io.read_volume(path) for path in args.vfa]
+    for path, volume in zip(args.vfa, volumes):
+        if volume.array.shape != volumes[0].array.shape or not np.allclose(volume.ijk_to_ras,
+                                                                            volumes[0].ijk_to_ras, atol=1e-3):
+            raise InputError(f"--vfa '{path}': on another grid than '{args.vfa[0]}'")
+    node = tme_scene.array_to_sequence(scene, np.stack([v.array for v in volumes]), angles,
+                                       volumes[0].ijk_to_ras, "VFA", axis_name="flip_angle", axis_unit="deg",
+                                       axis_source="command line --flip-angles")
+    if args.vfa_tr is not None:
+        tme_scene.set_acquisition_attributes(node, {"TR_s": args.vfa_tr})
+    return node, volumes
+
+
+# Acquisition values a signal series needs: metadata key, flag, what it is.
+ACQUISITION_FLAGS = (("TR_s", "--tr", "repetition time, s"), ("flip_angle_deg", "--flip-angle", "flip angle, deg"),
+                     ("field_strength_T", "--field", "field strength, T"))
+
+
+def check_acquisition(args, series):
+    """Every acquisition value the signal conversion needs, from the flags or the file; one error
+    naming ALL the missing ones and their flags (the file's TMEMonitor keys, DICOM tags or sidecar count)."""
+    from TMEMonitorLib.errors import MetadataError
+
+    from .acquisition import metadata_number
+    if args.input_kind != "signal":
+        return
+    missing = []
+    for key, flag, what in ACQUISITION_FLAGS:
+        given = getattr(args, flag[2:].replace("-", "_"))
+        if given is not None or metadata_number(series.metadata.get(key)) is not None:
+            continue
+        if key == "field_strength_T" and args.relaxivity is not None:
+            continue
+        missing.append((flag, what))
+    if missing:
+        raise MetadataError(f"DCE series '{args.series}' does not record its "
+                            + ", ".join(what.split(",")[0] for _, what in missing)
+                            + "; give " + ", ".join(f"{flag} ({what})" for flag, what in missing))
 
 
 def _tissue_labels_node(scene, path, shape, ijk_to_ras):

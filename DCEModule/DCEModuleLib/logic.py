@@ -11,7 +11,7 @@ import numpy as np
 
 from TMEMonitorLib import scene as tme_scene
 from TMEMonitorLib.errors import InputError
-from TMEMonitorLib.scene import hierarchy
+from TMEMonitorLib.scene import attribute_names, hierarchy
 from TMEMonitorLib.statistics import statistics_table
 
 from .pipeline import MODEL_CODES, PARAMETER_DISPLAY, analyse_dce, preview_aif
@@ -149,7 +149,7 @@ class DCELogic:
                                        {"plasma AIF": aif["cp_mM"], "blood AIF": aif["cb_mM"]},
                                        "time", "concentration", "s", "mM")
             chart.SetAttribute("TMEMonitor.AIFSource", aif["source"])
-            chart.SetAttribute("TMEMonitor.input_kind", settings.input_kind)
+            chart.SetAttribute(attribute_names.INPUT_KIND, settings.input_kind)
         if replace is not None and replace is not chart:
             remove_chart(self.scene, replace)
         return chart

@@ -59,6 +59,15 @@ class DCESettings:
     def as_dict(self):
         return asdict(self)
 
+    # British spelling accepted for the same setting (code names use "hematocrit").
+    @property
+    def haematocrit(self):
+        return self.hematocrit
+
+    @haematocrit.setter
+    def haematocrit(self, value):
+        self.hematocrit = value
+
     def validated(self):
         """``self`` after checking every choice and range; InputError naming the setting otherwise."""
         from TMEMonitorLib.errors import InputError
@@ -81,7 +90,7 @@ class DCESettings:
         if self.t1_method not in T1_METHODS:
             raise InputError(f"T1 method '{self.t1_method}' is not one of {', '.join(T1_METHODS)}")
         if not 0.0 <= self.hematocrit < 1.0:
-            raise InputError(f"haematocrit {self.hematocrit} must lie in [0, 1)")
+            raise InputError(f"hematocrit {self.hematocrit} must lie in [0, 1)")
         if self.select_model and self.fit_delay:
             raise InputError("model selection and a fitted delay cannot be combined; choose one")
         if int(self.aif_voxels) < 1:

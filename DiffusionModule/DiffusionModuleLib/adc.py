@@ -15,7 +15,8 @@ from TMEMonitorLib.fitting import levenberg_marquardt
 from TMEMonitorLib.fitting import status as fit_status
 from TMEMonitorLib.progress import report
 
-from .fit_common import empty_outputs, finish, mark_failed, prepare, quality
+from .signal_models import adc_jacobian, adc_rows
+from .fit_frame import empty_outputs, finish, mark_failed, prepare, quality
 
 ADC_BOUNDS = (0.0, 0.01)          # mm2/s; free water at 37 C is ~3.0e-3 (Holz et al. 2000, doi:10.1039/b005319h)
 METHODS = ("loglinear", "weighted", "nonlinear")
@@ -84,13 +85,7 @@ def loglinear_with_quality(b, values):
     return outputs
 
 
-def _model(p, b):
-    return p[:, :1] * np.exp(-b * p[:, 1:2])
-
-
-def _jacobian(p, b):
-    e = np.exp(-b * p[:, 1:2])
-    return np.stack([e, -b * p[:, :1] * e], axis=-1)
+_model, _jacobian = adc_rows, adc_jacobian
 
 
 def fit_adc(signal, b_values, method="loglinear", b_min=None, b_max=None, mask=None, clip_value=None, floor=None,

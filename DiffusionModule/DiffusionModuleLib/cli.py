@@ -14,10 +14,12 @@ def add_parser(subparsers):
     parser.add_argument("--series-select", type=opt.text(), help="series to read when the folder holds several")
     parser.add_argument("--mask", type=opt.existing_path("mask volume"), help="label map / mask volume (voxels > 0 are analysed)")
     parser.add_argument("--models", type=opt.name_list(MODELS), default=("adc", "ivim"), help="comma-separated: adc, ivim, kurtosis (default adc,ivim)")
-    parser.add_argument("--adc-method", choices=ADC_METHODS, default="loglinear")
+    parser.add_argument("--adc-method", choices=ADC_METHODS, default="loglinear",
+                        help="ADC fit: log-linear or nonlinear least squares (default: %(default)s)")
     parser.add_argument("--adc-b-range", nargs=2, type=opt.non_negative(MAX_B, "s/mm2"), metavar=("MIN", "MAX"),
                         help="b-range of the ADC fit, s/mm2 (default: every b)")
-    parser.add_argument("--ivim-method", choices=IVIM_METHODS, default="bayesian")
+    parser.add_argument("--ivim-method", choices=IVIM_METHODS, default="bayesian",
+                        help="IVIM fit (default: %(default)s)")
     parser.add_argument("--b-threshold", type=opt.number(0.0, MAX_B, "s/mm2", low_open=True, high_open=True),
                         default=200.0, help="IVIM threshold b, s/mm2 (default 200)")
     parser.add_argument("--kurtosis-b-max", type=opt.positive(MAX_B, "s/mm2"), help="highest b of the kurtosis fit, s/mm2 (default: every b)")
@@ -141,18 +143,25 @@ def _analyse(args, settings, series, source, scene, out):
                                                 if isinstance(v, (int, float, str, np.number))})
     mask_node = None
     if args.mask:
+        from TMEMonitorLib.io.reader import place_on_grid
         volume = io.read_volume(args.mask)
-        if volume.array.shape != series.array.shape[1:]:
+        # a segmentation saved cropped to its extent (.seg.nrrd) is put back on the DWI grid
+        array = place_on_grid(volume, series.array.shape[1:], series.ijk_to_ras, f"--mask '{args.mask}'")
+        if array.shape != series.array.shape[1:]:
             raise InputError(f"mask '{args.mask}': shape {volume.array.shape} differs from the DWI volume "
                              f"{series.array.shape[1:]}")
-        mask_node = tme_scene.add_label_map(scene, volume.array > 0, volume.ijk_to_ras, "mask")
+        mask_node = tme_scene.add_label_map(scene, array > 0, series.ijk_to_ras if array is not volume.array
+                                            else volume.ijk_to_ras, "mask")
     checkpoint("inputs-read")
     bar = ProgressBar("DWI")
     result = DiffusionLogic(scene).run(node, settings, mask_node=mask_node, name_prefix="DWI", progress=bar)
     bar.done()
     checkpoint("after-fit")
-    for name, map_node in result.map_nodes.items():
-        tme_scene.write_node(map_node, out.path(f"{name}.nrrd"))
+    from TMEMonitorLib.io import map_metadata
+    for name, map_node in result.map_nodes.items():     # registry names, quantity and unit in the header
+        path = tme_scene.write_node(map_node, out.path(f"{map_metadata.file_stem(name)}.nrrd"))
+        map_metadata.annotate_map_file(path, {**map_metadata.fields_for_map(name),
+                                              **map_metadata.fields_for_node(map_node)})
     checkpoint("files-staged")
     for b, map_node in result.computed_high_b_nodes.items():
         tme_scene.write_node(map_node, out.path(f"computed_b{b:g}.nrrd"))

@@ -8,7 +8,7 @@ serves every scanner scale. Methods:
   where the perfusion term has decayed; then D* alone with S0, f, D fixed (the usual two-step
   fit). Exact when exp(-b_threshold D*) is negligible.
 - "full": bounded nonlinear least squares of all four parameters from the segmented start.
-- "bayesian": posterior mean under an empirical population prior (ivim_bayesian.py).
+- "bayesian" (the default): posterior mean under an empirical population prior (ivim_bayesian.py).
 """
 import numpy as np
 
@@ -18,9 +18,14 @@ from TMEMonitorLib.fitting import status as fit_status
 from TMEMonitorLib.progress import report
 
 from .adc import loglinear
-from .fit_common import empty_outputs, finish, mark_failed, prepare, quality
+from .ivim_bayesian import posterior_mean
+from .signal_models import ivim_jacobian, ivim_rows
+from .fit_frame import empty_outputs, finish, mark_failed, prepare, quality
 
 METHODS = ("segmented", "full", "bayesian")
+# The one default of the library, the settings (widget, CLI, scripts): Bayesian, the lowest bias
+# and SD of f, D and D* in the Monte-Carlo table (Testing/benchmarks/benchmark_diffusion_fit.py).
+DEFAULT_METHOD = "bayesian"
 PARAMETERS = ("S0", "f", "D", "Dstar")
 # Bounds that never clip physiological values (mm2/s; S0 relative to the lowest-b signal). Free
 # water D is 3.0e-3 mm2/s at 37 C (Holz et al. 2000, doi:10.1039/b005319h); D* spans roughly
@@ -29,17 +34,9 @@ DEFAULT_BOUNDS = {"S0": (0.5, 2.0), "f": (0.0, 1.0), "D": (0.0, 0.005), "Dstar":
 MAX_REFERENCE_B = 50.0   # s/mm2: the lowest b must be at or below this to serve as the S0 reference
 
 
-def model(p, b):
-    """Normalised IVIM signal for p = (S0, f, D, D*) rows (n, 4) at b (n_b,) -> (n, n_b)."""
-    return p[:, :1] * (p[:, 1:2] * np.exp(-b * p[:, 3:4]) + (1 - p[:, 1:2]) * np.exp(-b * p[:, 2:3]))
-
-
-def jacobian(p, b):
-    """Analytic d model / d (S0, f, D, D*) -> (n, n_b, 4)."""
-    s0, f = p[:, :1], p[:, 1:2]
-    e_star, e_d = np.exp(-b * p[:, 3:4]), np.exp(-b * p[:, 2:3])
-    return np.stack([f * e_star + (1 - f) * e_d, s0 * (e_star - e_d), -s0 * (1 - f) * b * e_d,
-                     -s0 * f * b * e_star], axis=-1)
+# The forward model and its Jacobian live in signal_models.py (shared with ivim_bayesian.py
+# without an import cycle); kept here under their historical names.
+model, jacobian = ivim_rows, ivim_jacobian
 
 
 def check_design(b, threshold):
@@ -75,7 +72,7 @@ def segmented(b, v, w, threshold, bounds):
     return np.column_stack([s0, f, d, np.nan_to_num(dstar, nan=0.03)])
 
 
-def fit_ivim(signal, b_values, method="segmented", b_threshold=200.0, bounds=None, mask=None, clip_value=None,
+def fit_ivim(signal, b_values, method=DEFAULT_METHOD, b_threshold=200.0, bounds=None, mask=None, clip_value=None,
              floor=None, noise_sigma=None, prior=None, progress=None):
     """IVIM maps from ``signal`` (..., n_b) at ``b_values`` (s/mm2).
 
@@ -117,7 +114,6 @@ def fit_ivim(signal, b_values, method="segmented", b_threshold=200.0, bounds=Non
                                       progress=lambda f, m="": report(progress, 0.1 + share * f, "IVIM full fit"))
         params, se, state_rows = fit["params"], fit["se"], fit["status"]
     if method == "bayesian":
-        from .ivim_bayesian import posterior_mean
         sigma = None if prep.sigma is None else prep.sigma[rows] / reference
         params, se, state_rows = posterior_mean(
             b, v, w, params, state_rows, lower, upper, prior=prior, sigma=sigma,

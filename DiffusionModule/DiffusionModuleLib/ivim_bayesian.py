@@ -20,8 +20,8 @@ from TMEMonitorLib.fitting import levenberg_marquardt
 from TMEMonitorLib.fitting import status as fit_status
 from TMEMonitorLib.progress import report
 
-from .ivim import jacobian as ivim_jacobian
-from .ivim import model as ivim_model
+from .signal_models import ivim_jacobian
+from .signal_models import ivim_rows as ivim_model
 
 NODES_PER_AXIS = 5        # Gauss-Hermite nodes per parameter: 125 grid points per voxel
 INFLATION = 1.3           # widen the Laplace covariance: posteriors have heavier tails than Gaussians

@@ -12,21 +12,15 @@ from TMEMonitorLib.fitting.linear import solve_batched
 from TMEMonitorLib.progress import report
 
 from .b_values import check_b_values
-from .fit_common import empty_outputs, finish, mark_failed, prepare, quality
+from .signal_models import kurtosis_jacobian, kurtosis_rows
+from .fit_frame import empty_outputs, finish, mark_failed, prepare, quality
 
 # D in mm2/s; K unitless, 0..3 (monotonic decay needs K < 3 / (b D); tissue K is ~0.5-2).
 BOUNDS = {"D": (0.0, 0.005), "K": (0.0, 3.0)}
 MIN_TOP_B = 1000.0   # s/mm2
 
 
-def _model(p, b):
-    return p[:, :1] * np.exp(-b * p[:, 1:2] + (b * p[:, 1:2]) ** 2 * p[:, 2:3] / 6.0)
-
-
-def _jacobian(p, b):
-    s0, d, k = p[:, :1], p[:, 1:2], p[:, 2:3]
-    e = np.exp(-b * d + (b * d) ** 2 * k / 6.0)
-    return np.stack([e, s0 * e * (-b + b * b * d * k / 3.0), s0 * e * (b * d) ** 2 / 6.0], axis=-1)
+_model, _jacobian = kurtosis_rows, kurtosis_jacobian
 
 
 def fit_kurtosis(signal, b_values, b_min=None, b_max=None, mask=None, clip_value=None, floor=None, noise_sigma=None,

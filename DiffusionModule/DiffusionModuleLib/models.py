@@ -1,7 +1,12 @@
-"""Diffusion models over whole volumes (signal shaped (..., n_b), b in s/mm2): the public API.
+"""The documented façade of the diffusion models (signal shaped (..., n_b), b in s/mm2).
+
+Scripts, the pipeline and the tests import the fits from here; each lives in its own file
+(adc.py, ivim.py with ivim_bayesian.py, kurtosis.py; the signal equations in signal_models.py;
+the frame shared by the fits in fit_frame.py), so this module only gathers them and adds
+predict_signal.
 
 - fit_adc(signal, b_values, method="loglinear"|"weighted"|"nonlinear", b_min=None, b_max=None, ...)
-- fit_ivim(signal, b_values, method="segmented"|"full"|"bayesian", b_threshold=200.0, bounds=None, ...)
+- fit_ivim(signal, b_values, method="bayesian" (default)|"segmented"|"full", b_threshold=200.0, bounds=None, ...)
 - fit_kurtosis(signal, b_values, b_min=None, b_max=None, ...)
 
 All take mask=None (outside: status MASKED, NaN), clip_value=None (saturated samples, e.g.
@@ -20,9 +25,10 @@ from TMEMonitorLib.errors import InputError
 from .adc import fit_adc
 from .b_values import average_directions
 from .ivim import DEFAULT_BOUNDS as DEFAULT_IVIM_BOUNDS
+from .ivim import DEFAULT_METHOD as DEFAULT_IVIM_METHOD
 from .ivim import fit_ivim
 from .kurtosis import fit_kurtosis
-from .synthesis import ivim_signal, kurtosis_signal
+from .signal_models import adc_signal, ivim_signal, kurtosis_signal
 
 # Default b-range (s/mm2, (min, max); None = no limit) of each model. Every b is used by
 # default; a fit reports the range it used in result["b_range"]. Pass b_min=200 to fit_adc
@@ -30,7 +36,7 @@ from .synthesis import ivim_signal, kurtosis_signal
 DEFAULT_B_RANGES = {"adc": (0.0, None), "ivim": (0.0, None), "kurtosis": (0.0, None)}
 
 __all__ = ["fit_adc", "fit_ivim", "fit_kurtosis", "average_directions", "predict_signal", "DEFAULT_B_RANGES",
-           "DEFAULT_IVIM_BOUNDS"]
+           "DEFAULT_IVIM_BOUNDS", "DEFAULT_IVIM_METHOD", "adc_signal", "ivim_signal", "kurtosis_signal"]
 
 
 def predict_signal(model, b_values, **params):
@@ -46,8 +52,7 @@ def predict_signal(model, b_values, **params):
         raise InputError(f"predict_signal('{model}'): missing parameter maps {missing}")
     b = np.asarray(b_values, dtype=float)
     if model == "adc":
-        adc = np.asarray(params["ADC"], dtype=float)[..., None]
-        return np.asarray(params["S0"], dtype=float)[..., None] * np.exp(-b * adc)
+        return adc_signal(params["S0"], params["ADC"], b)
     if model == "ivim":
         return ivim_signal(params["S0"], params["D"], params["f"], params["Dstar"], b)
     return kurtosis_signal(params["S0"], params["D"], params["K"], b)

@@ -14,6 +14,7 @@ from TMEMonitorLib.errors import InputError
 from TMEMonitorLib.fitting import fit_acceptance
 from TMEMonitorLib.fitting import status as fit_status
 from TMEMonitorLib.progress import report
+from TMEMonitorLib.quantities import display_triple
 
 from . import models
 from .settings import KURTOSIS_MIN_B_MAX, MAX_B, DiffusionSettings
@@ -32,34 +33,14 @@ RAYLEIGH_MEDIAN = float(np.sqrt(2.0 * np.log(2.0)))
 MODEL_WEIGHTS = {"adc": 1.0, "ivim": 3.0, "kurtosis": 2.0}
 MODEL_LABELS = {"adc": "ADC", "ivim": "IVIM", "kurtosis": "kurtosis"}
 
-# map name -> (quantity, unit, colour map)
-MAP_DISPLAY = {
-    "ADC": ("ADC", "mm2/s", "viridis"),
-    "D": ("D", "mm2/s", "viridis"),
-    "f": ("f", "", "magma"),
-    "Dstar": ("Dstar", "mm2/s", "magma"),
-    "K": ("K", "", "inferno"),
-    "D_kurtosis": ("D (kurtosis)", "mm2/s", "viridis"),
-    "S0": ("S0", "a.u.", "viridis"),
-    "S0_IVIM": ("S0 (IVIM)", "a.u.", "viridis"),
-    "S0_kurtosis": ("S0 (kurtosis)", "a.u.", "viridis"),
-}
+DIFFUSION_MAPS = ("ADC", "D", "f", "Dstar", "K", "D_kurtosis", "S0", "S0_IVIM", "S0_kurtosis")
+# map name -> (quantity, unit, colour map), from the quantity registry (TMEMonitorLib.quantities)
+MAP_DISPLAY = {name: display_triple(name) for name in DIFFUSION_MAPS}
 
 
 def map_display(name):
     """(quantity, unit, colour map) of an output map, including the standard-error and quality maps."""
-    if name in MAP_DISPLAY:
-        return MAP_DISPLAY[name]
-    if name.startswith("se_"):
-        quantity, unit, _ = map_display(name[3:])
-        return (f"standard error of {quantity}", unit, "magma")
-    if name.startswith("rmse_"):
-        return (f"RMSE ({name[5:]})", "a.u.", "magma")
-    if name.startswith("r2_"):
-        return (f"R2 ({name[3:]})", "", "viridis")
-    if name.startswith("excluded_"):
-        return (f"excluded samples ({name[9:]})", "", "magma")
-    return (name, "", "viridis")
+    return display_triple(name)
 
 
 @dataclass

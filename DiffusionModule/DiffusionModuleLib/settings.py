@@ -4,7 +4,8 @@ from dataclasses import asdict, dataclass, field
 from TMEMonitorLib.errors import InputError
 
 ADC_METHODS = ("loglinear", "weighted", "nonlinear")
-IVIM_METHODS = ("segmented", "full", "bayesian")
+from .ivim import DEFAULT_METHOD as DEFAULT_IVIM_METHOD
+from .ivim import METHODS as IVIM_METHODS
 MODELS = ("adc", "ivim", "kurtosis")
 MAX_B = 10000.0                 # s/mm2: above this a value is almost surely in other units
 # Kurtosis needs b well beyond the mono-exponential range: at least 1500 s/mm2, ideally
@@ -24,7 +25,7 @@ class DiffusionSettings:
     # Bayesian by default: lowest bias and SD of f, D and D* in the Monte-Carlo table
     # (Testing/benchmarks/benchmark_diffusion_fit.py) and the only method inside the tight OSIPI
     # bar for every region; "full" is 4x faster, "segmented" the most robust to model error.
-    ivim_method: str = "bayesian"
+    ivim_method: str = DEFAULT_IVIM_METHOD
     # Segmented-fit threshold: 200 s/mm2 (Wurnig et al., MRM 2015, doi:10.1002/mrm.25506).
     ivim_b_threshold: float = 200.0
     fit_kurtosis: bool = False

@@ -104,22 +104,29 @@ class ElastographyLogic:
         return array, ijk_to_ras, acquisition, mask
 
     def run(self, phase, settings=None, ijk_to_ras=None, acquisition=None, mask_node=None, parent_item=None,
-            name_prefix="MRE", statistics_segmentation=None, **acquisition_values):
+            name_prefix="MRE", statistics_segmentation=None, progress=None, **acquisition_values):
         """Analyse the phase images and write the outputs; returns an :class:`ElastographyResult`.
 
         ``acquisition_values``: frequencies_hz, offsets, directions_ijk, um_per_rad, meg (override
-        the node attributes)."""
+        the node attributes). ``progress(fraction, message)`` is called between the stages; when it
+        raises (Cancel) nothing has been written yet."""
+        from TMEMonitorLib.progress import report
         settings = (settings or ElastographySettings()).validated()
+        report(progress, 0.0, "reading the phase images")
         array, ijk_to_ras, acquisition, mask = self.resolve_inputs(phase, ijk_to_ras, acquisition, mask_node,
                                                                    **acquisition_values)
         statistics_masks = None
         if statistics_segmentation is not None:
             from TMEMonitorLib.scene.inputs import segment_masks
             statistics_masks = segment_masks(self.scene, statistics_segmentation, array.shape[1:], ijk_to_ras)
+        report(progress, 0.1, "unwrapping, first harmonic and inversions")
         analysis = analyse_mre(array, acquisition, settings, mask)
+        report(progress, 0.9, "writing maps")
         from TMEMonitorLib.scene.inputs import RemoveAddedNodesOnError
         with RemoveAddedNodesOnError(self.scene):
-            return self._write(analysis, ijk_to_ras, name_prefix, parent_item, statistics_masks)
+            result = self._write(analysis, ijk_to_ras, name_prefix, parent_item, statistics_masks)
+        report(progress, 1.0, "done")
+        return result
 
     def _write(self, analysis, ijk_to_ras, prefix, parent_item, statistics_masks):
         scene = self.scene

@@ -124,3 +124,70 @@ def phase_images(wave, offsets_rad, phase_per_m, background_rad=None, noise_rad=
     if noise_rad:
         phase = phase + np.random.default_rng(seed).normal(0.0, noise_rad, phase.shape)
     return np.angle(np.exp(1j * phase))
+
+
+# ---------------------------------------------------------------------------------------------
+# The MRE acquisition of a phantom visit (the demo's synthetic patient, TMEMonitorLib.phantom)
+# ---------------------------------------------------------------------------------------------
+# Standard vibration frequencies (Hz); the demo takes the highest whose wavelength in the normal
+# tissue around the tumour spans at least DEMO_VOXELS_PER_WAVELENGTH in-plane voxels (fewer and the
+# finite differences cannot resolve the wave; coarse demo grids therefore vibrate at low frequency).
+DEMO_FREQUENCIES_HZ = (30.0, 40.0, 50.0, 60.0, 80.0, 100.0)
+DEMO_VOXELS_PER_WAVELENGTH = 6.0
+DEMO_OFFSETS = 4                       # wave phase offsets over one period
+DEMO_AMPLITUDE_UM = 8.0                # RMS shear displacement
+DEMO_UM_PER_RAD = 4.0                  # encoding: 4 um of motion per rad of phase (peaks wrap)
+DEMO_PHASE_NOISE_RAD = 0.03
+
+
+def demo_frequency_hz(visit, density_kg_m3=1000.0):
+    """The highest of DEMO_FREQUENCIES_HZ with >= DEMO_VOXELS_PER_WAVELENGTH in-plane voxels per
+    shear wavelength in normal tissue (the lowest one when none qualifies)."""
+    from TMEMonitorLib.phantom import LABELS
+
+    from .moduli import phase_velocity
+    normal = visit.labels == LABELS["normal"]
+    speed = float(np.median(phase_velocity(visit.truth["abs_G"][normal], visit.truth["phi"][normal], density_kg_m3)))
+    voxel_m = float(np.min(np.abs(np.diag(visit.ijk_to_ras)[:2]))) * 1e-3
+    usable = [f for f in DEMO_FREQUENCIES_HZ if speed / f >= DEMO_VOXELS_PER_WAVELENGTH * voxel_m]
+    return max(usable) if usable else min(DEMO_FREQUENCIES_HZ)
+
+
+def synthesize_visit(visit, rng=None, frequency_hz=None, n_offsets=DEMO_OFFSETS, amplitude_um=DEMO_AMPLITUDE_UM,
+                     um_per_rad=DEMO_UM_PER_RAD, phase_noise_rad=DEMO_PHASE_NOISE_RAD, density_kg_m3=1000.0):
+    """Single-frequency, one-component (through-plane) MRE of a phantom visit.
+
+    Each slice's anti-plane shear wave is solved numerically through that slice's true complex
+    modulus G* = |G*| exp(i phi) (``visit.truth["abs_G"]`` Pa, ``["phi"]`` rad; :func:`simulate_heterogeneous`:
+    exact for tissue uniform along the slice axis, an approximation at the tumour's top and bottom);
+    outside the body the modulus of normal tissue continues (the magnitude image masks it). Phase
+    images: Re(U exp(i theta)) / ``um_per_rad`` over ``n_offsets`` offsets, Gaussian phase noise, wrapped.
+    Returns {"phase": (offsets, k, j, i) float32 rad, "magnitude": (k, j, i) float32, "frequency_hz",
+    "offsets_rad", "attributes" (TMEMonitor.MRE* values, JSON) , "wave": complex (k, j, i) m}.
+    """
+    import json
+
+    from TMEMonitorLib.phantom import LABELS
+    rng = np.random.default_rng(0) if rng is None else rng
+    frequency = float(frequency_hz or demo_frequency_hz(visit, density_kg_m3))
+    labels = visit.labels
+    g = visit.truth["abs_G"] * np.exp(1j * visit.truth["phi"].astype(float))
+    outside = labels == 0
+    normal = labels == LABELS["normal"]
+    g = np.where(outside, complex(np.mean(g[normal])) if normal.any() else 2000.0, g)
+    voxel_m = float(abs(visit.ijk_to_ras[0, 0])) * 1e-3
+    # Absorbing layer one longest wavelength deep (cost grows with its area; reflections stay small).
+    sponge = max(8, int(np.ceil(np.sqrt(np.max(np.abs(g)) / density_kg_m3) / frequency / voxel_m)))
+    wave = np.stack([simulate_heterogeneous(g[k], voxel_m, frequency, density_kg_m3, sponge_vox=sponge)
+                     for k in range(labels.shape[0])])
+    wave = wave * (amplitude_um * 1e-6 / np.sqrt(np.mean(np.abs(wave[~outside]) ** 2)))
+    offsets = 2 * np.pi * np.arange(int(n_offsets)) / int(n_offsets)
+    phase = np.real(wave[None] * np.exp(1j * offsets)[:, None, None, None]) / (um_per_rad * 1e-6)
+    phase = phase + rng.normal(0.0, phase_noise_rad, phase.shape)
+    phase = np.angle(np.exp(1j * phase)).astype(np.float32)
+    magnitude = np.where(outside, 0.0, visit.truth["M0"]).astype(np.float32)
+    attributes = {"MREFrequencies": json.dumps([frequency]), "MREPhaseOffsets": json.dumps(offsets.tolist()),
+                  "MREDirections": json.dumps([[0.0, 0.0, 1.0]]), "MREPhaseToDisplacement_um_per_rad": json.dumps(um_per_rad),
+                  "MRESource": f"synthetic acquisition ({frequency:g} Hz, {int(n_offsets)} offsets, through-plane motion)"}
+    return {"phase": phase, "magnitude": magnitude, "frequency_hz": frequency, "offsets_rad": offsets,
+            "attributes": attributes, "wave": wave}

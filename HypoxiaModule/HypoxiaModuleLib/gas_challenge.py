@@ -2,15 +2,15 @@
 significance, and the responder fraction.
 
 Dynamic T1-weighted (SPGR) series: Delta R1(t) by exact inversion of the SPGR signal against the
-baseline (DCEModuleLib.signal.spgr_to_concentration with a relaxivity of 1, so its "concentration"
-is Delta R1 in 1/s), given T1 before gas (a map from DCEModuleLib.t1 or a fixed value).
+baseline (TMEMonitorLib.relaxometry.spgr.spgr_to_concentration with a relaxivity of 1, so its "concentration"
+is Delta R1 in 1/s), given T1 before gas (a map from TMEMonitorLib.relaxometry.vfa_t1 or a fixed value).
 Dynamic T2*-weighted series at echo time TE: Delta R2*(t) = -ln(S(t) / S_baseline) / TE.
 The change map is the gas-epoch mean minus the baseline mean; its significance is Welch's t-test
 of the gas-epoch frames against the baseline frames (unequal variances; Welch, Biometrika 1947,
 doi:10.1093/biomet/34.1-2.28). A responder voxel changes significantly in the expected direction:
 Delta R1 > 0 with O2 (O'Connor et al., Cancer Res 2016, doi:10.1158/0008-5472.CAN-15-2062);
 Delta R2* < 0 with carbogen or O2 (less deoxyhaemoglobin).
-T1 before and during gas from two VFA acquisitions: DCEModuleLib.t1.fit_vfa, Delta R1 = R1_gas - R1_air.
+T1 before and during gas from two VFA acquisitions: TMEMonitorLib.relaxometry.vfa_t1.fit_vfa, Delta R1 = R1_gas - R1_air.
 """
 import numpy as np
 from scipy import stats
@@ -56,7 +56,7 @@ def delta_r1_dynamic(signal, frame_times_s, paradigm, t10_s, tr_s, flip_angle_de
     """
     import warnings
 
-    from DCEModuleLib.signal import spgr_to_concentration
+    from TMEMonitorLib.relaxometry.spgr import spgr_to_concentration
     s = np.asarray(signal, dtype=float)
     baseline, gas = gas_epochs(frame_times_s, paradigm)
     if s.shape[-1] != np.size(frame_times_s):
@@ -119,8 +119,8 @@ def delta_r1_from_t1(t1_air_s, t1_gas_s, status_air=None, status_gas=None):
 
 
 def vfa_t1_before_during(vfa_air, vfa_gas, flip_angles_deg, tr_s, method="nonlinear", mask=None, b1_map=None):
-    """T1 fits (DCEModuleLib.t1.fit_vfa) of VFA data (..., n_flip) before and during gas, and Delta R1."""
-    from DCEModuleLib.t1 import fit_vfa
+    """T1 fits (TMEMonitorLib.relaxometry.vfa_t1.fit_vfa) of VFA data (..., n_flip) before and during gas, and Delta R1."""
+    from TMEMonitorLib.relaxometry.vfa_t1 import fit_vfa
     air = np.asarray(vfa_air)
     gas = np.asarray(vfa_gas)
     if air.shape != gas.shape:

@@ -35,27 +35,28 @@ def used_echoes(signal, sigma=None, snr_threshold=DEFAULT_SNR_THRESHOLD, extra=N
 def estimate_noise_sigma(signal, mask=None):
     """(sigma, source) from background voxels of magnitude data (..., E); (None, reason) if none.
 
-    Background: voxels outside ``mask`` when one is given, else voxels whose first-echo signal is
-    below 5 % of its 99th percentile. In background the magnitude is Rayleigh distributed, so
-    sigma = sqrt(mean(S^2) / 2) (Henkelman, Med Phys 1985, doi:10.1118/1.595711).
+    Background: voxels whose first-echo signal is below 5 % of its 99th percentile (air), and
+    outside ``mask`` when one is given. "Outside the mask" alone is not background: with a tumour
+    mask it is mostly body tissue, whose signal would be taken for noise and floor every tumour
+    echo. In background the magnitude is Rayleigh distributed, so sigma = sqrt(mean(S^2) / 2)
+    (Henkelman, Med Phys 1985, doi:10.1118/1.595711).
     """
     s = np.asarray(signal, dtype=float)
     if s.ndim < 2:
         return None, "noise not estimated: no voxel dimension to find background in"
     flat = s.reshape(-1, s.shape[-1])
+    first = flat[:, 0]
+    finite = first[np.isfinite(first)]
+    if finite.size == 0:
+        return None, "noise not estimated: no finite first-echo value"
+    background = np.isfinite(first) & (first < 0.05 * np.percentile(finite, 99))
+    how = "voxels below 5 % of the 99th-percentile first-echo signal"
     if mask is not None:
         mask = np.asarray(mask, bool)
         if mask.shape != s.shape[:-1]:
             raise InputError(f"mask: shape {mask.shape} does not match the signal's voxel shape {s.shape[:-1]}")
-        background = ~mask.ravel()
-        how = "voxels outside the mask"
-    else:
-        first = flat[:, 0]
-        finite = first[np.isfinite(first)]
-        if finite.size == 0:
-            return None, "noise not estimated: no finite first-echo value"
-        background = np.isfinite(first) & (first < 0.05 * np.percentile(finite, 99))
-        how = "voxels below 5 % of the 99th-percentile first-echo signal"
+        background &= ~mask.ravel()
+        how += " outside the mask"
     samples = flat[background]
     samples = samples[np.isfinite(samples)]
     if samples.size < _MIN_BACKGROUND_SAMPLES:

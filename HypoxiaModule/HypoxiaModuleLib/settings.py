@@ -29,7 +29,7 @@ class HypoxiaSettings:
     tr_s: float = None                       # OE dynamic TR (s); None: series metadata
     flip_angle_deg: float = None             # OE dynamic flip (deg); None: series metadata
     dynamic_echo_time_s: float = None        # BOLD dynamic TE (s); None: series metadata
-    t1_method: str = "nonlinear"             # VFA T1 before / during gas (DCEModuleLib.t1)
+    t1_method: str = "nonlinear"             # VFA T1 before / during gas (TMEMonitorLib.relaxometry.vfa_t1)
 
     def as_dict(self):
         return asdict(self)

@@ -54,8 +54,8 @@ def multi_echo(rate_per_s, s0, echo_times_s, noise_sigma=0.0, rng=None, field_ma
 
 
 def vfa(t1_s, s0, flip_angles_deg, tr_s, noise_sigma=0.0, rng=None):
-    """VFA SPGR signals (..., n_flip) of a T1 map (DCEModuleLib.signal.spgr_signal)."""
-    from DCEModuleLib.signal import spgr_signal
+    """VFA SPGR signals (..., n_flip) of a T1 map (TMEMonitorLib.relaxometry.spgr.spgr_signal)."""
+    from TMEMonitorLib.relaxometry.spgr import spgr_signal
     t1 = np.asarray(t1_s, dtype=float)[..., None]
     s = spgr_signal(np.asarray(s0, dtype=float)[..., None], 1.0 / t1, tr_s, np.asarray(flip_angles_deg, dtype=float))
     return add_noise(s, noise_sigma, rng)
@@ -83,7 +83,7 @@ def gas_time_course(frame_times_s, paradigm, wash_in_tau_s=0.0):
 def oe_dynamic(t1_s, delta_r1_per_s, s0, frame_times_s, paradigm, tr_s, flip_angle_deg, noise_sigma=0.0, rng=None,
                wash_in_tau_s=0.0):
     """Dynamic T1-weighted SPGR series (..., T): R1(t) = 1/T1 + Delta R1 x gas_time_course(t)."""
-    from DCEModuleLib.signal import spgr_signal
+    from TMEMonitorLib.relaxometry.spgr import spgr_signal
     level = gas_time_course(frame_times_s, paradigm, wash_in_tau_s)
     r1 = 1.0 / np.asarray(t1_s, dtype=float)[..., None] + np.asarray(delta_r1_per_s, dtype=float)[..., None] * level
     s = spgr_signal(np.asarray(s0, dtype=float)[..., None], r1, tr_s, flip_angle_deg)
@@ -152,3 +152,49 @@ def hypoxia_phantom(shape=(4, 32, 32), visit=0, responder=True, hypoxic_radius_f
 def default_paradigm():
     """Air 0-120 s, O2 120-420 s, air after: the phantom's paradigm."""
     return GasParadigm(gas_on_s=120.0, gas_off_s=420.0, wash_in_s=60.0, gas="oxygen")
+
+
+# ---------------------------------------------------------------------------------------------
+# The hypoxia acquisition of a phantom visit (the demo's synthetic patient, TMEMonitorLib.phantom)
+# ---------------------------------------------------------------------------------------------
+# Multi-echo GRE: 6 echoes spanning about 1-1.5 T2* of the tumour (R2* 25-55 1/s).
+DEMO_ECHO_TIMES_S = (0.003, 0.008, 0.013, 0.018, 0.023, 0.028)
+# OE dynamic SPGR: TR, flip chosen for T1 sensitivity (d ln S / d R1 about 1.3 s at T1 1.6 s);
+# 30 frames every 6 s: air 0-60 s, O2 from 60 s to the end; tissue O2 wash-in time constant 20 s.
+DEMO_OE = dict(tr_s=0.005, flip_angle_deg=10.0, frame_s=6.0, n_frames=30, gas_on_s=60.0, wash_in_s=60.0,
+               wash_in_tau_s=20.0)
+
+
+def synthesize_visit(visit, rng=None, echo_times_s=DEMO_ECHO_TIMES_S, snr=100.0, oe=None):
+    """Multi-echo GRE and oxygen-enhanced dynamic series of a phantom visit (``TMEMonitorLib.phantom``).
+
+    Truth used: ``R2star`` (1/s), ``dR1`` (1/s, with O2), ``T10_s`` and ``M0`` of ``visit.truth``,
+    zero signal outside the body. Rician noise (complex Gaussian SD sigma) with sigma = mean signal of
+    normal tissue / ``snr`` (first echo; first OE frame). Returns {"gre": (E, k, j, i) float32,
+    "echo_times_s", "gre_sigma", "oe": (T, k, j, i) float32, "oe_times_s", "oe_metadata" (TR, flip,
+    gas timing with where they came from), "oe_sigma"}.
+    """
+    from TMEMonitorLib.phantom import LABELS
+    rng = _rng(0 if rng is None else rng)
+    protocol = dict(DEMO_OE, **(oe or {}))
+    truth, body = visit.truth, visit.labels > 0
+    normal = visit.labels == LABELS["normal"]
+    m0 = np.where(body, truth["M0"], 0.0)
+    te = np.asarray(echo_times_s, dtype=float)
+    clean = multi_echo(np.where(body, truth["R2star"], 0.0), m0, te)
+    gre_sigma = float(np.mean(clean[..., 0][normal]) / snr)
+    gre = add_noise(clean, gre_sigma, rng)
+    times = np.arange(int(protocol["n_frames"])) * float(protocol["frame_s"])
+    paradigm = GasParadigm(gas_on_s=protocol["gas_on_s"], gas_off_s=None, wash_in_s=protocol["wash_in_s"], gas="oxygen")
+    t1 = np.where(body, truth["T10_s"], 1.0)
+    clean_oe = oe_dynamic(t1, np.where(body, truth["dR1"], 0.0), m0, times, paradigm, protocol["tr_s"],
+                          protocol["flip_angle_deg"], wash_in_tau_s=protocol["wash_in_tau_s"])
+    oe_sigma = float(np.mean(clean_oe[..., 0][normal]) / snr)
+    oe_signal = add_noise(clean_oe, oe_sigma, rng)
+    metadata = {"TR_s": protocol["tr_s"], "flip_angle_deg": protocol["flip_angle_deg"], "Gas": "oxygen",
+                "GasOn_s": protocol["gas_on_s"], "WashIn_s": protocol["wash_in_s"],
+                "GasTimingSource": "synthetic acquisition (phantom paradigm: air, then O2 to the end)",
+                "noise_sigma": oe_sigma}
+    return {"gre": np.moveaxis(gre, -1, 0).astype(np.float32), "echo_times_s": te, "gre_sigma": gre_sigma,
+            "oe": np.moveaxis(oe_signal, -1, 0).astype(np.float32), "oe_times_s": times, "oe_metadata": metadata,
+            "oe_sigma": oe_sigma}

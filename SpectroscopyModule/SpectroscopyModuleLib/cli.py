@@ -27,7 +27,7 @@ def add_parser(subparsers):
     basis.add_argument("--basis", type=opt.existing_path("basis file or folder"), help="basis set: LCModel .basis file or FSL-MRS JSON folder")
     basis.add_argument("--simulate-basis", action="store_true",
                        help="simulate the basis for the data's field, TE and --sequence (default)")
-    parser.add_argument("--sequence", choices=SEQUENCES, default="PRESS", help="sequence simulated for the basis")
+    parser.add_argument("--sequence", choices=SEQUENCES, default="PRESS", help="sequence simulated for the basis (default: %(default)s)")
     parser.add_argument("--te", type=opt.non_negative(2.0, "s"), help="echo time (s); default from the header")
     parser.add_argument("--dwell-time", type=opt.positive(0.01, "s"), help="dwell time (s) when the file lacks it (LCModel .RAW)")
     parser.add_argument("--spectrometer-mhz", type=opt.number(1.0, 1500.0, "MHz"),
@@ -36,20 +36,22 @@ def add_parser(subparsers):
     parser.add_argument("--metabolites", type=opt.name_list(), help="basis metabolites, comma separated (default: the catalogue)")
     parser.add_argument("--process", type=_steps, default="coil_combine,align,average",
                         help="processing steps, comma separated, from: " + ", ".join(PROCESSING_STEPS)
-                        + " ('none' for none)")
+                        + " ('none' for none; default: %(default)s)")
     parser.add_argument("--water-reference", type=opt.existing_path("water reference file"), help="unsuppressed water acquisition (for 'ecc' and water-scaled mM)")
     parser.add_argument("--tissue-fractions", nargs=3, type=opt.number(0.0, 1.0), metavar=("GM", "WM", "CSF"),
                         help="voxel tissue volume fractions for water-scaled mM (default: white matter only)")
-    parser.add_argument("--ppm-range", nargs=2, type=opt.number(-50.0, 50.0, "ppm"), default=(0.2, 4.2), metavar=("MIN", "MAX"))
+    parser.add_argument("--ppm-range", nargs=2, type=opt.number(-50.0, 50.0, "ppm"), default=(0.2, 4.2), metavar=("MIN", "MAX"),
+                        help="ppm range of the fit (default: 0.2 4.2)")
     parser.add_argument("--line-broadening", type=opt.non_negative(MAX_LINE_BROADENING_HZ, "Hz"), default=0.0,
                         help=f"apodisation (Hz), with 'apodise' (0 to {MAX_LINE_BROADENING_HZ:g})")
     parser.add_argument("--zero-fill", type=opt.integer(1, MAX_ZERO_FILL), default=2,
-                        help=f"zero-fill factor, with 'zero_fill' (1 to {MAX_ZERO_FILL})")
-    parser.add_argument("--baseline", choices=("spline", "poly", "none"), default="spline")
-    parser.add_argument("--crlb-threshold", type=opt.number(0.0, 1000.0, "%%", low_open=True), default=20.0, help="CRLB (%%) above which a value is flagged")
-    parser.add_argument("--fwhm-threshold", type=opt.positive(5.0, "ppm"), default=0.1, help="linewidth (ppm) above which a fit is flagged")
+                        help=f"zero-fill factor, with 'zero_fill' (1 to {MAX_ZERO_FILL}; default: %(default)s)")
+    parser.add_argument("--baseline", choices=("spline", "poly", "none"), default="spline",
+                        help="baseline model of the fit (default: %(default)s)")
+    parser.add_argument("--crlb-threshold", type=opt.number(0.0, 1000.0, "%%", low_open=True), default=20.0, help="CRLB (%%) above which a value is flagged (default: %(default)s)")
+    parser.add_argument("--fwhm-threshold", type=opt.positive(5.0, "ppm"), default=0.1, help="linewidth (ppm) above which a fit is flagged (default: %(default)s)")
     parser.add_argument("--min-snr", type=opt.non_negative(1e6), default=3.0,
-                        help="SNR below which a fit is flagged (default %(default)s)")
+                        help="SNR below which a fit is flagged (default: %(default)s)")
     parser.add_argument("--png", action="store_true", help="also draw spectrum.png (needs matplotlib)")
     parser.set_defaults(func=run)
 

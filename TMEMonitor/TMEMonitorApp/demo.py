@@ -81,11 +81,7 @@ def build_demo_scene(scene, size="small", seed=0, n_visits=3, progress=None, res
     patient = make_patient(shape=shape, n_visits=n_visits, seed=seed, responder=responder)
     rng = np.random.default_rng(seed + 1000)
     out_dir = out_dir or tempfile.mkdtemp(prefix="tme-demo-acquisitions-")
-    synthesizers = [t for t in techniques.techniques() if t.synthesize is not None and (only is None or t.name in only)]
-    if only is not None and {t.name for t in synthesizers} != set(only):
-        known = ", ".join(t.name for t in techniques.techniques() if t.synthesize is not None)
-        raise InputError(f"build_demo_scene(only=...): {', '.join(sorted(set(only) - {t.name for t in synthesizers}))} "
-                         f"is not a registered technique with a synthetic acquisition (registered: {known})")
+    synthesizers = synthesizing_techniques(only, what="build_demo_scene(only=...)")
 
     patient_item = hierarchy.add_patient(scene, "Synthetic patient", patient.patient_id, patient.treatment_start_date)
     tissue_colors = tme_scene.label_color_node(scene, "tissue", tme_scene.TISSUE_LABELS)
@@ -95,16 +91,7 @@ def build_demo_scene(scene, size="small", seed=0, n_visits=3, progress=None, res
         item = hierarchy.add_visit(scene, patient_item, visit.name, visit.date, day=visit.day, role=visit_role(visit.day))
         ijk = visit.ijk_to_ras
         context = SynthesisContext(rng=rng, seed=seed, visit_index=index, out_dir=out_dir)
-        nodes = {}
-        for technique in synthesizers:
-            for acquisition in technique.synthesize(visit, context) or ():
-                if acquisition.role in nodes:
-                    raise InputError(f"technique '{technique.name}' synthesised a second '{acquisition.role}' "
-                                     f"acquisition for visit '{visit.name}'")
-                nodes[acquisition.role] = _acquisition_node(scene, acquisition, ijk, visit.name)
-        if "anatomy" not in nodes:
-            nodes["anatomy"] = tme_scene.array_to_volume(scene, visit.truth["S0_dwi"].astype(np.float32), ijk,
-                                                         f"{visit.name} anatomy (phantom S0)")
+        nodes = synthesize_visit_nodes(scene, visit, synthesizers, context)
 
         nodes["labels"] = tme_scene.add_label_map(scene, visit.labels, ijk, f"{visit.name} tissue labels", tissue_colors)
         tumour = np.where(visit.tumour_mask, visit.labels, 0).astype(np.uint8)
@@ -125,6 +112,35 @@ def build_demo_scene(scene, size="small", seed=0, n_visits=3, progress=None, res
         build.visits.append(DemoVisit(name=visit.name, item=item, visit=visit, nodes=nodes))
     report(progress, 1.0, "synthetic patient ready")
     return build
+
+
+def synthesizing_techniques(only=None, what="techniques"):
+    """The registered techniques that synthesise an acquisition, in technique order; ``only``: names
+    to keep (InputError naming ``what`` and the registered names when one is not among them)."""
+    synthesizers = [t for t in techniques.techniques() if t.synthesize is not None and (only is None or t.name in only)]
+    if only is not None and {t.name for t in synthesizers} != set(only):
+        known = ", ".join(t.name for t in techniques.techniques() if t.synthesize is not None)
+        raise InputError(f"{what}: {', '.join(sorted(set(only) - {t.name for t in synthesizers}))} "
+                         f"is not a registered technique with a synthetic acquisition (registered: {known})")
+    return synthesizers
+
+
+def synthesize_visit_nodes(scene, visit, synthesizers, context):
+    """{role: node} of one phantom visit's acquisitions by each of ``synthesizers`` (drawing from
+    ``context.rng`` in that order); a visit whose techniques give no anatomy image gets the
+    phantom's proton-density-like S0 map."""
+    ijk = visit.ijk_to_ras
+    nodes = {}
+    for technique in synthesizers:
+        for acquisition in technique.synthesize(visit, context) or ():
+            if acquisition.role in nodes:
+                raise InputError(f"technique '{technique.name}' synthesised a second '{acquisition.role}' "
+                                 f"acquisition for visit '{visit.name}'")
+            nodes[acquisition.role] = _acquisition_node(scene, acquisition, ijk, visit.name)
+    if "anatomy" not in nodes:
+        nodes["anatomy"] = tme_scene.array_to_volume(scene, visit.truth["S0_dwi"].astype(np.float32), ijk,
+                                                     f"{visit.name} anatomy (phantom S0)")
+    return nodes
 
 
 def _acquisition_node(scene, acquisition, ijk_to_ras, visit_name):
@@ -148,21 +164,41 @@ def _acquisition_node(scene, acquisition, ijk_to_ras, visit_name):
 
 
 def write_visit_files(scene, build, out_dir):
-    """NRRD files of every volume and label map (and .seq.nrrd of the series), one folder per visit."""
+    """Files of every visit, one folder per visit, each the input of the command that uses it:
+    maps named after the registry as the command line names them (``Ktrans.nrrd``,
+    ``se_Ktrans.nrrd``; a map name two techniques share gets the technique's prefix) with
+    quantity and unit in the NRRD header; label maps; the series as ``.seq.nrrd`` (with their
+    acquisition keys, read back by ``tme-monitor dce`` / ``dwi`` / ``info``); the tumour
+    segmentation as ``tumour.seg.nrrd`` (usable as ``--mask``)."""
+    from TMEMonitorLib.io import map_metadata
     written = []
     for visit in build.visits:
         folder = os.path.join(out_dir, "nrrd", visit.name.replace(" ", "_"))
         os.makedirs(folder, exist_ok=True)
+        taken = set()
         for node in hierarchy.children_nodes(scene, visit.item):
+            fields = {}
             if node.IsA("vtkMRMLVolumeNode") and not node.GetHideFromEditors():
                 if node.GetAttribute("Sequences.Proxy") or _is_proxy(scene, node):
                     continue
-                path = os.path.join(folder, _file_name(node.GetName(), visit.name) + ".nrrd")
+                fields = map_metadata.fields_for_node(node)
+                measured = fields.get("MapName") and " truth " not in f" {node.GetName()} "   # truth_<name> kept apart
+                stem = map_metadata.file_stem(fields["MapName"]) if measured else _file_name(node.GetName(), visit.name)
+                if stem in taken:
+                    stem = _file_name(node.GetName(), visit.name)
+                path = os.path.join(folder, stem + ".nrrd")
             elif node.IsA("vtkMRMLSequenceNode"):
-                path = os.path.join(folder, _file_name(node.GetName(), visit.name) + ".seq.nrrd")
+                stem = _file_name(node.GetName(), visit.name)
+                path = os.path.join(folder, stem + ".seq.nrrd")
+            elif node.IsA("vtkMRMLSegmentationNode") and node.GetAttribute(ROLE_ATTRIBUTE) == "tumour":
+                stem = "tumour"
+                path = os.path.join(folder, "tumour.seg.nrrd")
             else:
                 continue
+            taken.add(stem)
             tme_scene.write_node(node, path)
+            if fields:
+                map_metadata.annotate_map_file(path, fields)
             written.append(path)
     return written
 

@@ -7,6 +7,7 @@ Missing values (NaN: masked or failed voxels) are left out and counted, never re
 """
 import numpy as np
 
+from . import quantities
 from .fitting import status as fit_status
 
 PERCENTILES = (10, 25, 75, 90)
@@ -46,10 +47,11 @@ def region_statistics(values, mask, voxel_ml=None):
     return out
 
 
-def statistics_table(maps, masks, ijk_to_ras, units, status=None, skip_prefixes=("se_",)):
+def statistics_table(maps, masks, ijk_to_ras, units=None, status=None, skip_prefixes=("se_",)):
     """Table columns (dict of lists) with one row per (segment, parameter), and the column units.
 
-    ``maps``: name -> array; ``masks``: segment name -> bool array; ``units``: name -> unit.
+    ``maps``: name -> array; ``masks``: segment name -> bool array; ``units``: name -> unit
+    (a map it does not name takes its unit from the quantity registry, TMEMonitorLib.quantities).
     With a ``status`` map, "fraction failed" counts failed / no-signal voxels of the segment.
     """
     # |det| of the 3x3 part = voxel volume in mm3 (as scene.geometry.voxel_volume_ml; not imported
@@ -69,7 +71,7 @@ def statistics_table(maps, masks, ijk_to_ras, units, status=None, skip_prefixes=
             stats = region_statistics(values, mask, voxel_ml)
             columns["segment"].append(segment)
             columns["parameter"].append(name)
-            columns["unit"].append(units.get(name, ""))
+            columns["unit"].append((units or {}).get(name, quantities.unit_of(name)))
             for key in STATISTIC_NAMES:
                 columns[key].append(stats[key])
             columns["fraction failed"].append(failed)

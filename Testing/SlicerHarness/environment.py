@@ -26,7 +26,7 @@ from .strict import StrictObject, StrictPlain
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 TAGS = ("v5.8.0", "v5.10.0")
-MODULE_NAMES = ("TMEMonitor", "DCEModule", "DiffusionModule", "SpectroscopyModule")
+MODULE_NAMES = ("TMEMonitor", "DCEModule", "DiffusionModule", "SpectroscopyModule", "HypoxiaModule", "ElastographyModule")
 _VENDORED = ("i18n", "util", "parameterNodeWrapper", "ScriptedLoadableModule")
 
 
@@ -57,6 +57,8 @@ class _QtNamespace:
     ItemIsEditable = 2
     MatchExactly = 0
     MatchFixedString = 8
+    FastTransformation = 0
+    SmoothTransformation = 1
 
 
 class _QMessageBox(qt_widgets.QWidget):
@@ -256,6 +258,35 @@ class _CommandOptions(StrictPlain):
         return self._run
 
 
+class _CoreIOManager(StrictObject):
+    """qSlicerCoreIOManager (fileType, loadNodes): scene files (.mrb) are read into the harness scene as
+    Slicer's scene readers do (``clear`` property, default False: imported); every call is recorded in
+    ``env.loaded_files``. Other file types are not readable here (False, with a user message)."""
+
+    CLASS = "qSlicerCoreIOManager"
+    SIGNALS = ("newFileLoaded(qSlicerIO::IOProperties)", "fileSaved(qSlicerIO::IOProperties)")
+
+    def __init__(self, env):
+        super().__init__()
+        object.__setattr__(self, "_env", env)
+
+    def fileType(self, fileName):
+        return "SceneFile" if str(fileName).lower().endswith((".mrb", ".mrml")) else "NoFile"
+
+    def loadNodes(self, fileType, parameters, loadedNodes=None, userMessages=None):
+        path = str(parameters.get("fileName", ""))
+        self._env.loaded_files.append({"fileType": fileType, "properties": dict(parameters)})
+        if fileType != "SceneFile" or not path.lower().endswith(".mrb"):
+            if userMessages is not None:
+                userMessages.AddMessage(0, f"harness: cannot read '{path}' as {fileType}")
+            return False
+        if not os.path.isfile(path):
+            if userMessages is not None:
+                userMessages.AddMessage(0, f"file '{path}' does not exist")
+            return False
+        return bool(self._env.scene.ReadFromMRB(path, bool(parameters.get("clear", False)), userMessages))
+
+
 class _ModuleManager(StrictObject):
     CLASS = "qSlicerModuleManager"
     SIGNALS = ("moduleAboutToBeUnloaded(QString)", "moduleLoaded(QString)")
@@ -277,6 +308,7 @@ class SlicerApplication(StrictObject):
         object.__setattr__(self, "_pending", [])
         object.__setattr__(self, "_module_manager", _ModuleManager())
         object.__setattr__(self, "_main_window", qt_widgets.QWidget())
+        object.__setattr__(self, "_io_manager", _CoreIOManager(env))
         self._main_window.objectName = "qSlicerMainWindow"
         self._values["temporaryPath"] = env.temporary_path
 
@@ -311,6 +343,9 @@ class SlicerApplication(StrictObject):
 
     def moduleManager(self):
         return self._module_manager
+
+    def coreIOManager(self):
+        return self._io_manager
 
     def commandOptions(self):
         return _CommandOptions()
@@ -417,6 +452,7 @@ class SlicerEnvironment:
         self.file_dialog_answers = []
         self.input_dialog_answers = []
         self.opened_urls = []
+        self.loaded_files = []
         self.process_events_times = []
         self.process_events_hooks = []
         self.widgets = {}

@@ -193,13 +193,68 @@ class QLabel(QFrame):
     SIGNALS = ("linkActivated(QString)", "linkHovered(QString)")
 
     def clear(self):
+        # QLabel::clear() clears any label contents (text and pixmap).
         self.text = ""
+        self._values["pixmap"] = None
 
     def setNum(self, value):
         self.text = str(value)
 
     def _set_text(self, value):
         self._values["text"] = str(value)
+
+    def _set_pixmap(self, value):
+        # setPixmap(const QPixmap&): anything else is a type error in PythonQt.
+        if not isinstance(value, QPixmap):
+            raise TypeError(f"QLabel.setPixmap: expected a QPixmap, got {type(value).__name__}")
+        self._values["pixmap"] = value
+
+
+class QPixmap(StrictPlain):
+    """qpixmap.h (the subset a panel uses to show an image file): QPixmap(fileName) reads the file
+    (PNG here: width and height from its IHDR chunk); a file that cannot be read gives a null pixmap."""
+
+    CLASS = "QPixmap"
+    _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+    def __init__(self, fileName=None, format=None, flags=None):
+        object.__setattr__(self, "_file", None)
+        object.__setattr__(self, "_size", (0, 0))
+        if fileName is not None:
+            self.load(fileName)
+
+    def load(self, fileName, format=None, flags=None):
+        size = self._png_size(str(fileName))
+        object.__setattr__(self, "_file", str(fileName) if size else None)
+        object.__setattr__(self, "_size", size or (0, 0))
+        return size is not None
+
+    @classmethod
+    def _png_size(cls, path):
+        try:
+            with open(path, "rb") as stream:
+                head = stream.read(24)
+        except OSError:
+            return None
+        if len(head) < 24 or not head.startswith(cls._PNG_SIGNATURE) or head[12:16] != b"IHDR":
+            return None
+        return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+
+    def isNull(self):
+        return self._size == (0, 0)
+
+    def width(self):
+        return self._size[0]
+
+    def height(self):
+        return self._size[1]
+
+    def scaledToWidth(self, w, mode=None):
+        scaled = QPixmap()
+        if not self.isNull():
+            object.__setattr__(scaled, "_file", self._file)
+            object.__setattr__(scaled, "_size", (int(w), max(int(round(self._size[1] * w / self._size[0])), 1)))
+        return scaled
 
 
 class QAbstractButton(QWidget):

@@ -132,6 +132,7 @@ def memory(shape):
 def pipeline_memory(shape):
     from DCEModuleLib.pipeline import analyse_dce
     from DCEModuleLib.settings import DCESettings
+    from DCEModuleLib.signal import spgr_steady_state
     rng = np.random.default_rng(2)
     x, y, z = shape
     tr, flip, r1, t10 = 0.005, 15.0, 4.5, 1.4
@@ -139,9 +140,7 @@ def pipeline_memory(shape):
     for k in range(z):
         c = kinetics.concentration("extended_tofts", T, CP, Ktrans=rng.uniform(0.05, 0.3, (y, x)),
                                    ve=rng.uniform(0.1, 0.5, (y, x)), vp=rng.uniform(0.01, 0.05, (y, x)))
-        e = np.exp(-tr * (1.0 / t10 + r1 * c))
-        a = np.deg2rad(flip)
-        s = 1000.0 * np.sin(a) * (1 - e) / (1 - np.cos(a) * e)
+        s = spgr_steady_state(1000.0, np.exp(-tr * (1.0 / t10 + r1 * c)), np.deg2rad(flip))
         series[:, k] = np.moveaxis(s + rng.normal(0, 5.0, s.shape), -1, 0)
     settings = DCESettings(model="extended_tofts", fixed_t10_s=t10, tr_s=tr, flip_angle_deg=flip)
     metadata = {"TR_s": tr, "flip_angle_deg": flip, "field_strength_T": 3.0}

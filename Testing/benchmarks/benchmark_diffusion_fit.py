@@ -25,7 +25,8 @@ sys.path[:0] = [os.path.join(ROOT, m) for m in ("TMEMonitor", "DiffusionModule")
 from DiffusionModuleLib import models  # noqa: E402
 from DiffusionModuleLib.ivim import DEFAULT_BOUNDS  # noqa: E402
 from DiffusionModuleLib.monte_carlo import bias_table, format_table  # noqa: E402
-from DiffusionModuleLib.synthesis import add_rician_noise, ivim_signal  # noqa: E402
+from DiffusionModuleLib.signal_models import ivim_signal  # noqa: E402
+from TMEMonitorLib.noise import add_rician_noise  # noqa: E402
 
 B = np.array([0, 10, 20, 30, 50, 80, 100, 200, 400, 600, 800, 1000], dtype=float)
 

@@ -52,7 +52,7 @@ class PopulationAIFTest(unittest.TestCase):
         for fn in (aif.parker, aif.georgiou, aif.mcgrath_preclinical):
             with self.subTest(fn=fn.__name__):
                 shifted = fn(t, delay_s=12.5)
-                self.assertTrue(np.all(shifted[t < 12.5] == 0.0))
+                np.testing.assert_array_equal(shifted[t < 12.5], 0.0)
                 np.testing.assert_allclose(shifted[25:], fn(t[:-25]), rtol=0, atol=1e-12)
 
     def test_parker_peak(self):
@@ -155,8 +155,8 @@ class DetectAIFTest(unittest.TestCase):
         for idx in partial:
             with self.subTest(partial=idx):
                 self.assertEqual(reasons[idx], "partial_volume")
-        self.assertTrue(np.all(cand["selected"] == (cand["rejected"] == "") & np.isin(
-            cand["flat_index"], res["flat_indices"])))
+        np.testing.assert_array_equal(cand["selected"],
+                                      (cand["rejected"] == "") & np.isin(cand["flat_index"], res["flat_indices"]))
 
     def test_signal_volume_and_mask(self):
         t, vol, _, arteries, partial, no_washout, elevated = synthetic_volume(seed=1)

@@ -41,7 +41,7 @@ class ArterialInputAccuracyTest(unittest.TestCase):
         self.assertAlmostEqual(self.auc_ratio(analysis), 1.0, delta=0.05)      # measured 1.02
         self.assertAlmostEqual(self.ktrans_ratio(analysis), 1.0, delta=0.05)   # measured 0.97
         chosen = self.visit.labels[analysis.aif["voxels"]]
-        self.assertTrue(np.all(chosen == LABELS["artery"]))
+        np.testing.assert_array_equal(chosen, LABELS["artery"])
 
     def test_measured_aif_from_an_arterial_roi(self):
         roi = self.visit.labels == LABELS["artery"]

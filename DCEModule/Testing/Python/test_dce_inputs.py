@@ -12,14 +12,15 @@ from dataclasses import replace
 
 import numpy as np
 
-from test_dce_pipeline import (BLOOD_T1_S, DELAY_S, FIELD_T, FLIP_DEG, HEMATOCRIT, M0, R1_GADOBUTROL_3T, TR_S,
-                               VFA_FLIPS_DEG, synthetic_dce)
+from dce_fixtures import (BLOOD_T1_S, DELAY_S, FIELD_T, FLIP_DEG, HEMATOCRIT, M0, R1_GADOBUTROL_3T, TR_S,
+                          VFA_FLIPS_DEG, synthetic_dce)
 from DCEModuleLib import aif, signal
 from DCEModuleLib.logic import DCELogic
 from DCEModuleLib.pipeline import analyse_dce, preview_aif
 from DCEModuleLib.settings import DCESettings, parse_t10_per_tissue
 from TMEMonitorLib import io
 from TMEMonitorLib import scene as tme_scene
+from TMEMonitorLib.scene import attribute_names
 from TMEMonitorApp.cli.main import run_captured
 from TMEMonitorLib.errors import InputError
 from TMEMonitorLib.fitting import status as fit_status
@@ -67,7 +68,7 @@ class NewInputsPipelineTest(unittest.TestCase):
         for name in names:
             with self.subTest(parameter=name):
                 self.assertLess(relative_error(analysis.maps[name][d.tissue], d.truth[name][d.tissue]), tolerance)
-        self.assertTrue(np.all(analysis.status[d.tissue] == fit_status.OK))
+        np.testing.assert_array_equal(analysis.status[d.tissue], fit_status.OK)
 
     # --- concentration input -------------------------------------------------------------
     def test_concentration_input_population_aif(self):
@@ -79,7 +80,7 @@ class NewInputsPipelineTest(unittest.TestCase):
         self.assertNotIn("TR_s", analysis.acquisition)
         self.assertIn("concentration series", analysis.acquisition["input"][1])
         np.testing.assert_array_equal(analysis.baseline_frames, np.arange(6))     # frames before 22 s
-        self.assertTrue(np.all(np.abs(analysis.maps["BAT_s"][d.tissue] - DELAY_S) < 1.0))
+        np.testing.assert_array_less(np.abs(analysis.maps["BAT_s"][d.tissue] - DELAY_S), 1.0)
 
     def test_concentration_input_automatic_and_measured_aif(self):
         d = self.data
@@ -160,7 +161,7 @@ class NewInputsPipelineTest(unittest.TestCase):
         # Without a default the unlabelled voxels are not fitted, and say so.
         analysis = analyse_dce(dce, d.t_s, DCESettings(aif_delay_s=DELAY_S, t10_per_tissue={1: T10_TUMOUR_S}),
                                metadata=d.metadata, mask=d.tissue, t10_labels=only_tumour)
-        self.assertTrue(np.all(analysis.status[labels == 2] == fit_status.NO_SIGNAL))
+        np.testing.assert_array_equal(analysis.status[labels == 2], fit_status.NO_SIGNAL)
         self.assertTrue(any("no listed tissue" in w for w in analysis.warnings))
         for settings, kwargs, text in (
                 (DCESettings(t10_per_tissue={"fat": 0.4}), {"t10_labels": (labels, {"tumour": 1})}, "'fat'"),
@@ -230,8 +231,10 @@ class NewInputsLogicTest(unittest.TestCase):
         self.assertLess(relative_error(self.ktrans(result), d.truth["Ktrans"][d.tissue]), TOLERANCE)
         self.assertNotIn("T10", result.map_nodes)
         ktrans = result.map_nodes["Ktrans"]
-        self.assertEqual(ktrans.GetAttribute("TMEMonitor.input_kind"), "concentration")
-        self.assertIn("concentration series (mM) given", ktrans.GetAttribute("TMEMonitor.input_source"))
+        self.assertEqual(attribute_names.get(ktrans, attribute_names.INPUT_KIND), "concentration")
+        self.assertIsNone(ktrans.GetAttribute("TMEMonitor.input_kind"))          # the old name is no longer written
+        self.assertIn("concentration series (mM) given",
+                      attribute_names.get(ktrans, attribute_names.source_attribute("input")))
         self.assertIn("input: concentration", ktrans.GetDescription() or "")
 
     def test_b1_map_node(self):
@@ -244,7 +247,7 @@ class NewInputsLogicTest(unittest.TestCase):
         t10 = tme_scene.volume_to_array(result.map_nodes["T10"])[d.tissue]
         np.testing.assert_allclose(t10, d.truth["T10"][d.tissue], rtol=1e-3)
         self.assertLess(relative_error(self.ktrans(result), d.truth["Ktrans"][d.tissue]), TOLERANCE)
-        self.assertIn("B1", result.map_nodes["Ktrans"].GetAttribute("TMEMonitor.B1_source"))
+        self.assertIn("B1", attribute_names.get(result.map_nodes["Ktrans"], attribute_names.source_attribute("B1")))
 
         moved = self.ijk.copy()
         moved[:3, 3] += 5.0
@@ -317,7 +320,7 @@ class NewInputsLogicTest(unittest.TestCase):
                                                          aif_voxels=4), mask_node=self.mask)
         table = tme_scene.table_to_columns(chart.GetNthPlotSeriesNode(0).GetTableNode())
         np.testing.assert_allclose(table["blood AIF"], d.cb_mM, rtol=1e-3, atol=1e-3 * d.cb_mM.max())
-        self.assertEqual(chart.GetAttribute("TMEMonitor.input_kind"), "concentration")
+        self.assertEqual(attribute_names.get(chart, attribute_names.INPUT_KIND), "concentration")
 
     def test_preview_aif_errors_leave_the_scene_untouched(self):
         d = self.data

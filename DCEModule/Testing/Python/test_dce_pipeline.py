@@ -3,76 +3,24 @@
 The series is built forward from the truth: Parker AIF with a delay (whole blood -> plasma),
 extended Tofts tissue curves (kinetics.concentration), exact SPGR signal and a VFA series.
 Noise-free, so every route (population AIF with the known or the fitted delay, measured,
-automatic and tabulated AIF) must give back the truth to 1 %. ``synthetic_dce`` is shared
-with test_logic.py and test_cli.py.
+automatic and tabulated AIF) must give back the truth to 1 %. The data come from the shared
+test helper Testing/Python/dce_fixtures.py.
 """
 import unittest
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import numpy as np
 
-from DCEModuleLib import aif, signal
+from dce_fixtures import BLOOD_T1_S, DELAY_S, FIELD_T, FLIP_DEG, M0, R1_GADOBUTROL_3T, TR_S, synthetic_dce
+from DCEModuleLib import signal
+from DCEModuleLib import pipeline
 from DCEModuleLib.pipeline import analyse_dce
 from DCEModuleLib.settings import DCESettings
 from TMEMonitorLib import kinetics
 from TMEMonitorLib.errors import InputError, MetadataError
 from TMEMonitorLib.fitting import status as fit_status
 
-TR_S = 0.005
-FLIP_DEG = 15.0
-FIELD_T = 3.0
-R1_GADOBUTROL_3T = 5.0          # the agents.py preset (Rohrer 2005) the pipeline must pick
-HEMATOCRIT = 0.42
-DELAY_S = 22.0
-VFA_FLIPS_DEG = np.array([2.0, 5.0, 10.0, 15.0, 20.0])
-BLOOD_T1_S = 1.932
-M0 = 1000.0
 TOLERANCE = 0.01
-
-
-def uneven_frame_times():
-    """51 frames: 4 s before the bolus, 2.5 s over the first pass, 12 s late, each jittered."""
-    t = np.concatenate([np.arange(0.0, 24.0, 4.0), np.arange(24.0, 90.0, 2.5), np.arange(90.0, 300.0, 12.0)])
-    return t + np.r_[0.0, np.tile([0.3, -0.2, 0.1], t.size)[: t.size - 1]]
-
-
-@dataclass
-class SyntheticDCE:
-    signal: np.ndarray          # (T, slices, rows, cols)
-    t_s: np.ndarray
-    vfa: np.ndarray             # (n_flip, slices, rows, cols)
-    flips_deg: np.ndarray
-    truth: dict                 # Ktrans (1/min), ve, vp, T10 (s): (slices, rows, cols)
-    tissue: np.ndarray          # bool mask of tissue voxels
-    artery: np.ndarray          # bool mask of arterial voxels
-    cb_mM: np.ndarray           # whole-blood AIF
-    cp_mM: np.ndarray           # plasma AIF
-    ct_mM: np.ndarray           # (slices, rows, cols, T) concentration (whole blood in the artery)
-    metadata: dict
-
-
-def synthetic_dce(shape=(2, 8, 8), seed=0, n_arterial=4):
-    """Noise-free DCE + VFA series; the first ``n_arterial`` voxels of row 0, slice 0 are artery."""
-    rng = np.random.default_rng(seed)
-    t = uneven_frame_times()
-    truth = {"Ktrans": rng.uniform(0.05, 0.6, shape), "ve": rng.uniform(0.1, 0.5, shape),
-             "vp": rng.uniform(0.01, 0.1, shape), "T10": rng.uniform(0.8, 1.6, shape)}
-    cb = aif.parker(t, DELAY_S)
-    cp = aif.blood_to_plasma(cb, HEMATOCRIT)
-    ct = kinetics.concentration("extended_tofts", t, cp, Ktrans=truth["Ktrans"], ve=truth["ve"], vp=truth["vp"])
-    artery = np.zeros(shape, bool)
-    artery[0, 0, :n_arterial] = True
-    ct[artery] = cb
-    t10 = truth["T10"].copy()
-    t10[artery] = BLOOD_T1_S
-    series = signal.concentration_to_spgr(ct, M0, t10, TR_S, FLIP_DEG, R1_GADOBUTROL_3T)
-    vfa = np.stack([signal.spgr_signal(M0, 1.0 / t10, TR_S, flip) for flip in VFA_FLIPS_DEG])
-    for name in ("Ktrans", "ve", "vp"):
-        truth[name][artery] = np.nan
-    return SyntheticDCE(signal=np.moveaxis(series, -1, 0).astype(np.float32), t_s=t, vfa=vfa.astype(np.float32),
-                        flips_deg=VFA_FLIPS_DEG, truth=truth, tissue=~artery, artery=artery, cb_mM=cb, cp_mM=cp,
-                        ct_mM=ct,
-                        metadata={"TR_s": TR_S, "flip_angle_deg": FLIP_DEG, "field_strength_T": FIELD_T})
 
 
 class PipelineRecoveryTest(unittest.TestCase):
@@ -92,9 +40,9 @@ class PipelineRecoveryTest(unittest.TestCase):
             with self.subTest(parameter=name):
                 error = np.abs(analysis.maps[name][tissue] / self.data.truth[name][tissue] - 1.0)
                 self.assertLess(float(np.max(error)), tolerance)
-        self.assertTrue(np.all(analysis.status[tissue] == fit_status.OK))
-        self.assertTrue(np.all(analysis.status[~tissue] == fit_status.MASKED))
-        self.assertTrue(np.all(np.isnan(analysis.maps["Ktrans"][~tissue])))
+        np.testing.assert_array_equal(analysis.status[tissue], fit_status.OK)
+        np.testing.assert_array_equal(analysis.status[~tissue], fit_status.MASKED)
+        np.testing.assert_array_equal(analysis.maps["Ktrans"][~tissue], np.nan)
 
     def test_population_aif_with_known_delay(self):
         analysis = self.analyse(DCESettings(aif_source="population", aif_delay_s=DELAY_S))
@@ -157,7 +105,7 @@ class PipelineRecoveryTest(unittest.TestCase):
     def test_model_selection_picks_extended_tofts(self):
         analysis = self.analyse(DCESettings(aif_delay_s=DELAY_S, select_model=True))
         self.assert_recovered(analysis)
-        self.assertTrue(np.all(analysis.maps["model"][self.data.tissue] == 3))   # 3 = extended_tofts
+        np.testing.assert_array_equal(analysis.maps["model"][self.data.tissue], 3)   # 3 = extended_tofts
 
     def test_concentration_and_fitted_curves(self):
         analysis = self.analyse(DCESettings(aif_delay_s=DELAY_S, write_concentration=True, write_fitted_curves=True))
@@ -166,16 +114,16 @@ class PipelineRecoveryTest(unittest.TestCase):
                                        **{p: self.data.truth[p][tissue] for p in ("Ktrans", "ve", "vp")})
         np.testing.assert_allclose(analysis.concentration[:, tissue].T, truth, atol=1e-4)
         np.testing.assert_allclose(analysis.fitted[:, tissue].T, truth, atol=1e-4)
-        self.assertTrue(np.all(np.isnan(analysis.fitted[:, ~tissue])))
+        np.testing.assert_array_equal(analysis.fitted[:, ~tissue], np.nan)
 
     def test_semi_quantitative_maps(self):
         analysis = self.analyse(DCESettings(aif_delay_s=DELAY_S))
         tissue = self.data.tissue
         # the bolus reaches the tissue at 22 s, between the frames at 19.8 s and 24.1 s
         bat = analysis.maps["BAT_s"][tissue]
-        self.assertTrue(np.all(np.abs(bat - DELAY_S) < 1.0))
+        np.testing.assert_array_less(np.abs(bat - DELAY_S), 1.0)
         ct = analysis.maps["peak_enhancement"][tissue]
-        self.assertTrue(np.all(ct > 0))
+        np.testing.assert_array_less(0, ct)
         self.assertTrue(set(np.unique(analysis.curve_type[tissue])) <= {1, 2, 3})
 
     def test_noisy_series(self):
@@ -199,7 +147,8 @@ class PipelineRecoveryTest(unittest.TestCase):
                 error = analysis.maps["Ktrans"][d.tissue] / d.truth["Ktrans"][d.tissue] - 1.0
                 self.assertLess(abs(float(np.median(error))), bias)
                 self.assertLess(float(np.median(np.abs(error))), spread)
-                self.assertTrue(np.all(np.isin(analysis.status[d.tissue], (fit_status.OK, fit_status.HIT_BOUND))))
+                np.testing.assert_array_equal(
+                    np.isin(analysis.status[d.tissue], (fit_status.OK, fit_status.HIT_BOUND)), True)
                 if settings.aif_source == "automatic":
                     found = np.zeros(d.tissue.shape, bool)
                     found[analysis.aif["voxels"]] = True
@@ -221,7 +170,7 @@ class PipelineRecoveryTest(unittest.TestCase):
         found[analysis.aif["voxels"]] = True
         np.testing.assert_array_equal(found[:2], d.artery)
         self.assertFalse(found[2].any())
-        self.assertTrue(np.all(analysis.status[2] == fit_status.NO_SIGNAL))
+        np.testing.assert_array_equal(analysis.status[2], fit_status.NO_SIGNAL)
         ktrans = analysis.maps["Ktrans"][:2][d.tissue]
         np.testing.assert_allclose(ktrans, d.truth["Ktrans"][d.tissue], rtol=TOLERANCE)
 
@@ -231,6 +180,27 @@ class PipelineRecoveryTest(unittest.TestCase):
                                mask=d.tissue, vfa=(d.vfa, d.flips_deg))
         self.assert_recovered(analysis)
         np.testing.assert_array_equal(analysis.t_s, d.t_s + 1000.0)
+
+
+class PipelineStagesTest(unittest.TestCase):
+    """The stages behind analyse_dce: DCEInputs -> prepare -> PreparedDCE -> fit_blocks."""
+
+    def test_stages_give_the_same_maps_as_analyse_dce(self):
+        d = synthetic_dce(shape=(1, 4, 4))
+        settings = DCESettings(aif_delay_s=DELAY_S).validated()
+        inputs = pipeline.DCEInputs(d.signal, d.t_s, metadata=d.metadata, mask=d.tissue, vfa=(d.vfa, d.flips_deg))
+        prepared = pipeline.prepare(inputs, settings)
+        self.assertIsInstance(prepared, pipeline.PreparedDCE)
+        np.testing.assert_array_equal(prepared.baseline, np.arange(6))
+        np.testing.assert_array_equal(prepared.mask, d.tissue)
+        self.assertEqual(prepared.acquisition["TR_s"], (TR_S, "acquisition metadata"))
+        self.assertIsNone(prepared.concentration)            # population AIF: converted block by block
+        np.testing.assert_allclose(prepared.convert(prepared.tissue_rows), d.ct_mM[d.tissue], rtol=1e-4, atol=1e-6)
+        blocks = pipeline.fit_blocks(prepared, settings)
+        whole = analyse_dce(d.signal, d.t_s, settings, metadata=d.metadata, mask=d.tissue, vfa=(d.vfa, d.flips_deg))
+        np.testing.assert_array_equal(blocks.maps["Ktrans"], whole.maps["Ktrans"])
+        np.testing.assert_array_equal(blocks.status, whole.status)
+        np.testing.assert_array_equal(pipeline.analyse(inputs, settings).maps["ve"], whole.maps["ve"])
 
 
 class PipelineErrorTest(unittest.TestCase):
@@ -316,7 +286,7 @@ class PipelineErrorTest(unittest.TestCase):
         self.assertTrue(np.isnan(analysis.maps["Ktrans"][0, 3, 3]))
         others = self.data.tissue.copy()
         others[0, 3, 3] = False
-        self.assertTrue(np.all(analysis.status[others] == fit_status.OK))
+        np.testing.assert_array_equal(analysis.status[others], fit_status.OK)
 
 
 if __name__ == "__main__":

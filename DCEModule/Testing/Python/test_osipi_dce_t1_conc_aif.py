@@ -5,7 +5,7 @@ import unittest
 
 import numpy as np
 
-import dce_osipi_data as osipi
+import osipi_dce_data as osipi
 from DCEModuleLib import aif, signal, t1
 from TMEMonitorLib.fitting import status as st
 
@@ -51,7 +51,7 @@ class OsipiT1MappingTest(unittest.TestCase):
         signals = np.stack([c["signal"] for c in cases])
         res = t1.fit_vfa(signals.reshape(4, 19, -1), cases[0]["fa_deg"], cases[0]["tr_s"])
         ref = np.array([c["r1_ref"] for c in cases])
-        self.assertTrue(np.all(osipi.within(res["R1"].ravel(), ref, **osipi.T1_TOL)))
+        np.testing.assert_array_equal(osipi.within(res["R1"].ravel(), ref, **osipi.T1_TOL), True)
 
 
 class OsipiSignalToConcentrationTest(unittest.TestCase):
@@ -64,7 +64,7 @@ class OsipiSignalToConcentrationTest(unittest.TestCase):
                     case["signal"], slice(1, case["n_baseline"]), case["t10_s"], case["tr_s"],
                     case["fa_deg"], case["r1"])
                 ok = osipi.within(conc[1:], case["conc_ref"][1:], **osipi.SI2CONC_TOL)
-                self.assertTrue(np.all(ok), f"{np.count_nonzero(~ok)} points out of tolerance")
+                np.testing.assert_array_equal(ok, True, err_msg=f"{np.count_nonzero(~ok)} points out of tolerance")
 
 
 class OsipiPopulationAIFTest(unittest.TestCase):
@@ -78,7 +78,8 @@ class OsipiPopulationAIFTest(unittest.TestCase):
             with self.subTest(file=filename, label=case["label"]):
                 cb = function(case["t_s"], delay_s=case["delay_s"])
                 ok = osipi.within(cb, case["cb_ref"], **tol)
-                self.assertTrue(np.all(ok), f"{np.count_nonzero(~ok)} of {ok.size} points out of tolerance")
+                np.testing.assert_array_equal(ok, True,
+                                              err_msg=f"{np.count_nonzero(~ok)} of {ok.size} points out of tolerance")
 
     def test_parker(self):
         self._check("ParkerAIF_ref.csv", 60.0, aif.parker, osipi.AIF_TOL)

@@ -32,10 +32,10 @@ class VFANoiseFreeTest(unittest.TestCase):
                 np.testing.assert_allclose(res["T1"], self.t1_true, rtol=rtol)
                 np.testing.assert_allclose(res["R1"], 1 / self.t1_true, rtol=rtol)
                 np.testing.assert_allclose(res["S0"], self.s0_true, rtol=10 * rtol)
-                self.assertTrue(np.all(res["status"] == st.OK))
+                np.testing.assert_array_equal(res["status"], st.OK)
                 self.assertEqual(res["status"].dtype, np.uint8)
-                self.assertTrue(np.all(res["r2"] > 1 - 1e-9))
-                self.assertTrue(np.all(res["rmse"] < 1e-5 * self.s0_true))
+                np.testing.assert_array_less(1 - 1e-9, res["r2"])
+                np.testing.assert_array_less(res["rmse"], 1e-5 * self.s0_true)
 
     def test_b1_map(self):
         b1 = np.array([[0.8, 1.0, 1.2], [0.9, 1.1, 1.3]])
@@ -64,7 +64,7 @@ class VFANoiseFreeTest(unittest.TestCase):
         signal = make_signal(truth, 1e4) + rng.normal(0, 5.0, (400, FA.size))
         res = t1.fit_vfa(signal, FA, TR)
         self.assertLess(abs(np.median(res["T1"]) - 1.2), 0.02)
-        self.assertTrue(np.all(res["status"] == st.OK))
+        np.testing.assert_array_equal(res["status"], st.OK)
 
 
 class VFAStatusTest(unittest.TestCase):
@@ -77,7 +77,7 @@ class VFAStatusTest(unittest.TestCase):
         res = t1.fit_vfa(signal, FA, TR, mask=mask)
         self.assertEqual(res["status"].tolist(),
                          [st.NO_SIGNAL, st.NO_SIGNAL, st.NO_SIGNAL, st.HIT_BOUND, st.HIT_BOUND, st.MASKED])
-        self.assertTrue(np.all(np.isnan(res["T1"][[0, 1, 2, 5]])))
+        np.testing.assert_array_equal(res["T1"][[0, 1, 2, 5]], np.nan)
         # out-of-range T1 is flagged, the value kept at the bound
         self.assertAlmostEqual(float(res["T1"][3]), t1.DEFAULT_T1_BOUNDS_S[1], places=3)
         self.assertAlmostEqual(float(res["T1"][4]), t1.DEFAULT_T1_BOUNDS_S[0], places=5)

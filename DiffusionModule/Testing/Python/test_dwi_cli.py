@@ -9,14 +9,17 @@ import unittest
 import numpy as np
 import SimpleITK as sitk
 
-from DiffusionModuleLib.synthesis import ivim_signal, kurtosis_signal
+from DiffusionModuleLib.signal_models import ivim_signal, kurtosis_signal
 from TMEMonitorLib import io
 from TMEMonitorLib import scene as tme_scene
+from TMEMonitorLib.scene import attribute_names
 from TMEMonitorApp.cli.main import run_captured
 
 B = np.array([0, 10, 20, 50, 100, 200, 400, 600, 800, 1000], dtype=float)
 B_KURTOSIS = np.array([0, 500, 1000, 1500, 2000, 2500], dtype=float)
 SHAPE = (2, 6, 7)
+
+B_VALUES_SOURCE = attribute_names.source_attribute("b_values")
 
 
 def write_nifti(path, signal_4d, spacing=(1.5, 1.25, 4.0)):
@@ -70,7 +73,7 @@ class DwiCommandLineTest(unittest.TestCase):
         t = self.tissue
         d = io.read_volume(os.path.join(out, "D.nrrd")).array
         np.testing.assert_allclose(d[t], self.d[t], rtol=2e-3)
-        self.assertTrue(np.all(np.isnan(d[~t])))
+        np.testing.assert_array_equal(d[~t], np.nan)
         self.assertIn("dwi.bval", stdout)                   # the b-values' source is shown
         self.assertIn("b = 0, 10, 20, 50", stdout)
         with open(os.path.join(out, "statistics.csv"), newline="") as handle:
@@ -83,7 +86,7 @@ class DwiCommandLineTest(unittest.TestCase):
         try:
             node = scene.GetFirstNodeByName("DWI ADC")
             self.assertIsNotNone(node)
-            self.assertIn("dwi.bval", node.GetAttribute("TMEMonitor.b_values_source"))
+            self.assertIn("dwi.bval", attribute_names.get(node, B_VALUES_SOURCE))
             self.assertEqual(node.GetVoxelValueUnits().GetCodeValue(), "mm2/s")
         finally:
             tme_scene.release_scene(scene)

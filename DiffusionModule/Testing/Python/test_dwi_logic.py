@@ -11,11 +11,14 @@ import SimpleITK as sitk
 
 from DiffusionModuleLib.logic import DiffusionLogic
 from DiffusionModuleLib.settings import DiffusionSettings
-from DiffusionModuleLib.synthesis import ivim_signal
+from DiffusionModuleLib.signal_models import ivim_signal
 from TMEMonitorLib import scene as tme_scene
+from TMEMonitorLib.scene import attribute_names
 from TMEMonitorLib.errors import InputError
 
 B = np.array([0, 10, 20, 50, 100, 200, 400, 600, 800, 1000], dtype=float)
+
+B_VALUES_SOURCE = attribute_names.source_attribute("b_values")
 
 
 def synthetic_dwi(shape=(2, 6, 6)):
@@ -39,7 +42,7 @@ class DiffusionLogicTest(unittest.TestCase):
         np.testing.assert_allclose(tme_scene.volume_to_array(result.map_nodes["D"]), self.d, rtol=1e-3)
         np.testing.assert_allclose(tme_scene.volume_to_array(result.map_nodes["f"]), self.f, atol=1e-3)
         self.assertEqual(result.map_nodes["ADC"].GetVoxelValueUnits().GetCodeValue(), "mm2/s")
-        self.assertIn("DiffusionBValue", result.map_nodes["ADC"].GetAttribute("TMEMonitor.b_values_source"))
+        self.assertIn("DiffusionBValue", attribute_names.get(result.map_nodes["ADC"], B_VALUES_SOURCE))
         columns = tme_scene.table_to_columns(result.table_node)
         self.assertIn("ADC", columns["parameter"])
         self.assertIn("entropy", columns)

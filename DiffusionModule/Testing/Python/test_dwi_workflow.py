@@ -13,6 +13,7 @@ from DiffusionModuleLib.logic import DiffusionLogic
 from DiffusionModuleLib.settings import DiffusionSettings
 from DiffusionModuleLib.synthesis import ivim_signal
 from TMEMonitorLib import scene as tme_scene
+from TMEMonitorLib.scene import attribute_names
 from TMEMonitorLib.errors import InputError, MetadataError
 from TMEMonitorLib.fitting import status as fit_status
 from TMEMonitorLib.scene import hierarchy
@@ -20,6 +21,8 @@ from TMEMonitorLib.scene import hierarchy
 B = np.array([0, 10, 20, 50, 100, 200, 400, 600, 800, 1000], dtype=float)
 SHAPE = (3, 6, 7)
 SOURCE = "DICOM DiffusionBValue (0018,9087)"
+
+B_VALUES_SOURCE = attribute_names.source_attribute("b_values")
 
 
 def oblique_ijk_to_ras():
@@ -77,7 +80,7 @@ class DiffusionWorkflowTest(unittest.TestCase):
                                    rtol=0.02)
         adc = tme_scene.volume_to_array(result.map_nodes["ADC"])
         np.testing.assert_allclose(adc[t], loglinear_adc(self.signal[:, t], B), rtol=1e-5)
-        self.assertTrue(np.all(np.isnan(adc[~t])))
+        np.testing.assert_array_equal(adc[~t], np.nan)
         np.testing.assert_allclose(tme_scene.node_ijk_to_ras(result.map_nodes["ADC"]), self.ijk, atol=1e-9)
         units = {name: result.map_nodes[name].GetVoxelValueUnits().GetCodeValue()
                  for name in ("ADC", "D", "Dstar", "f", "S0")}
@@ -87,8 +90,8 @@ class DiffusionWorkflowTest(unittest.TestCase):
         for model, node in result.status_nodes.items():
             self.assertTrue(node.IsA("vtkMRMLLabelMapVolumeNode"))
             status = tme_scene.volume_to_array(node)
-            self.assertTrue(np.all(status[t] == fit_status.OK), model)
-            self.assertTrue(np.all(status[~t] == fit_status.MASKED), model)
+            np.testing.assert_array_equal(status[t], fit_status.OK, err_msg=str(model))
+            np.testing.assert_array_equal(status[~t], fit_status.MASKED, err_msg=str(model))
         computed = tme_scene.volume_to_array(result.computed_high_b_nodes[1400.0])
         expected = ivim_signal(self.truth["S0"], self.truth["D"], self.truth["f"], self.truth["Dstar"], [1400.0])
         np.testing.assert_allclose(computed[t], expected[..., 0][t], rtol=0.01)
@@ -98,10 +101,10 @@ class DiffusionWorkflowTest(unittest.TestCase):
         outputs = [*result.map_nodes.values(), *result.status_nodes.values(),
                    *result.computed_high_b_nodes.values(), result.table_node]
         for node in outputs:
-            self.assertEqual(node.GetAttribute("TMEMonitor.b_values_source"), SOURCE, node.GetName())
+            self.assertEqual(attribute_names.get(node, B_VALUES_SOURCE), SOURCE, node.GetName())
             self.assertEqual(node.GetAttribute("TMEMonitor.b_values"), " ".join(f"{b:g}" for b in B))
         self.assertEqual(result.map_nodes["ADC"].GetAttribute("TMEMonitor.b_range"), "0 1000")
-        self.assertEqual(result.map_nodes["ADC"].GetAttribute("TMEMonitor.b_range_source"), "default (every b-value)")
+        self.assertEqual(result.map_nodes["ADC"].GetAttribute("TMEMonitor.Source.b_range"), "default (every b-value)")
         self.assertEqual(result.map_nodes["D"].GetAttribute("TMEMonitor.b_threshold"), "200.0")
         self.assertEqual(result.b_values_source, SOURCE)
 
@@ -166,7 +169,7 @@ class DiffusionWorkflowTest(unittest.TestCase):
         result = self.logic.run(frames, DiffusionSettings(fit_ivim=False), mask_node=self.mask, b_values=B)
         adc = tme_scene.volume_to_array(result.map_nodes["ADC"])
         np.testing.assert_allclose(adc[self.tissue], loglinear_adc(self.signal[:, self.tissue], B), rtol=1e-5)
-        self.assertEqual(result.map_nodes["ADC"].GetAttribute("TMEMonitor.b_values_source"), "typed by the user")
+        self.assertEqual(attribute_names.get(result.map_nodes["ADC"], B_VALUES_SOURCE), "typed by the user")
         chart = self.logic.signal_plot(result, frames, voxel=tuple(np.argwhere(self.tissue)[0]))
         self.assertEqual(chart.GetNumberOfPlotSeriesNodes(), 2)
 

@@ -8,6 +8,7 @@ from hypoxia_test_data import FLIP_DEG, FRAME_TIMES_S, GRE_TE_S, SE_TE_S, TR_S, 
 from HypoxiaModuleLib.logic import HypoxiaLogic
 from HypoxiaModuleLib.settings import HypoxiaSettings
 from TMEMonitorLib import scene as tme_scene
+from TMEMonitorLib.scene import attribute_names
 from TMEMonitorLib.errors import InputError, MetadataError
 from TMEMonitorLib.fitting import status as st
 
@@ -53,7 +54,7 @@ class HypoxiaLogicTest(unittest.TestCase):
         self.assertTrue(np.all(np.isnan(values["R2star"][~tumour])))
         units = {name: node.GetVoxelValueUnits().GetCodeValue() for name, node in result.map_nodes.items()}
         self.assertEqual((units["R2star"], units["T2star"], units["R2prime"], units["dR1"]), ("/s", "ms", "/s", "/s"))
-        self.assertEqual(result.map_nodes["R2star"].GetAttribute("TMEMonitor.echo_times_source"), "synthetic EchoTime")
+        self.assertEqual(attribute_names.get(result.map_nodes["R2star"], attribute_names.source_attribute("echo_times")), "synthetic EchoTime")
         status = tme_scene.volume_to_array(result.status_nodes["R2star"])
         self.assertTrue(np.all(status[tumour] == st.OK))
         self.assertTrue(np.all(status[~tumour] == st.MASKED))

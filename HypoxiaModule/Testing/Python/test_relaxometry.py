@@ -155,3 +155,22 @@ class EchoTimeErrorTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class NoiseFromBackgroundWithMaskTest(unittest.TestCase):
+    """A tumour mask leaves body tissue outside it: that tissue is not background noise."""
+
+    def test_sigma_from_air_not_from_tissue_outside_a_tumour_mask(self):
+        from HypoxiaModuleLib.noise_floor import estimate_noise_sigma
+        rng = np.random.default_rng(3)
+        te = np.linspace(0.002, 0.024, 12)
+        sigma = 2.0
+        n_air, n_body, n_tumour = 2000, 3000, 200
+        body = 1000.0 * np.exp(-te * 30.0)
+        clean = np.concatenate([np.zeros((n_air, te.size)), np.tile(body, (n_body + n_tumour, 1))])
+        noisy = np.abs(clean + rng.normal(0, sigma, clean.shape) + 1j * rng.normal(0, sigma, clean.shape))
+        tumour = np.zeros(len(noisy), bool)
+        tumour[-n_tumour:] = True
+        estimate, source = estimate_noise_sigma(noisy, mask=tumour)
+        self.assertAlmostEqual(estimate, sigma, delta=0.1 * sigma)
+        self.assertIn("outside the mask", source)

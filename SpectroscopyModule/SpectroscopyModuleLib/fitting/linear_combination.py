@@ -8,19 +8,19 @@ of magnitude spectra with the summed basis (phase independent); initial zero-ord
 from a 12-step grid evaluated by variable projection; then nonlinear least squares over
 phases, shift(s) and Voigt line broadening with amplitudes (NNLS) and baseline solved
 exactly at every step. The single voxel uses scipy.optimize.least_squares (trust-region
-reflective, bounds); the grid uses a batched Levenberg-Marquardt on the same residual and
-Jacobian. CRLBs come from the Fisher information of the full model (amplitudes, baseline,
+reflective, bounds); the grid uses the project's shared batched Levenberg-Marquardt
+(TMEMonitorLib.fitting.levenberg_marquardt.fit_residuals) on the same residual and Jacobian. CRLBs come from the Fisher information of the full model (amplitudes, baseline,
 nonlinear parameters) with the noise SD measured in a signal-free region.
 """
 import numpy as np
 from scipy.optimize import least_squares
 
 from TMEMonitorLib.errors import InputError
+from TMEMonitorLib.fitting import levenberg_marquardt
 from TMEMonitorLib.fitting import status as fit_status
 from TMEMonitorLib.progress import report
 
 from ..basis.resample import resample_basis
-from .batched_lm import levenberg_marquardt_batched
 from .lcm_model import CombinationModel
 from .lcm_result import LCMGridResult, LCMResult
 from .lcm_summary import summarise
@@ -71,15 +71,47 @@ def _initial_theta(model, y_full_abs, y_fit):
     return theta
 
 
-def _evaluator(model, y, theta_fixed):
-    free = model.free
+class _ProjectedResidual:
+    """Variable-projection residual and its Kaufman Jacobian over rows of a batch.
 
-    def evaluate(x, rows):
-        theta = theta_fixed[rows].copy()
-        theta[:, free] = x
-        state = model.solve(theta, y[rows])
-        return state["resid"], model.residual_jacobian(theta, state)[:, :, free]
-    return evaluate
+    ``residual(x, rows)`` and ``jacobian(x, rows)`` are the model/jacobian pair of the shared
+    engine (rows: the batch rows being evaluated). The Jacobian needs the linear solve at the
+    same parameters; the engine asks for it only at accepted steps, which the last residual
+    call has just solved, so that solve is reused instead of repeated."""
+
+    def __init__(self, model, y, theta_fixed):
+        self.model, self.y, self.theta_fixed = model, y, theta_fixed
+        self.free = model.free
+        self._last = None          # (rows, x, state) of the last residual evaluation
+
+    def theta(self, x, rows):
+        theta = self.theta_fixed[rows].copy()
+        theta[:, self.free] = x
+        return theta
+
+    def residual(self, x, rows):
+        state = self.model.solve(self.theta(x, rows), self.y[rows])
+        self._last = (rows, x.copy(), state)
+        return state["resid"]
+
+    def _cached_state(self, x, rows):
+        if self._last is None:
+            return None
+        last_rows, last_x, state = self._last
+        where = np.searchsorted(last_rows, rows)
+        if np.any(where >= last_rows.size) or not np.array_equal(last_rows[np.minimum(where, last_rows.size - 1)],
+                                                                 rows):
+            return None
+        if not np.array_equal(last_x[where], x):
+            return None
+        return {key: value[where] for key, value in state.items()}
+
+    def jacobian(self, x, rows):
+        theta = self.theta(x, rows)
+        state = self._cached_state(x, rows)
+        if state is None:
+            state = self.model.solve(theta, self.y[rows])
+        return self.model.residual_jacobian(theta, state)[:, :, self.free]
 
 
 def _fit_batch(model, fids, noise_sd, use_scipy):
@@ -92,7 +124,7 @@ def _fit_batch(model, fids, noise_sd, use_scipy):
     theta = _initial_theta(model, full_abs, y)
     free = model.free
     lower, upper = model.lower[free], model.upper[free]
-    evaluate = _evaluator(model, y, theta)
+    problem = _ProjectedResidual(model, y, theta)
     ok = np.ones(fids.shape[0], bool)
     if use_scipy:
         cache = {}
@@ -101,8 +133,8 @@ def _fit_batch(model, fids, noise_sd, use_scipy):
             key = x.tobytes()
             if key not in cache:
                 cache.clear()
-                r, j = evaluate(x[None], np.arange(1))
-                cache[key] = (r[0], j[0])
+                rows = np.arange(1)
+                cache[key] = (problem.residual(x[None], rows)[0], problem.jacobian(x[None], rows)[0])
             return cache[key]
         x0 = np.clip(theta[0, free], lower, upper)
         solution = least_squares(lambda x: both(x)[0], x0, jac=lambda x: both(x)[1],
@@ -111,9 +143,12 @@ def _fit_batch(model, fids, noise_sd, use_scipy):
         theta[0, free] = solution.x
         ok[0] = solution.status > 0
     else:
-        x, _, _, converged = levenberg_marquardt_batched(evaluate, theta[:, free], lower, upper)
-        theta[:, free] = x
-        ok = converged
+        rows = np.arange(fids.shape[0])
+        result = levenberg_marquardt.fit_residuals(problem.residual, theta[:, free], 2 * model.K, lower, upper,
+                                                   jacobian=problem.jacobian, args=(rows,), max_iter=50,
+                                                   xtol=1e-6, ftol=1e-6, standard_errors=False)
+        theta[:, free] = result["params"]
+        ok = result["status"] != fit_status.FAILED
     return theta, scale, y, ok
 
 

@@ -12,8 +12,9 @@ import numpy as np
 
 from TMEMonitorLib.errors import InputError
 
-from ._common import (checked_fid, inverse_spectrum, make_step, ppm_window, restore_transients, result, spectrum,
-                      summary, transient_layout)
+from .data_axes import checked_fid, restore_transients, transient_layout
+from .spectral_axes import inverse_spectrum, ppm_window, spectrum
+from .step_record import make_step, result, summary
 
 REFERENCES = ("median", "mean", "first")
 

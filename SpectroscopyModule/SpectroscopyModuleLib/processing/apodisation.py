@@ -8,7 +8,9 @@ import numpy as np
 
 from TMEMonitorLib.errors import InputError
 
-from ._common import checked_fid, checked_number, make_step, result, time_axis
+from .data_axes import checked_fid
+from .spectral_axes import time_axis
+from .step_record import checked_number, make_step, result
 
 SHAPES = ("exponential", "gaussian")
 

@@ -12,8 +12,9 @@ import numpy as np
 
 from TMEMonitorLib.errors import InputError
 
-from ._common import (TRANSIENT_TAGS, checked_fid, make_step, ppm_window, result, spectrum, tags_of,
-                      transient_layout)
+from .data_axes import TRANSIENT_TAGS, checked_fid, tags_of, transient_layout
+from .spectral_axes import ppm_window, spectrum
+from .step_record import make_step, result
 
 MAD_TO_SD = 1.4826
 

@@ -15,8 +15,9 @@ import numpy as np
 
 from TMEMonitorLib.errors import InputError
 
-from ._common import (COIL_TAG, TRANSIENT_TAGS, checked_fid, make_step, n_spatial, result, tag_axis, tags_of,
-                      tail_noise_variance)
+from .data_axes import COIL_TAG, TRANSIENT_TAGS, checked_fid, n_spatial, tag_axis, tags_of
+from .spectral_axes import tail_noise_variance
+from .step_record import make_step, result
 
 METHODS = ("first_point", "svd")
 

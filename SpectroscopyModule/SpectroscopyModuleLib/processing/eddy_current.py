@@ -9,7 +9,8 @@ import numpy as np
 
 from TMEMonitorLib.errors import InputError
 
-from ._common import COIL_TAG, TRANSIENT_TAGS, checked_fid, make_step, n_spatial, result, tags_of
+from .data_axes import COIL_TAG, TRANSIENT_TAGS, checked_fid, n_spatial, tags_of
+from .step_record import make_step, result
 
 
 def _single_water_fid(water, what):

@@ -3,7 +3,7 @@ import json
 
 import numpy as np
 
-from ._common import PROGRAM
+from .step_record import PROGRAM
 
 
 def history_entries(mrs, program=PROGRAM, version=None, include_parameters=False):

@@ -13,7 +13,9 @@ import scipy.linalg
 
 from TMEMonitorLib.errors import InputError
 
-from ._common import checked_fid, make_step, ppm_reference, result, summary
+from .data_axes import checked_fid
+from .spectral_axes import ppm_reference
+from .step_record import make_step, result, summary
 
 
 def hlsvd(fid, n_components=25, n_fit_points=1024):

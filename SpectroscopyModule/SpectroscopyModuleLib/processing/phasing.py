@@ -10,8 +10,9 @@ import numpy as np
 
 from TMEMonitorLib.errors import InputError
 
-from ._common import (checked_fid, inverse_spectrum, make_step, ppm_axis, ppm_reference, ppm_window, result,
-                      spectrum, summary)
+from .data_axes import checked_fid
+from .spectral_axes import inverse_spectrum, ppm_axis, ppm_reference, ppm_window, spectrum
+from .step_record import make_step, result, summary
 
 METHODS = ("peak", "integral", "first_point")
 

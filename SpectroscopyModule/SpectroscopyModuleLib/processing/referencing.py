@@ -15,8 +15,9 @@ import numpy as np
 
 from TMEMonitorLib.errors import InputError
 
-from ._common import (checked_fid, checked_number, make_step, ppm_reference, result, spectrum, summary,
-                      time_axis)
+from .data_axes import checked_fid
+from .spectral_axes import ppm_reference, spectrum, time_axis
+from .step_record import checked_number, make_step, result, summary
 
 REFERENCE_PEAKS = {"NAA": 2.01, "Cr": 3.03, "tCr": 3.03, "Cho": 3.20, "tCho": 3.20, "water": 4.65, "H2O": 4.65}
 AUTO_PATTERN = ("NAA", "Cr", "Cho")

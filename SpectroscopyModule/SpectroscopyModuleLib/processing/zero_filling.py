@@ -1,7 +1,8 @@
 """Zero filling: the FID padded with zeros to ``factor`` x n_points (dwell time unchanged)."""
 import numpy as np
 
-from ._common import checked_fid, checked_number, make_step, result
+from .data_axes import checked_fid
+from .step_record import checked_number, make_step, result
 
 
 def zero_fill(mrs, factor=2):

@@ -49,7 +49,7 @@ class SingleVoxelTest(unittest.TestCase):
             self.assertEqual(arr.shape, (k,))
         np.testing.assert_allclose(r.fit_spectrum, sum(r.components.values()) + r.baseline, atol=1e-9)
         np.testing.assert_allclose(r.residual, r.spectrum - r.fit_spectrum, atol=1e-9)
-        self.assertTrue(np.all(np.diff(r.ppm) < 0))
+        np.testing.assert_array_less(np.diff(r.ppm), 0)
         self.assertGreaterEqual(r.ppm.min(), 0.2 - 1e-9)
         self.assertLessEqual(r.ppm.max(), 4.2 + 1e-9)
         # phase-corrected: the NAA singlet is absorptive and positive
@@ -103,7 +103,7 @@ class MonteCarloTest(unittest.TestCase):
 
     def test_bias_of_major_metabolites(self):
         for (snr, lw), grid in self.results.items():
-            self.assertTrue(np.all(grid.status == fit_status.OK), (snr, lw))
+            np.testing.assert_array_equal(grid.status, fit_status.OK, err_msg=str((snr, lw)))
             for pool, parts in POOLS.items():
                 est = sum(grid.amplitudes[p] for p in parts).ravel()
                 true = sum(TRUTH[p] for p in parts)

@@ -182,7 +182,7 @@ class MRSILogicTest(unittest.TestCase):
 
     def test_status_quality_summary(self):
         status = tme_scene.volume_to_array(self.result.status_node)
-        self.assertTrue(np.all(status == 0))
+        np.testing.assert_array_equal(status, 0)
         quality = tme_scene.volume_to_array(self.result.quality_node)
         self.assertGreaterEqual(int((quality == 1).sum()), 14)
         self.assertEqual(self.result.quality_node.GetClassName(), "vtkMRMLLabelMapVolumeNode")

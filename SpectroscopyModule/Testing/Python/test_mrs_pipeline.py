@@ -5,7 +5,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from SpectroscopyModuleLib import pipeline
+from SpectroscopyModuleLib import pipeline, processing_steps
 from SpectroscopyModuleLib.basis import simulate_basis
 from SpectroscopyModuleLib.settings import SpectroscopySettings
 from SpectroscopyModuleLib.synthetic import TUMOUR_MM, synthesize_mrsi, synthesize_spectrum
@@ -245,7 +245,7 @@ class ProcessingDispatchTest(unittest.TestCase):
         calls = []
         functions = {"coil_combine": self.reduce("DIM_COIL"), "average": self.reduce("DIM_DYN"),
                      "align": lambda mrs: calls.append("align") or mrs}
-        with unittest.mock.patch.object(pipeline, "_processing_function", side_effect=lambda step: functions[step]):
+        with unittest.mock.patch.object(processing_steps, "processing_function", side_effect=lambda step: functions[step]):
             analysis = pipeline.analyse_svs(raw, SpectroscopySettings(processing=("coil_combine", "align", "average",
                                                                                   "ecc", "apodise")))
         self.assertEqual(dict(analysis.processing), {"coil_combine": "applied", "align": "applied",

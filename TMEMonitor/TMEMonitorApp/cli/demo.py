@@ -8,11 +8,14 @@ from TMEMonitorLib.progress_bar import ProgressBar
 
 def add_parser(subparsers):
     parser = subparsers.add_parser("demo", help="run every analysis on the built-in synthetic patient on therapy")
-    parser.add_argument("--out", default="demo-out", type=opt.output_folder(), help="output folder (scene .mrb, NRRD maps, report)")
+    parser.add_argument("--out", default="demo-out", type=opt.output_folder(),
+                        help="output folder (scene .mrb, NRRD maps, report) (default: %(default)s)")
     parser.add_argument("--size", default="default", choices=["tiny", "small", "default", "large"],
                         help="volume size of the synthetic patient (default: %(default)s)")
-    parser.add_argument("--seed", type=opt.integer(0, 2 ** 32 - 1), default=0, help="random seed (the demo is deterministic for a seed)")
-    parser.add_argument("--visits", type=opt.integer(3, 20), default=3, help="number of visits (3 to 20)")
+    parser.add_argument("--seed", type=opt.integer(0, 2 ** 32 - 1), default=0,
+                        help="random seed (the demo is deterministic for a seed)")
+    parser.add_argument("--visits", type=opt.integer(3, 20), default=3,
+                        help="number of visits (3 to 20) (default: %(default)s)")
     parser.set_defaults(func=run)
 
 

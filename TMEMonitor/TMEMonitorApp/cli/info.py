@@ -1,24 +1,45 @@
-"""``tme-monitor info PATH``: what read_series finds (series, frames, axis values and source, geometry, warnings)."""
+"""``tme-monitor info PATH``: what the readers find (series, frames, axis values and their source,
+geometry, acquisition metadata, warnings), for every series and spectrum format we write or read:
+DICOM folders, 4D NIfTI (+ JSON / .bval), .seq.nrrd (time, b-values, flip angles), NIfTI-MRS."""
 from TMEMonitorLib import cli_options as opt
 
 
 def add_parser(subparsers):
-    parser = subparsers.add_parser("info", help="describe a 4D series (DICOM folder, NIfTI, .seq.nrrd)")
-    parser.add_argument("path", type=opt.existing_path("DICOM folder or series file"),
-                        help="DICOM folder, 4D NIfTI (+ .json / .bval) or .seq.nrrd")
-    parser.add_argument("--series", type=opt.text(), help="series to read when a folder holds several "
-                                                          "(UID, number or description)")
-    parser.add_argument("--axis", choices=["time", "b"], help="force the 4D axis")
+    parser = subparsers.add_parser("info", help="describe a 4D series or a spectrum (DICOM folder, NIfTI, .seq.nrrd, "
+                                                "NIfTI-MRS)")
+    parser.add_argument("path", type=opt.existing_path("DICOM folder, series or spectrum file"), help="DICOM folder, 4D NIfTI (+ .json / .bval), .seq.nrrd, or a NIfTI-MRS spectrum")
+    parser.add_argument("--series", type=opt.text(), help="series to read when a folder holds several (UID, number or description; "
+                                         "default: the only one)")
+    parser.add_argument("--axis", choices=["time", "b", "echo_time", "flip_angle"],
+                        help="force the 4D axis (default: from the file's metadata)")
+    parser.add_argument("--frame-time", type=opt.positive(3600.0, "s"), metavar="SECONDS",
+                        help="uniform frame spacing (s) when the file stores no frame times (default: from the file)")
+    parser.add_argument("--axis-values", type=opt.number_list(-1e6, 1e6), metavar="V1,V2,...",
+                        help="one value per frame (s, s/mm2 or deg, with --axis) when the file stores none "
+                             "(default: from the file)")
     parser.set_defaults(func=run)
 
 
 def run(args):
     from TMEMonitorLib import io
+    from TMEMonitorLib.errors import InputError
+    from TMEMonitorLib.io.describe import describe_spectrum, for_command_line, is_nifti_mrs
+
+    if is_nifti_mrs(args.path):
+        print(describe_spectrum(args.path))
+        return 0
     overrides = {}
     if args.series:
         overrides["series"] = args.series
     if args.axis:
         overrides["axis_name"] = args.axis
-    series = io.read_series(args.path, **overrides)
+    if args.frame_time is not None:
+        overrides["frame_time_s"] = args.frame_time
+    if args.axis_values:
+        overrides["axis_values"] = list(args.axis_values)      # parsed and checked by the option's type
+    try:
+        series = io.read_series(args.path, **overrides)
+    except InputError as error:                 # MetadataError too: name the flags, not Python arguments
+        raise type(error)(for_command_line(str(error))) from None
     print(io.describe(series))
     return 0

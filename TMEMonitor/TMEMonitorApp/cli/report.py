@@ -2,18 +2,28 @@
 
 The report (report.html, report.json, figures/) is staged and swapped into DIR as one set
 (TMEMonitorLib.output_folder), with DIR/manifest.json."""
+import argparse
+
 from TMEMonitorLib import cli_options as opt
 
 
 def add_parser(subparsers):
-    parser = subparsers.add_parser("report", help="longitudinal report (HTML + JSON) of a patient in a saved scene")
-    parser.add_argument("scene", type=opt.existing_file("scene bundle (.mrb)"), help="Slicer scene bundle (.mrb) holding the patient, visits and their maps")
-    parser.add_argument("--out", required=True, type=opt.output_folder(), help="output folder for report.html, report.json and figures")
+    parser = subparsers.add_parser("report", help="longitudinal report (HTML + JSON) of a patient in a saved scene",
+                                   description="Longitudinal report of a patient in a saved scene: report.html "
+                                               "(one self-contained page by default) and report.json.")
+    parser.add_argument("scene", type=opt.existing_file("scene bundle (.mrb)"),
+                        help="Slicer scene bundle (.mrb) holding the patient, visits and their maps")
+    parser.add_argument("--out", required=True, type=opt.output_folder(),
+                        help="output folder for report.html, report.json and figures/")
     parser.add_argument("--patient", type=opt.text(), help="patient name (default: the only patient in the scene)")
     parser.add_argument("--organ", default="breast", choices=["breast", "brain", "prostate", "liver"],
-                        help="organ for the ADC repeatability coefficient (default: %(default)s)")
+                        help="organ: chooses the response criteria (RANO 2.0 for brain, RECIST 1.1 otherwise) and "
+                             "the repeatability coefficients (default: %(default)s)")
     parser.add_argument("--register", choices=["none", "rigid", "affine", "bspline"], default="rigid",
                         help="register the visits to baseline first (default: %(default)s)")
+    parser.add_argument("--embed-images", action=argparse.BooleanOptionalAction, default=True,
+                        help="put the figures inside report.html (base64) so that the one file can be mailed; "
+                             "--no-embed-images links figures/*.png instead (default: embedded)")
     parser.set_defaults(func=run)
 
 
@@ -56,6 +66,7 @@ def _report(args, scene, out, dashboard, checkpoint):
     response = dashboard.compute_response(scene, patient_item, organ=args.organ, registration=registration)
     print(response.summary())
     checkpoint("after-fit")
-    path = dashboard.write_report(scene, patient_item, out.staging, response=response, organ=args.organ)
+    path = dashboard.write_report(scene, patient_item, out.staging, response=response, organ=args.organ,
+                                  embed_images=args.embed_images)
     print(f"Report of {name}: written")
     return path

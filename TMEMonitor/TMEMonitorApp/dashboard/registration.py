@@ -14,6 +14,8 @@ from .visit_inputs import anatomy_node
 TRANSFORM_OF_VISIT = "TMEMonitor.RegistrationOfVisit"
 REGISTRATION_METHOD = "TMEMonitor.RegistrationMethod"
 REGISTRATION_QUALITY = "TMEMonitor.RegistrationQuality"
+# The same quality as JSON (method, NMI / correlation before and after, tumour Dice, warnings) for the report.
+REGISTRATION_RECORD = "TMEMonitor.RegistrationRecord"
 
 
 @dataclass
@@ -59,6 +61,7 @@ def register_visits(scene, patient_item, method="rigid", progress=None):
         transform.SetAttribute(TRANSFORM_OF_VISIT, str(visit.item))
         transform.SetAttribute(REGISTRATION_METHOD, method)
         transform.SetAttribute(REGISTRATION_QUALITY, result.summary())
+        transform.SetAttribute(REGISTRATION_RECORD, _record_json(result))
         hierarchy.place(scene, transform, visit.item)
         results[visit.name] = result
         by_item[visit.item] = result
@@ -106,11 +109,26 @@ def transform_for(scene, visit_item, registration=None):
     return transform_nodes.sitk_transform_from_node(nodes[-1]) if nodes else None
 
 
+def _record_json(result):
+    import json
+
+    from TMEMonitorLib.longitudinal.report import strict
+    return json.dumps(strict({"method": result.method, "quality": result.quality.as_dict()}))
+
+
 def registration_quality(scene, visits):
-    """{visit name: quality summary} of the registered visits, as stored on their transform nodes."""
+    """{visit name: {"method", "quality": {nmi_before, nmi_after, correlation_before, correlation_after,
+    dice, warnings}}} of the registered visits, as stored on their transform nodes (scenes saved
+    before the record was stored give their quality summary text, parsed by the report)."""
+    import json
     out = {}
     for visit in visits:
         nodes = visit_transform_nodes(scene, visit.item)
-        if nodes and nodes[-1].GetAttribute(REGISTRATION_QUALITY):
+        if not nodes:
+            continue
+        record = nodes[-1].GetAttribute(REGISTRATION_RECORD)
+        if record:
+            out[visit.name] = json.loads(record)
+        elif nodes[-1].GetAttribute(REGISTRATION_QUALITY):
             out[visit.name] = nodes[-1].GetAttribute(REGISTRATION_QUALITY)
     return out

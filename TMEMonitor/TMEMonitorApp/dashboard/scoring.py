@@ -60,10 +60,14 @@ def score(measurements, baseline, specs, organ="breast", truth=None, rc_override
     first = table.visits[0]
     days = [r.day if r.day is not None else (r.date - first.date).days for r in table.visits]
     new_lesions = [entry.new_lesions > 0 for entry in ordered]
-    calls = response_criteria.recist(names, [e.values["recist_sum_mm"] for e in ordered], days, new_lesions)
-    calls += response_criteria.volumetric(names, [e.values["volume_ml"] for e in ordered], days, new_lesions)
-    calls += response_criteria.rano(names, [e.values["bidimensional_product_mm2"] for e in ordered], days,
-                                    new_lesions)
+    # Criteria by organ: RANO 2.0 (brain tumours) for the brain, RECIST 1.1 elsewhere; volumetric always.
+    volumes = [e.values["volume_ml"] for e in ordered]
+    if str(organ or "").lower() == "brain":
+        calls = response_criteria.rano(names, [e.values["bidimensional_product_mm2"] for e in ordered], days,
+                                       new_lesions, volumes_ml=volumes)
+    else:
+        calls = response_criteria.recist(names, [e.values["recist_sum_mm"] for e in ordered], days, new_lesions)
+    calls += response_criteria.volumetric(names, volumes, days, new_lesions)
     directions = {name: spec.responding_direction for name, spec in specs.items()
                   if spec.responding_direction is not None}
     calls += response_criteria.functional(names, flags, directions=directions)

@@ -132,12 +132,14 @@ def _fit_chunk(model, jacobian, p0, y, lower, upper, args, weights, max_iter, xt
 
 def _default_start(p0, lower, upper):
     """Non-finite starting values replaced by the middle of the bounds (or 0 clipped to them)."""
-    middle = np.where(np.isfinite(lower) & np.isfinite(upper), 0.5 * (lower + upper), np.clip(0.0, lower, upper))
+    bounded = np.isfinite(lower) & np.isfinite(upper)
+    middle = np.where(bounded, 0.5 * (np.where(bounded, lower, 0.0) + np.where(bounded, upper, 0.0)),
+                      np.clip(0.0, lower, upper))
     return np.where(np.isfinite(p0), p0, middle)
 
 
 def fit(model, p0, y, lower, upper, jacobian=None, args=(), weights=None, max_iter=50, xtol=1e-8,
-        ftol=1e-10, chunk_size=20000, progress=None):
+        ftol=1e-10, chunk_size=20000, progress=None, standard_errors=True):
     """Fit ``model(p, *args) -> (n, T)`` to ``y`` (N, T) for every row.
 
     ``p0`` (N, P) starting values; ``lower``/``upper`` (P,) bounds (may be +-inf);
@@ -147,7 +149,8 @@ def fit(model, p0, y, lower, upper, jacobian=None, args=(), weights=None, max_it
     "r2" (N,), "se" (N, P) standard errors from J^T J (NaN where singular), "n_iter" (N,).
     Rows with non-finite data get status NO_SIGNAL and NaN parameters; rows that do not
     converge keep their best (finite) estimate with status FAILED; a converged row with a
-    parameter on a bound gets HIT_BOUND.
+    parameter on a bound gets HIT_BOUND. ``standard_errors=False`` skips the final Jacobian
+    (the "se" entry stays NaN) for callers that compute their own uncertainties.
     """
     y = np.asarray(y, dtype=float)
     p0 = np.asarray(p0, dtype=float)
@@ -186,7 +189,7 @@ def fit(model, p0, y, lower, upper, jacobian=None, args=(), weights=None, max_it
                                                    _take(args, rows), _rows(weights, rows), max_iter, xtol, ftol,
                                                    on_iteration)
         se = _standard_errors(model, jacobian, p, f, _take(args, rows), _rows(weights, rows), cost, lower, upper,
-                              y.shape[1])
+                              y.shape[1]) if standard_errors else np.full(p.shape, np.nan)
         state = np.where(converged, fit_status.OK, fit_status.FAILED).astype(fit_status.DTYPE)
         span = np.where(np.isfinite(upper - lower), upper - lower, np.maximum(np.abs(p), 1.0))
         on_bound = np.any((np.abs(p - lower) <= 1e-6 * span) | (np.abs(p - upper) <= 1e-6 * span), axis=1)
@@ -203,6 +206,22 @@ def fit(model, p0, y, lower, upper, jacobian=None, args=(), weights=None, max_it
         out["n_iter"][rows] = n_iter
         report(progress, (start + rows.size) / total, "fitting")
     return out
+
+
+def fit_residuals(residual, p0, n_residuals, lower, upper, jacobian=None, args=(), **options):
+    """Minimise sum(residual(p, *args) ** 2) per row with the same engine as :func:`fit`.
+
+    For problems whose residual is not "model minus data": variable projection (the linear
+    parameters solved inside ``residual``), complex data stacked as [real, imaginary].
+    ``residual(p, *args) -> (n, n_residuals)``; ``jacobian(p, *args) -> (n, n_residuals, P)``
+    is d residual / d p. Options and the returned dict are those of :func:`fit` ("rmse" is
+    the RMS residual; "r2" is NaN: there is no data to explain).
+    """
+    p0 = np.asarray(p0, dtype=float)
+    if p0.ndim != 2:
+        raise InputError(f"fit_residuals: p0 must be (N, P); got {p0.shape}")
+    return fit(residual, p0, np.zeros((p0.shape[0], int(n_residuals))), lower, upper, jacobian=jacobian, args=args,
+               **options)
 
 
 def _standard_errors(model, jacobian, p, f, args, weights, cost, lower, upper, n_points):

@@ -4,7 +4,8 @@ import numpy as np
 from ..errors import InputError, MetadataError
 from .plausibility import check_b_axis, check_echo_axis, check_time_axis
 
-AXIS_NAMES = ("time", "b", "echo_time")
+AXIS_NAMES = ("time", "b", "echo_time", "flip_angle")
+_WHAT = {"time": "frame times", "b": "b-values", "echo_time": "echo times", "flip_angle": "flip angles"}
 ALLOWED_OVERRIDES = ("series", "axis_name", "axis_values", "frame_time_s", "dtype", "philips_floating_point")
 
 
@@ -13,7 +14,7 @@ def check_overrides(overrides):
     if unknown:
         raise TypeError("read_series got unknown option(s) %s; known: %s" % (unknown, ", ".join(ALLOWED_OVERRIDES)))
     if overrides.get("axis_name") not in (None,) + AXIS_NAMES:
-        raise InputError("axis_name must be 'time', 'b' or 'echo_time', not %r" % (overrides["axis_name"],))
+        raise InputError("axis_name must be 'time', 'b', 'echo_time' or 'flip_angle', not %r" % (overrides["axis_name"],))
     for name in ("frame_time_s",):
         value = overrides.get(name)
         if value is not None:
@@ -61,10 +62,9 @@ def resolve_axis(axis_name, values, provenance, n_frames, source, overrides, mis
                              % (source, user_values.size, n_frames))
         if values is not None:
             warnings.append("%s: %s from %s replaced by the user override"
-                            % (source, {"time": "frame times", "b": "b-values", "echo_time": "echo times"}[axis_name],
-                               provenance))
+                            % (source, _WHAT[axis_name], provenance))
         values, provenance = user_values, user_provenance
-    what = {"time": "frame times", "b": "b-values", "echo_time": "echo times"}[axis_name]
+    what = _WHAT[axis_name]
     if values is None:
         option = "frame_time_s= (uniform spacing, s) or axis_values=" if axis_name == "time" else "axis_values="
         raise MetadataError("%s: no %s found%s; pass %s (one value per frame, %d frames)"
@@ -75,6 +75,9 @@ def resolve_axis(axis_name, values, provenance, n_frames, source, overrides, mis
         values = values - values[0]
     elif axis_name == "echo_time":
         warnings += check_echo_axis(values, source)
+    elif axis_name == "flip_angle":
+        if not np.all(np.isfinite(values)) or np.any(values <= 0) or np.any(values >= 180):
+            raise MetadataError("%s: flip angles %s deg are not all between 0 and 180" % (source, values.tolist()))
     else:
         warnings += check_b_axis(values, source)
     return axis_name, values, provenance, warnings

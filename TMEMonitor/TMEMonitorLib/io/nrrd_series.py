@@ -21,6 +21,11 @@ B_UNITS = ("s/mm2", "s/mm^2", "s/mm²", "s*mm^-2", "smm-2")
 TIME_NAMES = ("time", "t", "triggertime", "acquisitiontime", "contenttime", "frametime", "frame time",
               "trigger time", "acquisition time")
 B_NAMES = ("b", "bvalue", "b-value", "b value", "b_value", "diffusionbvalue")
+FLIP_NAMES = ("flip_angle", "flipangle", "flip angle", "fa")
+FLIP_UNITS = ("deg", "degree", "degrees", "°")
+# Acquisition values our own writers put in a .seq.nrrd header (scene attributes TMEMonitor.<key>,
+# kept by Slicer's sequence storage node): read back so that a file we wrote is a complete input.
+TME_PREFIX = "TMEMonitor."
 
 
 def _classify(name, unit):
@@ -31,6 +36,8 @@ def _classify(name, unit):
         return "time", TIME_UNITS[unit_key]
     if unit_key.replace(" ", "") in B_UNITS:
         return "b", 1.0
+    if name_key in FLIP_NAMES and unit_key in FLIP_UNITS + ("",):
+        return "flip_angle", 1.0
     if name_key in TIME_NAMES:
         return "time", None
     if name_key in B_NAMES:
@@ -83,11 +90,14 @@ def _detect_axis(nrrd, list_axis, n_frames):
         name, unit = labels[list_axis], units[list_axis]
         axis_name, factor = _classify(name, unit)
         if index_type != "numeric" or axis_name is None:
-            return None, None, "sequence index '%s' (%s, unit '%s') is neither time nor b" % (name, index_type, unit), warnings, extra
+            return None, None, "sequence index '%s' (%s, unit '%s') is neither time, b nor flip angle" % (
+                name, index_type, unit), warnings, extra
         values = _numeric(keys[key], path, key)
         if factor is None:
             factor = 1.0
             warnings.append("%s: sequence index '%s' has no unit; assumed %s" % (path, name, "s" if axis_name == "time" else "s/mm2"))
+        if axis_name == "flip_angle" and not unit:
+            warnings.append("%s: flip angles without a unit; assumed deg" % path)
         source = "NRRD key '%s' (index '%s', unit '%s'%s)" % (key, name, unit or "none", ", × %g" % factor if factor != 1 else "")
         return axis_name, values * factor, source, warnings, extra
     if "MultiVolume.FrameLabels" in keys:
@@ -118,6 +128,25 @@ def _multivolume_metadata(keys, path):
     return metadata
 
 
+def _tme_metadata(keys):
+    """(metadata, provenance) of the ``TMEMonitor.<key>:=value`` pairs: numbers as floats, text kept;
+    node descriptors (Role, AxisSource, Source.*) are not acquisition values."""
+    metadata, provenance = {}, {}
+    for key, text in keys.items():
+        if not key.startswith(TME_PREFIX):
+            continue
+        name = key[len(TME_PREFIX):]
+        if not name or "." in name or (name[0].isupper() and "_" not in name):   # Role, AxisSource, Source.TR_s
+            continue
+        try:
+            value = float(text)
+        except ValueError:
+            value = text.strip()
+        metadata[name] = value
+        provenance[name] = "NRRD key '%s'" % key
+    return metadata, provenance
+
+
 def read_nrrd_series(path, **overrides):
     path = str(path)
     nrrd = nrrd_file.read_header(path)
@@ -141,13 +170,15 @@ def read_nrrd_series(path, **overrides):
                             "(or frame_time_s=)" % (path, source))
     axis_name, axis_values, axis_source, axis_warnings = resolve_axis(
         axis_name or "time", values, source, n_frames, path, overrides, source if values is None else "")
-    metadata = _multivolume_metadata(nrrd.keys, path)
+    metadata, acquisition_sources = _tme_metadata(nrrd.keys)
+    metadata.update(_multivolume_metadata(nrrd.keys, path))
     metadata.update(extra)
     metadata["nrrd_keys"] = dict(nrrd.keys)
     provenance = {"geometry": "NRRD space directions / space origin (%s → RAS)" % nrrd.fields.get("space"),
                   "axis_values": axis_source}
     if "b_vectors" in extra:
         provenance["b_vectors"] = "NRRD DWMRI_gradient_NNNN keys"
+    provenance.update({key: source for key, source in acquisition_sources.items() if key in metadata})
     warnings += axis_warnings
     warnings += check_finite_frames(array, path)
     check_magnitude(array, path)

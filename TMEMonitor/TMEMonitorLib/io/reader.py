@@ -85,9 +85,36 @@ def _read_generic_series(path, **overrides):
                                            "axis_values": source}, warnings=warnings, source=path)
 
 
+def read_segmentation_labels(path, dtype=np.float64):
+    """A Slicer segmentation file (.seg.nrrd) as a 3D label volume on its own grid: the label values
+    of a single-layer file; several layers (overlapping segments) are merged, the highest label
+    winning. Used wherever a mask is read (``--mask``, ``--aif-roi``), so an exported tumour
+    segmentation is a mask input."""
+    from . import nrrd_file
+    nrrd = nrrd_file.read_header(path)
+    dimension = nrrd.integer("dimension", minimum=1)
+    data = nrrd_file.read_data(nrrd)
+    kinds = [k.lower() for k in (nrrd.list_field("kinds") or [])]
+    if dimension == 3:
+        domain, labels = [0, 1, 2], data
+    elif dimension == 4:
+        layer_axis = next((a for a, kind in enumerate(kinds) if kind in ("list", "vector")), 0)
+        domain = [a for a in range(4) if a != layer_axis]
+        labels = np.max(np.moveaxis(data, 3 - layer_axis, 0), axis=0)      # C order: axes reversed
+    else:
+        raise InputError("segmentation %s is %dD; expected 3D (one layer) or 4D (layers)" % (path, dimension))
+    return Volume(array=np.ascontiguousarray(labels, dtype=dtype), ijk_to_ras=nrrd_file.ijk_to_ras(nrrd, domain),
+                  metadata={"segments": {k: v for k, v in nrrd.keys.items() if k.startswith("Segment")}},
+                  provenance={"geometry": "segmentation NRRD space directions / origin"}, warnings=[], source=path)
+
+
 def read_volume(path, series=None, dtype=np.float64):
-    """Read a 3D scalar volume (slices, rows, cols) from a DICOM folder/file or any SimpleITK-readable file."""
+    """Read a 3D scalar volume (slices, rows, cols) from a DICOM folder/file or any SimpleITK-readable file;
+    a Slicer segmentation (.seg.nrrd) as its label volume; the TMEMonitor key/value fields of a NRRD
+    map (quantity, unit, map name) in ``metadata``."""
     path = _require_readable(path)
+    if str(path).lower().endswith(".seg.nrrd"):
+        return read_segmentation_labels(path, dtype)
     if os.path.isdir(path) or _is_dicom_file(path):
         return read_dicom_volume(path, series=series, dtype=dtype)
     image = read_sitk_image(path)
@@ -105,6 +132,9 @@ def read_volume(path, series=None, dtype=np.float64):
         if mask is not None:
             array[mask] = np.nan      # SimpleITK reads NaN as 0
     metadata, provenance = {}, {"geometry": "image header read by SimpleITK (LPS → RAS)"}
+    if _is_nrrd(path):
+        from .map_metadata import read_nrrd_fields
+        metadata.update(read_nrrd_fields(path))
     if _is_nifti(path):
         json_path = bids_sidecar.companion(path, ".json")
         if json_path:
@@ -118,3 +148,29 @@ def read_volume(path, series=None, dtype=np.float64):
         warnings.append("%s: %d non-finite voxel value(s); kept as NaN" % (path, int(np.count_nonzero(~np.isfinite(array)))))
     return Volume(array=array, ijk_to_ras=ijk_to_ras_from_sitk(image), metadata=metadata,
                   provenance=provenance, warnings=warnings, source=path)
+
+
+def place_on_grid(volume, shape, ijk_to_ras, what="mask"):
+    """``volume``'s array on the grid (``shape``, ``ijk_to_ras``): as is when it is that grid; padded
+    with 0 (or cut) when it is a sub-grid of it with the same voxels (a Slicer segmentation saved
+    cropped to its extent); an InputError naming ``what`` otherwise (resample it first)."""
+    shape = tuple(int(n) for n in shape)
+    reference = np.asarray(ijk_to_ras, dtype=float)
+    own = np.asarray(volume.ijk_to_ras, dtype=float)
+    if volume.array.shape == shape and np.allclose(own, reference, atol=1e-3):
+        return volume.array
+    relation = np.linalg.solve(reference, own)            # own voxel -> reference voxel
+    offset = relation[:3, 3]
+    if not (np.allclose(relation[:3, :3], np.eye(3), atol=1e-4) and np.allclose(offset, np.rint(offset), atol=1e-3)):
+        if volume.array.shape == shape:
+            return volume.array                           # same size: the callers' grid check decides
+        raise InputError("%s '%s': grid %s is not the reference grid %s nor a part of it; resample it first"
+                         % (what, volume.source, volume.array.shape, shape))
+    i0, j0, k0 = (int(v) for v in np.rint(offset))
+    out = np.zeros(shape, dtype=volume.array.dtype)
+    ks, js, is_ = volume.array.shape
+    src = volume.array[max(0, -k0):ks - max(0, k0 + ks - shape[0]), max(0, -j0):js - max(0, j0 + js - shape[1]),
+                       max(0, -i0):is_ - max(0, i0 + is_ - shape[2])]
+    k, j, i = max(0, k0), max(0, j0), max(0, i0)
+    out[k:k + src.shape[0], j:j + src.shape[1], i:i + src.shape[2]] = src
+    return out

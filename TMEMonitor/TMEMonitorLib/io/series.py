@@ -30,7 +30,7 @@ class _Geometry:
 
 @dataclass(eq=False)
 class Series(_Geometry):
-    """A 4D series: frames along time (s from the first frame), b (s/mm2) or echo time (s)."""
+    """A 4D series: frames along time (s from the first frame), b (s/mm2), echo time (s) or flip angle (deg)."""
 
     array: np.ndarray                     # float, (frames, slices, rows, cols)
     axis_name: str                        # "time", "b" or "echo_time"
@@ -47,7 +47,7 @@ class Series(_Geometry):
 
     @property
     def axis_unit(self):
-        return "s/mm2" if self.axis_name == "b" else "s"
+        return {"b": "s/mm2", "flip_angle": "deg"}.get(self.axis_name, "s")
 
 
 @dataclass(eq=False)

@@ -2,12 +2,12 @@
 import numpy as np
 
 from ..errors import InputError
+from ..quantities import unit_of
 from . import extended_tofts, patlak, tofts, two_compartment_exchange, two_compartment_uptake
 
 MODULES = {m.NAME: m for m in (tofts, extended_tofts, patlak, two_compartment_exchange, two_compartment_uptake)}
-# Units per DESIGN.md (Fp in mL/min/mL, numerically 1/min; OSIPI CAPLEX names).
-UNITS = {"Ktrans": "1/min", "kep": "1/min", "ve": "", "vp": "", "Fp": "mL/min/mL", "PS": "1/min", "E": "",
-         "delay_s": "s"}
+# Units from the quantity registry (DESIGN.md: Fp in mL/min/mL, numerically 1/min; OSIPI CAPLEX names).
+UNITS = {name: unit_of(name) for name in ("Ktrans", "kep", "ve", "vp", "Fp", "PS", "E", "delay_s")}
 DERIVED = {"tofts": ("kep",), "extended_tofts": ("kep",), "patlak": ("PS",), "2cxm": ("Ktrans", "E"),
            "2cum": ("Ktrans", "E")}
 MODELS = {name: {"parameters": module.PARAMETERS, "lower": module.LOWER, "upper": module.UPPER,

@@ -15,8 +15,9 @@ import numpy as np
 import SimpleITK as sitk
 
 from ..errors import InputError
+from ..io.geometry import LPS_TO_RAS, ijk_to_ras_from_sitk
 
-LPS_FLIP = np.diag([-1.0, -1.0, 1.0, 1.0])      # RAS <-> LPS (own inverse)
+LPS_FLIP = LPS_TO_RAS      # RAS <-> LPS (own inverse); one home: io/geometry.py
 
 
 def check_ijk_to_ras(ijk_to_ras, what="ijk_to_ras"):
@@ -50,11 +51,7 @@ def reference_image(shape, ijk_to_ras):
 
 def ijk_to_ras_of(image):
     """The 4x4 IJK-to-RAS matrix of a SimpleITK image (inverse of :func:`to_sitk`)."""
-    direction = np.array(image.GetDirection()).reshape(3, 3)
-    matrix = np.eye(4)
-    matrix[:3, :3] = direction * np.array(image.GetSpacing())[None, :]
-    matrix[:3, 3] = image.GetOrigin()
-    return LPS_FLIP @ matrix
+    return ijk_to_ras_from_sitk(image)
 
 
 def linear_to_ras(transform):

@@ -13,12 +13,15 @@ from scipy import ndimage
 
 from .labels import HABITATS, LABELS, TUMOUR_LABELS
 from ..longitudinal.lesion_measurements import longest_diameter_mm, volume_ml
-from .tissue_values import (CHOLINES, CREATINES, METABOLITES_MM, NON_RESPONDER_GEOMETRY, RESPONDER_CHANGE, RESPONDER_GEOMETRY,
-                            TISSUES)
+from .tissue_values import (CHOLINES, CREATINES, DELTA_R1_O2, METABOLITES_MM, NON_RESPONDER_GEOMETRY,
+                            NON_RESPONDER_OXY_REFRACTORY_WIDTH, REOXYGENATED_R2STAR, RESPONDER_CHANGE, RESPONDER_GEOMETRY,
+                            RESPONDER_OXY_REFRACTORY_WIDTH, RESPONDER_STIFFNESS_CHANGE, TISSUES, VISCOELASTIC)
 
 PARAMETERS = ("Ktrans", "ve", "vp", "T10_s", "M0", "D", "f", "Dstar", "K", "S0_dwi", "R2star")
 VISIT_NAMES = ("baseline", "week 2", "week 6", "week 10", "week 14")
 VISIT_DAYS = (-3, 14, 42, 70, 98)
+# Density of soft tissue for the true shear-wave speed (the usual MRE assumption), kg/m3.
+TISSUE_DENSITY_KG_M3 = 1000.0
 # b-values over which the "true ADC" is defined (the demo's DWI protocol).
 ADC_B_VALUES = np.array([0, 10, 20, 50, 100, 200, 400, 600, 800, 1000], dtype=float)
 
@@ -78,13 +81,19 @@ def _labels_in_body_frame(ras, body, geometry):
     labels[inner <= 1.0] = LABELS["normal"]
     artery = (x - body["artery_x"]) ** 2 + (y - body["artery_y"]) ** 2 <= body["artery_r"] ** 2
     labels[artery] = LABELS["artery"]
-    radius = body["tumour_r"] * geometry["scale"]
-    rho = np.sqrt(((x - body["tumour_x"]) / radius) ** 2 + ((y - body["tumour_y"]) / (0.8 * radius)) ** 2
-                  + ((z - body["tumour_z"]) / max(body["tumour_rz"] * geometry["scale"], 1e-6)) ** 2)
+    rho = _tumour_radius(ras, body, geometry)
     labels[rho <= 1.0] = LABELS["viable_rim"]
     labels[rho <= geometry["hypoxic"]] = LABELS["hypoxic"]
     labels[rho <= geometry["necrotic"]] = LABELS["necrotic"]
     return labels
+
+
+def _tumour_radius(ras, body, geometry):
+    """Normalised ellipsoidal radius of each point about the tumour centre (1 on the tumour boundary)."""
+    x, y, z = ras[..., 0], ras[..., 1], ras[..., 2]
+    radius = body["tumour_r"] * geometry["scale"]
+    return np.sqrt(((x - body["tumour_x"]) / radius) ** 2 + ((y - body["tumour_y"]) / (0.8 * radius)) ** 2
+                   + ((z - body["tumour_z"]) / max(body["tumour_rz"] * geometry["scale"], 1e-6)) ** 2)
 
 
 def _true_adc(s0, d, f, dstar):
@@ -131,6 +140,11 @@ def make_patient(shape=(8, 64, 64), n_visits=3, seed=0, spacing_mm=None, misalig
             for p in fields}
         change = RESPONDER_CHANGE[min(index, len(RESPONDER_CHANGE) - 1)] if responder else {}
         truth = _truth_maps(labels, heterogeneity, change)
+        refractory_width = (RESPONDER_OXY_REFRACTORY_WIDTH if responder else NON_RESPONDER_OXY_REFRACTORY_WIDTH)
+        _add_oxygenation_truth(truth, labels, _tumour_radius(body_coords, body, geometry), geometry,
+                               refractory_width[min(index, len(refractory_width) - 1)])
+        _add_viscoelastic_truth(truth, labels, RESPONDER_STIFFNESS_CHANGE[min(index, len(RESPONDER_STIFFNESS_CHANGE) - 1)]
+                                if responder else {})
         date = start_date + datetime.timedelta(days=VISIT_DAYS[index])
         visit = Visit(name=VISIT_NAMES[index], date=date, day=VISIT_DAYS[index], ijk_to_ras=ijk_to_ras.copy(),
                       labels=labels, truth=truth, truth_summary={}, misalignment=moved)
@@ -165,6 +179,46 @@ def _truth_maps(labels, heterogeneity, change):
     return truth
 
 
+def _add_oxygenation_truth(truth, labels, rho, geometry, refractory_width):
+    """Hypoxia truth: the perfused oxygen-refractory shell next to the necrosis ("perfused_oxy_r",
+    1/0), R2* lowered where the hypoxic habitat has re-oxygenated, T2* (ms) and Delta R1 with O2 (1/s).
+
+    The refractory shell spans ``refractory_width`` of the hypoxic habitat's radial width from the
+    necrotic boundary outwards (tissue_values.RESPONDER_OXY_REFRACTORY_WIDTH); at full width (baseline,
+    non-responder) R2* is exactly the per-tissue value of TISSUES."""
+    hypoxic = labels == LABELS["hypoxic"]
+    boundary = geometry["necrotic"] + refractory_width * (geometry["hypoxic"] - geometry["necrotic"])
+    refractory = hypoxic & (rho <= boundary)
+    truth["perfused_oxy_r"] = refractory.astype(np.float32)
+    reoxygenated = hypoxic & ~refractory
+    truth["R2star"][reoxygenated] = REOXYGENATED_R2STAR
+    with np.errstate(divide="ignore"):
+        truth["T2star_ms"] = np.where(truth["R2star"] > 0, 1000.0 / np.maximum(truth["R2star"], 1e-12),
+                                      0.0).astype(np.float32)
+    delta_r1 = np.zeros(labels.shape, np.float32)
+    for label, value in DELTA_R1_O2.items():
+        delta_r1[labels == label] = value
+    delta_r1[refractory] = 0.0
+    truth["dR1"] = delta_r1
+
+
+def _add_viscoelastic_truth(truth, labels, change):
+    """MR elastography truth: |G*| (Pa), loss angle phi (rad) and shear-wave speed (m/s) per tissue."""
+    name_of = {value: name for name, value in LABELS.items()}
+    abs_g = np.zeros(labels.shape, np.float32)
+    phi = np.zeros(labels.shape, np.float32)
+    for label, values in VISCOELASTIC.items():
+        region = labels == label
+        abs_g[region] = values["abs_G"] * change.get(name_of[label], 1.0)
+        phi[region] = values["phi"]
+    truth["abs_G"] = abs_g
+    truth["phi"] = phi
+    # Phase velocity of a viscoelastic shear wave: sqrt(|G*| / rho) / cos(phi / 2) (Manduca et al.,
+    # Med Image Anal 2001, doi:10.1016/S1361-8415(01)00039-6).
+    truth["wave_speed"] = np.where(labels > 0, np.sqrt(abs_g / TISSUE_DENSITY_KG_M3) / np.cos(phi / 2.0),
+                                   0.0).astype(np.float32)
+
+
 def _metabolites(change):
     factor = {m: change.get("tCho", 1.0) for m in CHOLINES}
     tumour = {m: v * change.get(m, factor.get(m, 1.0)) for m, v in METABOLITES_MM["tumour"].items()}
@@ -188,6 +242,17 @@ def summarise(visit):
     summary["tCho_mM"] = sum(tumour[m] for m in CHOLINES)
     summary["tCr_mM"] = sum(tumour[m] for m in CREATINES)
     summary["tCho/tCr"] = summary["tCho_mM"] / summary["tCr_mM"]
+    # Hypoxia and elastography truth (tumour means; hypoxic fraction: perfused Oxy-R voxels / tumour voxels).
+    for parameter in ("T2star_ms", "dR1", "abs_G", "phi", "wave_speed"):
+        if parameter in visit.truth:
+            values = visit.truth[parameter][mask]
+            summary[f"{parameter}_mean"] = float(values.mean()) if values.size else float("nan")
+    if "abs_G_mean" in summary:
+        summary["abs_G_kPa_mean"] = summary["abs_G_mean"] * 1e-3        # as the MRE maps show it
+    if "perfused_oxy_r" in visit.truth:
+        values = visit.truth["perfused_oxy_r"][mask]
+        summary["hypoxic_fraction"] = float(values.mean()) if values.size else float("nan")
+        summary["perfused_oxy_r_volume_ml"] = volume_ml(visit.truth["perfused_oxy_r"] > 0, visit.ijk_to_ras)
     return summary
 
 

@@ -64,3 +64,43 @@ NON_RESPONDER_GEOMETRY = [
     {"scale": 1.10, "necrotic": 0.32, "hypoxic": 0.62},
     {"scale": 1.25, "necrotic": 0.35, "hypoxic": 0.65},
 ]
+
+# ---------------------------------------------------------------------------------------------
+# Oxygenation (hypoxia truth). The hypoxic habitat is a shell around the necrotic core; the part
+# of it next to the necrosis is perfused but oxygen-refractory ("perfused Oxy-R", O'Connor et al.,
+# Cancer Res 2016, doi:10.1158/0008-5472.CAN-15-2062). Per visit: the fraction of the hypoxic
+# shell's radial width (from the necrotic boundary outwards) that stays refractory. A responder
+# re-oxygenates from the outside in (less oxygen consumption and better perfusion on therapy:
+# Salem et al., Clin Cancer Res 2019, doi:10.1158/1078-0432.CCR-18-3932), so its refractory shell
+# shrinks while the necrosis grows; a non-responder keeps the whole shell refractory.
+RESPONDER_OXY_REFRACTORY_WIDTH = (1.0, 0.5, 0.2)
+NON_RESPONDER_OXY_REFRACTORY_WIDTH = (1.0, 1.0, 1.0)
+# R2* (1/s) of the hypoxic shell once re-oxygenated: that of the viable rim (less deoxyhaemoglobin).
+REOXYGENATED_R2STAR = 35.0
+# Delta R1 (1/s) with 100 % O2: oxygenated tumour 0.02-0.05 (O'Connor 2016), normal tissue
+# 0.01-0.03 (O'Connor et al., MRM 2009, doi:10.1002/mrm.21815); none where refractory or
+# non-perfused; arterial blood: order of 0.1 (dissolved O2 in plasma).
+DELTA_R1_O2 = {LABELS["normal"]: 0.015, LABELS["fat"]: 0.005, LABELS["viable_rim"]: 0.04,
+               LABELS["hypoxic"]: 0.04, LABELS["necrotic"]: 0.0, LABELS["artery"]: 0.10}
+
+# ---------------------------------------------------------------------------------------------
+# Viscoelasticity (MR elastography truth): |G*| (Pa) and loss angle phi (rad) per tissue.
+# - |G*|: normal liver 2.3 kPa, malignant liver tumours 10.1 kPa (Venkatesh et al., AJR 2008,
+#   doi:10.2214/AJR.07.3123); untreated HCC 6.9 +- 3.4 kPa, treated 3.9 +- 1.8 kPa (Gordic et al.,
+#   Abdom Radiol 2017, doi:10.1007/s00261-017-1066-y); breast fibroglandular tissue stiffer than
+#   fat (a few kPa). Chosen: tumour about 3x the surrounding tissue at baseline.
+# - phi: malignant tumours are more liquid-like (larger power-law exponent, i.e. loss angle) than
+#   benign tissue (Sinkus et al., MRM 2007, doi:10.1002/mrm.21404); necrosis softest and most viscous.
+VISCOELASTIC = {
+    LABELS["normal"]: dict(abs_G=2300.0, phi=0.45), LABELS["fat"]: dict(abs_G=1500.0, phi=0.35),
+    LABELS["viable_rim"]: dict(abs_G=7000.0, phi=0.60), LABELS["hypoxic"]: dict(abs_G=6000.0, phi=0.60),
+    LABELS["necrotic"]: dict(abs_G=1800.0, phi=0.85), LABELS["artery"]: dict(abs_G=2300.0, phi=0.45),
+}
+# Responder: the viable tumour softens on therapy (cell death, loss of solid stress; softening of
+# treated HCC, Gordic 2017; of tumours after a vascular disrupting agent, Li et al., Br J Cancer 2014,
+# doi:10.1038/bjc.2014.76), on top of the growing (soft) necrosis. Multiplicative |G*| per visit.
+RESPONDER_STIFFNESS_CHANGE = [
+    {},
+    {"viable_rim": 0.85, "hypoxic": 0.90},
+    {"viable_rim": 0.70, "hypoxic": 0.80},
+]

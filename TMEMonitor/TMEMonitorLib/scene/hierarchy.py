@@ -9,10 +9,7 @@ import slicer
 
 from ..errors import InputError
 
-VISIT_DATE = "DICOM.StudyDate"
-VISIT_DAY = "TMEMonitor.DayOnTreatment"
-VISIT_ROLE = "TMEMonitor.VisitRole"          # baseline / on-treatment / post-treatment
-TREATMENT_START = "TMEMonitor.TreatmentStartDate"
+from .attribute_names import TREATMENT_START, VISIT_DATE, VISIT_DAY, VISIT_ROLE  # noqa: F401  (names used here)
 
 
 def _sh(scene):

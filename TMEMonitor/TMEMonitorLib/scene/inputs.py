@@ -3,38 +3,36 @@
 Module Logic classes call these before computing anything, so that bad input is refused
 with a clear message while the scene is still untouched.
 """
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from ..errors import InputError, MetadataError
+from ..io.series import Series
+from . import attribute_names
 from .geometry import node_ijk_to_ras, same_geometry
 from .sequences import axis_provenance, multivolume_to_array, sequence_to_array
 from .volumes import volume_geometry, volume_to_array
 
-ACQUISITION_PREFIX = "TMEMonitor."
+ACQUISITION_PREFIX = attribute_names.PREFIX
 
 
-@dataclass
-class NodeSeries:
-    """A 4D series taken from a node: the same fields as ``TMEMonitorLib.io.read_series`` gives."""
-    array: np.ndarray            # (frames, slices, rows, cols)
-    axis_name: str
-    axis_values: np.ndarray
-    ijk_to_ras: np.ndarray
-    metadata: dict = field(default_factory=dict)
-    provenance: dict = field(default_factory=dict)
-    warnings: list = field(default_factory=list)
+@dataclass(eq=False)
+class NodeSeries(Series):
+    """A 4D series taken from a node: the reader's :class:`TMEMonitorLib.io.Series` (same fields,
+    geometry properties) plus the node's name."""
     name: str = ""
 
 
 def acquisition_metadata(node):
-    """Acquisition values recorded as ``TMEMonitor.<key>`` attributes (numbers where they parse)."""
+    """Acquisition values recorded as ``TMEMonitor.<key>`` attributes (numbers where they parse);
+    where a value came from is returned as ``<key>_source`` (attributes ``TMEMonitor.Source.<key>``,
+    or ``TMEMonitor.<key>_source`` in scenes saved before; see scene/attribute_names.py)."""
     out = {}
     for name in node.GetAttributeNames() or ():
         if not name.startswith(ACQUISITION_PREFIX):
             continue
-        key = name[len(ACQUISITION_PREFIX):]
+        key = attribute_names.record_key(name)
         text = node.GetAttribute(name)
         try:
             out[key] = float(text)

@@ -6,7 +6,8 @@ masked or failed fits, flagged in the status map) or a background zero are trans
 """
 import numpy as np
 
-from . import colormaps, units
+from .. import quantities
+from . import attribute_names, colormaps, units
 from .volumes import add_label_map, array_to_volume
 
 # Default colour map per quantity family (a change map diverges around zero).
@@ -38,8 +39,8 @@ def add_parameter_map(scene, values, ijk_to_ras, name, quantity, unit, colormap=
     node = array_to_volume(scene, values, ijk_to_ras, name)
     node.SetVoxelValueQuantity(units.quantity_entry(quantity))
     node.SetVoxelValueUnits(units.unit_entry(unit))
-    node.SetAttribute("TMEMonitor.Quantity", quantity)
-    node.SetAttribute("TMEMonitor.Unit", unit)
+    node.SetAttribute(attribute_names.QUANTITY, quantity)
+    node.SetAttribute(attribute_names.UNIT, unit)
     if description:
         node.SetDescription(description)
 
@@ -63,12 +64,27 @@ def add_parameter_map(scene, values, ijk_to_ras, name, quantity, unit, colormap=
     return node
 
 
+def add_quantity_map(scene, values, ijk_to_ras, name, map_name, mask=None, description=None, display_range=None):
+    """:func:`add_parameter_map` with the quantity, unit, colour map of ``map_name`` from the
+    quantity registry (TMEMonitorLib.quantities); the registry's display unit and scale are
+    stored as attributes for the legend and the report."""
+    entry = quantities.lookup(map_name)
+    node = add_parameter_map(scene, values, ijk_to_ras, name, entry.quantity, entry.unit, entry.colormap,
+                             display_range=display_range, mask=mask, description=description or entry.description,
+                             symmetric=entry.symmetric)
+    node.SetAttribute(attribute_names.MAP_NAME, map_name)
+    node.SetAttribute(attribute_names.DISPLAY_UNIT, entry.display_unit)
+    node.SetAttribute(attribute_names.DISPLAY_SCALE, repr(float(entry.display_scale)))
+    return node
+
+
 def add_status_map(scene, status, ijk_to_ras, name):
     """A label map of per-voxel fit status (0 ok is transparent; failed/bound/masked coloured)."""
     color_node = colormaps.label_color_node(scene, "fit status", colormaps.FIT_STATUS_LABELS)
     node = add_label_map(scene, np.asarray(status, dtype=np.uint8), ijk_to_ras, name, color_node)
-    node.SetAttribute("TMEMonitor.Quantity", "fit status")
-    node.SetAttribute("TMEMonitor.StatusCodes", "0 ok; 1 failed; 2 hit bound; 3 masked; 4 no signal; 5 explains nothing")
+    entry = quantities.REGISTRY["fit status"]
+    node.SetAttribute(attribute_names.QUANTITY, entry.quantity)
+    node.SetAttribute(attribute_names.STATUS_CODES, entry.description)
     return node
 
 

@@ -10,6 +10,7 @@ import numpy as np
 import slicer
 
 from ..errors import InputError
+from . import attribute_names
 from .factory import module_logic
 from .geometry import node_ijk_to_ras, set_node_ijk_to_ras
 from .volumes import _image_data_from_array, volume_to_array
@@ -38,9 +39,9 @@ def array_to_sequence(scene, array, axis_values, ijk_to_ras, name, axis_name="ti
         set_node_ijk_to_ras(volume, ijk_to_ras)
         sequence.SetDataNodeAtValue(volume, repr(float(value)))
     if axis_source:
-        sequence.SetAttribute("TMEMonitor.AxisSource", str(axis_source))
+        sequence.SetAttribute(attribute_names.AXIS_SOURCE, str(axis_source))
     for frame, source in enumerate(frame_sources or []):
-        sequence.SetAttribute(f"TMEMonitor.FrameSource.{frame}", str(source))
+        sequence.SetAttribute(f"{attribute_names.FRAME_SOURCE_PREFIX}{frame}", str(source))
     if browse:
         add_browser(scene, sequence)
     return sequence
@@ -88,10 +89,10 @@ def sequence_to_array(sequence):
 def axis_provenance(sequence):
     """Where the index values came from, as recorded on the sequence node."""
     return {
-        "axis_values": sequence.GetAttribute("TMEMonitor.AxisSource") or "sequence index values",
-        "frames": [sequence.GetAttribute(f"TMEMonitor.FrameSource.{i}")
+        "axis_values": sequence.GetAttribute(attribute_names.AXIS_SOURCE) or "sequence index values",
+        "frames": [sequence.GetAttribute(f"{attribute_names.FRAME_SOURCE_PREFIX}{i}")
                    for i in range(sequence.GetNumberOfDataNodes())
-                   if sequence.GetAttribute(f"TMEMonitor.FrameSource.{i}")],
+                   if sequence.GetAttribute(f"{attribute_names.FRAME_SOURCE_PREFIX}{i}")],
     }
 
 

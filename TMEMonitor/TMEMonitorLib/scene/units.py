@@ -5,31 +5,10 @@ convention: designators starting with "99") whose meanings follow the OSIPI CAPL
 """
 import slicer
 
-# internal unit text -> (UCUM code, human-readable meaning)
-UNITS = {
-    "1/min": ("/min", "1/min"),
-    "1/s": ("/s", "1/s"),
-    "mL/min/mL": ("mL/min/mL", "mL/min/mL"),
-    "mm2/s": ("mm2/s", "mm²/s"),
-    "s": ("s", "s"),
-    "ms": ("ms", "ms"),
-    "mM": ("mmol/L", "mM"),
-    "mM*s": ("mmol.s/L", "mM·s"),
-    "mM/s": ("mmol/(L.s)", "mM/s"),
-    "1/(mM s)": ("L/(mmol.s)", "1/(mM·s)"),
-    "": ("1", "unitless"),
-    "1": ("1", "unitless"),
-    "%": ("%", "%"),
-    "mm": ("mm", "mm"),
-    "mL": ("mL", "mL"),
-    "deg": ("deg", "°"),
-    "ppm": ("[ppm]", "ppm"),
-    "Hz": ("Hz", "Hz"),
-    "a.u.": ("[arb'U]", "arbitrary units"),
-    "kPa": ("kPa", "kPa"),
-    "1/s per s": ("/s2", "1/s²"),
-    "code": ("{code}", "category code"),
-}
+from .. import quantities
+
+# internal unit text -> (UCUM code, human-readable meaning): one table, in the quantity registry
+UNITS = quantities.UNITS
 
 QUANTITY_SCHEME = "99TMEM"
 
@@ -50,4 +29,4 @@ def quantity_entry(quantity):
 
 
 def display_unit(unit):
-    return UNITS.get(unit, (unit, unit))[1]
+    return quantities.human_unit(unit)

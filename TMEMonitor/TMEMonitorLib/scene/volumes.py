@@ -4,6 +4,7 @@ import vtk
 from vtk.util import numpy_support
 
 from ..errors import InputError
+from . import attribute_names
 from .geometry import node_ijk_to_ras, set_node_ijk_to_ras
 
 
@@ -63,14 +64,19 @@ def volume_geometry(volume_node):
     return (dims[2], dims[1], dims[0]), node_ijk_to_ras(volume_node)
 
 
-def set_acquisition_attributes(node, metadata, prefix="TMEMonitor."):
-    """Record acquisition values and where they came from as node attributes (saved with the scene)."""
+def set_acquisition_attributes(node, metadata, prefix=None):
+    """Record acquisition values and where they came from as node attributes (saved with the scene).
+
+    Attribute names follow scene/attribute_names.py: ``TMEMonitor.<key>`` for a value,
+    ``TMEMonitor.Source.<key>`` for a ``<key>_source`` entry. ``prefix`` (legacy) names every
+    attribute ``prefix + key`` instead."""
     for key, value in (metadata or {}).items():
         if value is None:
             continue
         if isinstance(value, (list, tuple, np.ndarray)):
             value = " ".join(str(v) for v in np.ravel(value))
-        node.SetAttribute(prefix + str(key), str(value))
+        name = attribute_names.record_attribute(str(key)) if prefix is None else prefix + str(key)
+        node.SetAttribute(name, str(value))
 
 
 def add_label_map(scene, labels, ijk_to_ras, name, color_node=None):

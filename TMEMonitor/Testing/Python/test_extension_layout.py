@@ -97,3 +97,35 @@ class ExtensionLayoutTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class ExtensionScreenshotAndHypoxiaTest(unittest.TestCase):
+    """The screenshot the Extensions Index shows exists in the repository; HypoxiaModule is built like the others."""
+
+    def test_screenshot_named_by_extension_screenshoturls_exists(self):
+        import re
+        text = open(os.path.join(ROOT, "CMakeLists.txt")).read()
+        match = re.search(r'set\(EXTENSION_SCREENSHOTURLS\s+"([^"]+)"\)', text)
+        self.assertIsNotNone(match, "EXTENSION_SCREENSHOTURLS is not set")
+        homepage = re.search(r'set\(EXTENSION_HOMEPAGE\s+"https://github.com/([^"]+)"\)', text).group(1)
+        for url in match.group(1).split():
+            # The Extensions Index shows the raw file of the default branch: raw.githubusercontent.com/<repo>/<branch>/<path>
+            prefix = f"https://raw.githubusercontent.com/{homepage}/main/"
+            self.assertTrue(url.startswith(prefix), f"{url}: expected a raw GitHub URL under {prefix}")
+            path = os.path.join(ROOT, *url[len(prefix):].split("/"))
+            self.assertTrue(os.path.isfile(path), f"{url}: {os.path.relpath(path, ROOT)} is not in the repository")
+            with open(path, "rb") as handle:
+                self.assertEqual(handle.read(8), b"\x89PNG\r\n\x1a\n")
+
+    def test_hypoxia_module_layout(self):
+        from SlicerHarness.widget_checks import check_module_widget
+        module = "HypoxiaModule"
+        self.assertIn(f"add_subdirectory({module})", open(os.path.join(ROOT, "CMakeLists.txt")).read())
+        for relative in ("README.md", f"Resources/Icons/{module}.png", f"Resources/UI/{module}.ui", f"{module}.py"):
+            self.assertTrue(os.path.isfile(os.path.join(ROOT, module, relative)), relative)
+        self.assertEqual(check_module_widget(os.path.join(ROOT, module, module + ".py"),
+                                             os.path.join(ROOT, module, "Resources", "UI", module + ".ui")), [])
+        cmake = open(os.path.join(ROOT, module, "CMakeLists.txt")).read()
+        scripts = cmake[cmake.index("set(MODULE_PYTHON_SCRIPTS"):cmake.index("set(MODULE_PYTHON_RESOURCES")]
+        self.assertNotIn("Testing/", scripts)
+        self.assertIn(f"{module}.py", scripts)

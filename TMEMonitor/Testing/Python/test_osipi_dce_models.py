@@ -8,7 +8,7 @@ import unittest
 import numpy as np
 
 from TMEMonitorLib import kinetics
-from osipi_dce_data import delayed, load_cases, within
+from osipi_dce_data import delayed, model_cases as load_cases, within
 
 TOL_KTRANS = (0.005, 0.1)
 TOL_VE = (0.05, 0.0)

@@ -40,6 +40,11 @@ class RegionStatisticsTest(unittest.TestCase):
         self.assertEqual(columns["unit"], ["mm2/s"])
         self.assertEqual(units["volume_ml"], "mL")
 
+    def test_units_default_to_the_quantity_registry(self):
+        maps = {"Ktrans": np.full((2, 2, 2), 0.1), "ve": np.full((2, 2, 2), 0.3)}
+        columns, _ = statistics_table(maps, {"tumour": np.ones((2, 2, 2), bool)}, np.eye(4))
+        self.assertEqual(columns["unit"], ["1/min", ""])
+
 
 if __name__ == "__main__":
     unittest.main()

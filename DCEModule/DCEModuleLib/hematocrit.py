@@ -1,4 +1,6 @@
-"""Whole blood <-> plasma concentration through the haematocrit.
+"""Whole blood <-> plasma concentration through the hematocrit (code names use the US spelling
+throughout: the `hematocrit` setting, the `--hematocrit` flag, this module; DCESettings also
+accepts `haematocrit`).
 
 The contrast agent stays out of red cells, so C_plasma = C_blood / (1 - Hct).
 """

@@ -1,15 +1,16 @@
-"""Loaders for the vendored OSIPI DCE-DSC-MRI CodeCollection test data.
+"""The one loader of the vendored OSIPI DCE-DSC-MRI CodeCollection test data, and its pass rule.
 
 Data: <repo>/Testing/Data/osipi-dce/ (see the README there for source, licence, commit).
 Cells holding curves are space-separated numbers; some files start with a UTF-8 BOM.
-Each loader returns plain dicts with the project's units (s, 1/s, mM).
+Each loader returns plain dicts with the project's units (s, 1/s, mM): T1 mapping, signal to
+concentration, population AIFs, and the kinetic-model DROs (:func:`model_cases`).
 """
 import csv
 import os
 
 import numpy as np
 
-REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
+REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 DATA_DIR = os.environ.get("TME_OSIPI_DCE_DIR", os.path.join(REPO_ROOT, "Testing", "Data", "osipi-dce"))
 
 # pass when |measured - reference| <= atol + rtol * |reference| (the OSIPI authors' tolerances)
@@ -72,6 +73,37 @@ def aif_cases(filename, time_unit_s):
         g["cb"].append(float(r["Cb"]))
     return [{"label": g["label"], "delay_s": g["delay_s"], "t_s": np.array(g["t"]), "cb_ref": np.array(g["cb"])}
             for g in groups.values()]
+
+
+def model_cases(file_name):
+    """Kinetic-model DRO cases (DCEmodels/data/<file_name>): one dict per case, scalar columns as
+    floats, curve columns as arrays, "label" as text."""
+    cases = []
+    for row in _rows("DCEmodels", "data", file_name):
+        case = {}
+        for key, value in row.items():
+            key, value = key.strip(), value.strip()
+            if key == "label":
+                case[key] = value
+            elif " " in value:
+                case[key] = _numbers(value)
+            else:
+                try:
+                    case[key] = float(value)
+                except ValueError:
+                    case[key] = value
+        cases.append(case)
+    return cases
+
+
+load_cases = model_cases
+
+
+def delayed(curve, samples):
+    """The curve shifted right by ``samples`` samples, zero-filled (the suite's delayed variants)."""
+    out = np.zeros_like(curve)
+    out[samples:] = curve[:curve.size - samples]
+    return out
 
 
 def within(measured, reference, atol, rtol):

@@ -1,0 +1,173 @@
+"""``tme-monitor hp13c``: kPL, AUC ratio, SNR and status maps from hyperpolarized [1-13C]pyruvate data, headless,
+on the same Logic as the Slicer module."""
+import os
+
+from TMEMonitorLib.progress_bar import ProgressBar
+
+from .kinetics import NOISE_MODELS
+from .settings import FLIP_UNITS, METABOLITES, MODELS, HyperpolarizedSettings
+
+
+def add_parser(subparsers):
+    parser = subparsers.add_parser("hp13c", help="hyperpolarized [1-13C]pyruvate: kPL (inputless fit), AUC ratio")
+    parser.add_argument("--out", required=True, help="output folder (maps as NRRD, statistics CSV, scene .mrb)")
+    data = parser.add_argument_group("data (one dynamic series per metabolite, or one .mat file)")
+    for metabolite in METABOLITES:
+        data.add_argument(f"--{metabolite}", help=f"{metabolite} dynamic series: DICOM folder, NIfTI (+ JSON) or "
+                                                  ".seq.nrrd")
+    data.add_argument("--mat", help="MATLAB v5 .mat file (variables: pyruvate, lactate, ... or S; TR; flips; "
+                                    "flip_unit; voxel_size_mm - see README)")
+    data.add_argument("--mat-names", help="variable names in --mat overriding the defaults, e.g. "
+                                          "pyruvate=Spyr,lactate=Slac,tr=TR,flips=flips")
+    data.add_argument("--mask", help="label map / mask volume (voxels > 0 analysed; another grid is taken to the "
+                                     "13C grid by coverage >= 0.5)")
+    data.add_argument("--segments", help="label map on any grid for per-segment statistics (each label a segment)")
+    acq = parser.add_argument_group("acquisition (overrides the metadata)")
+    acq.add_argument("--tr", type=float, help="time between frames (s)")
+    for metabolite in METABOLITES:
+        acq.add_argument(f"--flip-{metabolite}", help=f"{metabolite} flip angle(s): one value, one per frame "
+                         "(comma separated), or a .csv/.txt with one row per frame and one column per excitation")
+    acq.add_argument("--flip-unit", choices=FLIP_UNITS, default="deg", help="unit of the --flip-* values (default deg)")
+    acq.add_argument("--excitations-per-frame", type=int, default=1,
+                     help="excitations per frame when a --flip-* list holds frames x excitations values")
+    fit = parser.add_argument_group("fit")
+    fit.add_argument("--model", choices=MODELS, default="inputless")
+    fit.add_argument("--r1-pyruvate", type=float, default=1 / 30, help="R1 of pyruvate (1/s), fixed unless "
+                                                                       "--fit-r1-pyruvate")
+    fit.add_argument("--r1-lactate", type=float, default=1 / 25, help="R1 of lactate (1/s)")
+    fit.add_argument("--fit-r1-lactate", action="store_true")
+    fit.add_argument("--fit-r1-pyruvate", action="store_true")
+    fit.add_argument("--noise-model", choices=NOISE_MODELS, default="gaussian")
+    fit.add_argument("--noise-sigma", type=float, help="noise SD (signal units); default estimated")
+    fit.add_argument("--min-snr", type=float, default=5.0, help="peak pyruvate SNR below which a voxel is not fitted")
+    parser.set_defaults(func=run)
+
+
+def _flip_values(text, option):
+    """Numbers from a comma list, or a table file (rows = frames, columns = excitations)."""
+    import numpy as np
+
+    from TMEMonitorLib.errors import InputError
+    if text is None:
+        return None
+    if os.path.isfile(text):
+        try:
+            table = np.loadtxt(text, delimiter="," if text.lower().endswith(".csv") else None, ndmin=2)
+        except ValueError as error:
+            raise InputError(f"{option} {text}: not a table of numbers ({error})") from None
+        return table[:, 0] if table.shape[1] == 1 else table
+    try:
+        values = [float(v) for v in text.replace(";", ",").split(",") if v.strip()]
+    except ValueError:
+        raise InputError(f"{option} '{text}': expected numbers separated by commas, or a file") from None
+    return values[0] if len(values) == 1 else values
+
+
+def _names(text):
+    from TMEMonitorLib.errors import InputError
+    if not text:
+        return None
+    out = {}
+    for item in text.split(","):
+        if "=" not in item:
+            raise InputError(f"--mat-names '{item}': expected role=variable (e.g. pyruvate=Spyr)")
+        role, name = (s.strip() for s in item.split("=", 1))
+        out[role] = name
+    return out
+
+
+def settings_from_args(args):
+    flips = {f"flip_{m}_deg": _flip_values(getattr(args, f"flip_{m}"), f"--flip-{m}") for m in METABOLITES}
+    return HyperpolarizedSettings(
+        tr_s=args.tr, flip_unit=args.flip_unit, excitations_per_frame=args.excitations_per_frame,
+        r1_pyruvate_per_s=args.r1_pyruvate, r1_lactate_per_s=args.r1_lactate, fit_r1_lactate=args.fit_r1_lactate,
+        fit_r1_pyruvate=args.fit_r1_pyruvate, model=args.model, noise_model=args.noise_model,
+        noise_sigma=args.noise_sigma, min_snr=args.min_snr, **flips).validated()
+
+
+def run(args):
+    from TMEMonitorLib import scene as tme_scene
+    from TMEMonitorLib.errors import InputError
+
+    from .inputs_hp import read_mat, read_metabolite_files
+
+    settings = settings_from_args(args)
+    files = {m: getattr(args, m) for m in METABOLITES if getattr(args, m)}
+    if args.mat and files:
+        raise InputError("give either --mat or per-metabolite series (--pyruvate, --lactate, ...), not both")
+    if args.mat:
+        inputs = read_mat(args.mat, _names(args.mat_names), flip_unit=args.flip_unit,
+                          flip_unit_source="--flip-unit" if args.flip_unit != "deg" else "--flip-unit default (deg)")
+    elif files:
+        if "pyruvate" not in files or "lactate" not in files:
+            raise InputError("--pyruvate and --lactate are both needed")
+        inputs = read_metabolite_files(files, frame_time_s=args.tr)
+    else:
+        raise InputError("no data: give --pyruvate and --lactate series, or --mat")
+    if settings.tr_s is None and inputs.tr_s is not None:
+        from dataclasses import replace
+        settings = replace(settings, tr_s=inputs.tr_s)
+        inputs.provenance["TR"] = inputs.provenance.get("TR", "file")
+    for note in inputs.notes:
+        print(f"note: {note}")
+    scene = tme_scene.create_scene()
+    try:
+        return _analyse(args, settings, inputs, scene)
+    finally:
+        tme_scene.release_scene(scene)
+
+
+def _analyse(args, settings, inputs, scene):
+    import numpy as np
+
+    from TMEMonitorLib import io
+    from TMEMonitorLib import scene as tme_scene
+    from TMEMonitorLib.fitting.status import describe
+
+    from .logic import FLIP_ATTRIBUTE, HyperpolarizedLogic
+    from .pipeline import analyse_hyperpolarized
+
+    logic = HyperpolarizedLogic(scene)
+    series = {m: a for m, a in inputs.series.items()}
+    shape = series["pyruvate"].shape[1:]
+    mask = segments = None
+    if args.mask:
+        volume = io.read_volume(args.mask)
+        node = tme_scene.add_label_map(scene, volume.array > 0, volume.ijk_to_ras, "mask")
+        mask = logic.analysis_mask(node, shape, inputs.ijk_to_ras)
+        scene.RemoveNode(node)
+    if args.segments:
+        volume = io.read_volume(args.segments)
+        from . import segment_grid
+        labels = [int(v) for v in np.unique(volume.array) if v > 0]
+        segments = {f"label {v}": segment_grid.on_grid(volume.array == v, volume.ijk_to_ras, shape, inputs.ijk_to_ras,
+                                                       f"--segments label {v}") for v in labels}
+    provenance = dict(inputs.provenance)
+    if settings.tr_s is not None and args.tr is not None:
+        provenance["TR"] = "command line --tr"
+    bar = ProgressBar("hp13c")
+    analysis = analyse_hyperpolarized(series, settings, frame_times_s=inputs.frame_times_s, flips=inputs.flips_deg,
+                                      mask=mask, progress=bar, provenance=provenance)
+    bar.done()
+    # Only now (input accepted) the sequences go into the scene, for the bundle.
+    for metabolite, array in series.items():
+        node = tme_scene.array_to_sequence(scene, np.real(array) if np.iscomplexobj(array) else array,
+                                           analysis.times_s, inputs.ijk_to_ras, metabolite,
+                                           axis_source=provenance.get("frame_times", provenance.get("TR", "")))
+        if metabolite in inputs.flips_deg and np.ndim(inputs.flips_deg[metabolite]) == 0:
+            tme_scene.set_acquisition_attributes(node, {FLIP_ATTRIBUTE: float(inputs.flips_deg[metabolite])})
+    result = logic.write_outputs(analysis, inputs.ijk_to_ras, "HP13C", segments=segments)
+    os.makedirs(args.out, exist_ok=True)
+    for name, node in result.map_nodes.items():
+        tme_scene.write_node(node, os.path.join(args.out, f"{name}.nrrd"))
+    tme_scene.write_node(result.status_node, os.path.join(args.out, "status_kPL.nrrd"))
+    tme_scene.write_node(result.table_node, os.path.join(args.out, "statistics.csv"))
+    mrb = tme_scene.save_scene(scene, os.path.join(args.out, "hp13c.mrb"))
+    for note in analysis.notes:
+        print(f"  {note}")
+    print(f"  kPL status: {describe(analysis.status[analysis.mask])}")
+    kpl = analysis.maps["kPL"][analysis.status == 0]
+    if kpl.size:
+        print(f"  kPL median {np.median(kpl):.4g} 1/s over {kpl.size} voxels")
+    print(f"wrote {len(result.map_nodes)} maps, the status map, statistics and {mrb}")
+    return 0

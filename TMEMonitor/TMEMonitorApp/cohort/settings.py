@@ -1,0 +1,95 @@
+"""The cohort settings file (JSON, or YAML when PyYAML is importable): per-technique settings
+for every patient, the harmonisation and the external-biomarker rules. Missing sections take
+the defaults below; unknown sections or keys are errors. The resolved settings are written into
+every output (report.json, the .mrb, the maps, cohort.parquet metadata, settings.json)."""
+import copy
+import hashlib
+import json
+import os
+
+from TMEMonitorLib.errors import InputError
+
+DEFAULTS = {
+    # Keyword arguments of DCEModuleLib.settings.DCESettings / DiffusionModuleLib.settings.DiffusionSettings
+    # (checked by the patient runner against those classes); empty: the modules' defaults.
+    "dce": {},
+    "dwi": {},
+    "vfa": {"flip_angles_deg": None},          # used when neither the manifest nor the file gives them
+    "registration": {"method": "rigid"},        # none | rigid | affine | bspline
+    "response": {"organ": "breast"},            # organ of the ADC repeatability coefficient
+    "harmonisation": {
+        "biomarkers": ["ADC", "D", "Ktrans", "ve"],
+        "covariates": [],                       # manifest columns (per patient) whose effects are preserved
+        "reference_site": None,                 # None: the pooled grand mean (Johnson et al. 2007)
+        "fit_on": "baseline",                   # baseline (pre-treatment visits) | all
+        "empirical_bayes": True,
+    },
+    "external": {"response_fall_percent": None},   # None: the published rule of each analyte
+}
+PATIENT_SECTIONS = ("dce", "dwi", "vfa", "registration", "response")
+REGISTRATION_METHODS = ("none", "rigid", "affine", "bspline")
+
+
+def load_settings(path=None):
+    """Defaults merged with the file at ``path`` (JSON, or YAML when PyYAML is installed)."""
+    settings = copy.deepcopy(DEFAULTS)
+    if path is None:
+        return settings
+    path = os.path.abspath(os.fspath(path))
+    if not os.path.isfile(path):
+        raise InputError(f"--settings: file '{path}' does not exist")
+    with open(path, encoding="utf-8") as stream:
+        text = stream.read()
+    if path.lower().endswith((".yaml", ".yml")):
+        try:
+            import yaml
+        except ImportError:
+            raise InputError(f"--settings: '{path}' is YAML but PyYAML is not installed; "
+                             "install it (pip install pyyaml) or give the settings as JSON") from None
+        try:
+            given = yaml.safe_load(text) or {}
+        except yaml.YAMLError as error:
+            raise InputError(f"--settings: '{path}' is not valid YAML: {error}") from None
+    else:
+        try:
+            given = json.loads(text)
+        except ValueError as error:
+            raise InputError(f"--settings: '{path}' is not valid JSON: {error}") from None
+    return merge(settings, given, source=path)
+
+
+def merge(settings, given, source="settings"):
+    if not isinstance(given, dict):
+        raise InputError(f"--settings: '{source}' must hold a mapping of sections ({', '.join(DEFAULTS)})")
+    unknown = [k for k in given if k not in DEFAULTS]
+    if unknown:
+        raise InputError(f"--settings: '{source}': unknown section(s) {', '.join(unknown)} "
+                         f"(known: {', '.join(DEFAULTS)})")
+    for section, values in given.items():
+        if not isinstance(values, dict):
+            raise InputError(f"--settings: '{source}': section '{section}' must be a mapping")
+        if section not in ("dce", "dwi"):          # technique sections are checked by their classes
+            bad = [k for k in values if k not in DEFAULTS[section]]
+            if bad:
+                raise InputError(f"--settings: '{source}': unknown key(s) {', '.join(bad)} in '{section}' "
+                                 f"(known: {', '.join(DEFAULTS[section])})")
+        settings[section].update(values)
+    method = settings["registration"]["method"]
+    if method not in REGISTRATION_METHODS:
+        raise InputError(f"--settings: registration method '{method}' is not one of {', '.join(REGISTRATION_METHODS)}")
+    if settings["harmonisation"]["fit_on"] not in ("baseline", "all"):
+        raise InputError("--settings: harmonisation fit_on must be 'baseline' or 'all'")
+    return settings
+
+
+def canonical_json(value):
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def patient_settings(settings):
+    """The sections that change a patient's outputs (their hash decides --resume)."""
+    return {k: settings[k] for k in PATIENT_SECTIONS}
+
+
+def settings_hash(settings):
+    return hashlib.sha256(canonical_json(patient_settings(settings)).encode()).hexdigest()

@@ -1,0 +1,59 @@
+"""The radiomics parameter file: JSON (YAML when PyYAML is importable) or a preset name.
+
+The file holds the settings mapping ``TMEMonitorLib.radiomics.resolve_settings`` takes (keys in
+``TMEMonitorLib/radiomics/README.md``; ``"preset"`` may name a preset whose keys it overrides).
+The resolved settings are written with every result (settings.json, table-node attribute)."""
+import json
+import os
+
+from TMEMonitorLib.errors import InputError
+from TMEMonitorLib.radiomics import PRESETS, resolve_settings
+
+DEFAULT_PRESET = "default"          # the library defaults: FBN 32 bins, no interpolation, every family
+PRESET_CHOICES = (DEFAULT_PRESET,) + tuple(sorted(PRESETS))
+
+
+def _read_mapping(path, flag):
+    if not os.path.isfile(path):
+        raise InputError(f"{flag} '{path}': file not found")
+    with open(path, encoding="utf-8") as handle:
+        text = handle.read()
+    if path.lower().endswith((".yaml", ".yml")):
+        try:
+            import yaml
+        except ImportError:
+            raise InputError(f"{flag} '{path}': YAML settings need PyYAML, which is not installed here; "
+                             "write the settings as JSON instead") from None
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as error:
+            raise InputError(f"{flag} '{path}': not valid YAML: {error}") from None
+    else:
+        try:
+            data = json.loads(text)
+        except ValueError as error:
+            raise InputError(f"{flag} '{path}': not valid JSON: {error}") from None
+    if not isinstance(data, dict):
+        raise InputError(f"{flag} '{path}': expected a mapping of settings (e.g. {{\"discretisation\": "
+                         f"{{\"method\": \"fbn\", \"bins\": 32}}}}), got {type(data).__name__}")
+    return data
+
+
+def load_settings(settings_file=None, preset=None, file_flag="settings file", preset_flag="preset"):
+    """Resolved settings from a parameter file or a preset (not both); neither: the defaults.
+
+    ``file_flag`` / ``preset_flag`` name the inputs in errors (``--settings`` for the CLI)."""
+    if settings_file and preset and preset != DEFAULT_PRESET:
+        raise InputError(f"give either {file_flag} or {preset_flag}, not both (a settings file may name a "
+                         "preset under \"preset\")")
+    if settings_file:
+        data = _read_mapping(os.fspath(settings_file), file_flag)
+        try:
+            return resolve_settings(data)
+        except InputError as error:
+            raise InputError(f"{file_flag} '{settings_file}': {error}") from None
+    if preset in (None, "", DEFAULT_PRESET):
+        return resolve_settings(None)
+    if preset not in PRESETS:
+        raise InputError(f"{preset_flag} '{preset}' is unknown; known presets: {', '.join(PRESET_CHOICES)}")
+    return resolve_settings(preset)

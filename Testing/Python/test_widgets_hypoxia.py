@@ -1,0 +1,193 @@
+"""Hypoxia panel flows under Slicer v5.8.0 and v5.10.0's Python layer (Testing/SlicerHarness).
+
+Inputs: the synthetic hypoxia phantom of HypoxiaModuleLib.synthesis (multi-echo GRE and SE, an
+oxygen-enhanced dynamic series across air -> O2 -> air, T10 and DCE enhancement maps, tumour mask).
+"""
+import unittest
+
+import numpy as np
+
+from SlicerHarness import TAGS, SlicerEnvironment
+from SlicerHarness.flows import RunObserver, check_bindings_both_ways, node_counts
+
+
+class _HypoxiaPanelFlows:
+    TAG = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.env = SlicerEnvironment(cls.TAG).__enter__()
+        cls.widget = cls.env.create_widget("HypoxiaModule")
+        cls.module = __import__("HypoxiaModule")
+        cls.phantom, cls.nodes = cls.module.addSyntheticVisit(cls.env.scene, noise_sigma=5.0, seed=4)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.env.__exit__(None, None, None)
+
+    def setUp(self):
+        self.env.dialogs.clear()
+        self.selectInputs()
+
+    def selectInputs(self):
+        p, n = self.widget._parameterNode, self.nodes
+        p.greSeries, p.seSeries, p.oeSeries, p.mask = n["gre"], n["se"], n["oe"], n["mask"]
+        p.t10Map, p.enhancementMap, p.enhancementThreshold = n["t10"], n["enhancement"], 0.1
+        p.gasOnS, p.gasOffS, p.washInS = 120.0, 420.0, 60.0
+        p.echoTimesMs, p.r2starMethod, p.shownMap = "", "nonlinear", "R2*"
+
+    def apply(self, **observer):
+        ui = self.widget.ui
+        with RunObserver(self.env, self.widget, [ui.applyButton], **observer) as run:
+            ui.applyButton.click()
+        return run
+
+    def test_a_setup_and_bindings_both_ways(self):
+        ui = self.widget.ui
+        self.assertIs(ui.greSeriesSelector.currentNode(), self.nodes["gre"])
+        self.assertEqual(ui.greSeriesSelector.nodeTypes, ("vtkMRMLSequenceNode",))
+        self.assertEqual(ui.maskSelector.nodeTypes, ("vtkMRMLLabelMapVolumeNode", "vtkMRMLSegmentationNode"))
+        self.assertEqual(ui.enhancementSelector.nodeTypes, ("vtkMRMLScalarVolumeNode",))
+        # echo times shown with their source as soon as the series is chosen
+        self.assertIn("8 echoes", ui.echoTimesLabel.text)
+        self.assertIn("phantom EchoTime", ui.echoTimesLabel.text)
+        self.assertIn("OE: 36 frames", ui.paradigmLabel.text)
+        self.assertEqual([ui.r2starMethodComboBox.itemText(i) for i in range(ui.r2starMethodComboBox.count)],
+                         ["nonlinear", "loglinear", "arlo"])
+        check_bindings_both_ways(self, self.widget, self.env)
+        self.selectInputs()
+
+    def test_b_spin_boxes_keep_ui_ranges_and_special_text(self):
+        ui, p = self.widget.ui, self.widget._parameterNode
+        p.gasOffS, p.repetitionTimeMs, p.noiseSigma, p.fixedT10 = 0.0, 0.0, 0.0, 0.0
+        self.assertEqual(ui.gasOffSpinBox.text, "gas to the end")
+        self.assertEqual(ui.repetitionTimeSpinBox.text, "from metadata")
+        self.assertEqual(ui.noiseSigmaSpinBox.text, "from the background")
+        self.assertEqual(ui.fixedT10SpinBox.text, "from the T1 map")
+        self.assertEqual((ui.alphaSpinBox.minimum, ui.alphaSpinBox.maximum), (0.001, 0.2))
+        ui.washInSpinBox.type_value(-30.0)
+        self.assertEqual(p.washInS, 0.0)
+        settings = self.module.settingsFromParameterNode(p)
+        self.assertIsNone(settings.gas_off_s)
+        self.assertIsNone(settings.tr_s)
+        p.repetitionTimeMs, p.dynamicEchoTimeMs = 4.0, 30.0
+        settings = self.module.settingsFromParameterNode(p)
+        self.assertAlmostEqual(settings.tr_s, 0.004)
+        self.assertAlmostEqual(settings.dynamic_echo_time_s, 0.030)
+        p.repetitionTimeMs, p.dynamicEchoTimeMs = 0.0, 0.0
+
+    def test_c_apply_produces_maps_then_apply_again_replaces_them(self):
+        run = self.apply()
+        self.assertEqual(self.env.error_dialogs(), [])
+        ui = self.widget.ui
+        self.assertIn("Done", ui.statusLabel.text)
+        self.assertTrue(all(not any(b) for b in run.buttons_enabled), "Apply enabled while running")
+        self.assertTrue(all(run.cancel_enabled))
+        self.assertTrue(ui.applyButton.enabled)
+        self.assertFalse(ui.cancelButton.enabled)
+        self.assertGreaterEqual(run.calls, 2)
+        print(f"[{self.TAG}] Hypoxia apply: {run.calls} progress updates, longest gap {run.longest_gap_s:.2f} s")
+        scene, gre_name = self.env.scene, self.nodes["gre"].GetName()
+        r2star = scene.GetFirstNodeByName(f"{gre_name} R2*")
+        t2star = scene.GetFirstNodeByName(f"{gre_name} T2*")
+        self.assertIsNotNone(r2star)
+        self.assertIsNotNone(t2star)
+        self.assertEqual(r2star.GetVoxelValueUnits().GetCodeValue(), "/s")
+        self.assertEqual(t2star.GetVoxelValueUnits().GetCodeValue(), "ms")
+        from TMEMonitorLib import scene as tme_scene
+        tumour = self.phantom.tumour
+        values = tme_scene.volume_to_array(r2star)[tumour]
+        truth = self.phantom.r2star_per_s[tumour]
+        self.assertLess(np.nanmedian(np.abs(values - truth) / truth), 0.05)
+        for name in ("R2'", "Delta R1 (gas - air)", "Perfused-Oxy-R", "statistics"):
+            self.assertIsNotNone(scene.GetFirstNodeByName(f"{gre_name} {name}"), name)
+        # Plot signal vs TE becomes available, and a second plot replaces the first
+        self.assertTrue(ui.plotSignalButton.enabled)
+        ui.plotSignalButton.click()
+        self.assertEqual(self.env.error_dialogs(), [])
+        plots = node_counts(scene).get("vtkMRMLPlotChartNode", 0)
+        ui.plotSignalButton.click()
+        self.assertEqual(node_counts(scene).get("vtkMRMLPlotChartNode", 0), plots)
+        counts = node_counts(scene)
+        self.apply()
+        self.assertEqual(self.env.error_dialogs(), [])
+        self.assertEqual(node_counts(scene), counts, "second Apply piled up nodes")
+        self.assertEqual(scene.GetNodesByName(f"{gre_name} R2*").GetNumberOfItems(), 1)
+
+    def test_d_cancel_mid_run_no_dialog_nothing_written(self):
+        counts = node_counts(self.env.scene)
+        run = self.apply(cancel_at=2)
+        self.assertGreaterEqual(run.calls, 2)
+        self.assertEqual(self.env.dialogs, [])
+        self.assertIn("cancelled", self.widget.ui.statusLabel.text)
+        self.assertEqual(node_counts(self.env.scene), counts)
+        self.assertTrue(self.widget.ui.applyButton.enabled)
+        self.assertFalse(self.widget.ui.cancelButton.enabled)
+
+    def test_e_bad_input_shows_clear_error_scene_untouched(self):
+        p = self.widget._parameterNode
+        counts = node_counts(self.env.scene)
+        p.greSeries = p.seSeries = p.oeSeries = None
+        self.widget.ui.applyButton.click()
+        self.assertIn("choose a multi-echo gradient-echo series", self.env.error_dialogs()[-1]["text"])
+        self.selectInputs()
+        self.env.dialogs.clear()
+        # too few typed echo times for the series: named in the dialog, nothing written
+        self.widget.ui.echoTimesLineEdit.type_text("2, 6")
+        self.assertIn("2 echo time(s) given for 8 echoes", self.widget.ui.echoTimesLabel.text)
+        self.widget.ui.applyButton.click()
+        dialogs = self.env.error_dialogs()
+        self.assertEqual(len(dialogs), 1)
+        self.assertIn("2 echo time(s) given for 8 echoes", dialogs[0]["text"])
+        self.assertEqual(node_counts(self.env.scene), counts)
+        # gas timing outside the dynamic series
+        self.selectInputs()
+        self.env.dialogs.clear()
+        p.gasOnS, p.gasOffS = 9000.0, 0.0
+        self.widget.ui.applyButton.click()
+        self.assertIn("gas on at 9000 s lies outside the series", self.env.error_dialogs()[0]["text"])
+        # gas timing missing with a dynamic series
+        p.gasOnS = 0.0
+        self.widget.ui.applyButton.click()
+        self.assertIn("gas timing is missing", self.env.error_dialogs()[1]["text"])
+        self.assertEqual(node_counts(self.env.scene), counts)
+        self.assertIn("cannot run", self.widget.ui.statusLabel.text)
+
+    def test_f_typed_echo_times_are_used_and_shown(self):
+        te_ms = ", ".join(f"{v:g}" for v in (2 + 4 * np.arange(8)))
+        self.widget.ui.echoTimesLineEdit.type_text(te_ms)
+        self.assertEqual(self.widget._parameterNode.echoTimesMs, te_ms)
+        self.assertIn("given by the user", self.widget.ui.echoTimesLabel.text)
+        self.widget.ui.echoTimesLineEdit.type_text("")
+        self.assertIn("phantom EchoTime", self.widget.ui.echoTimesLabel.text)
+
+    def test_y_module_self_test(self):
+        """HypoxiaModuleTest as Slicer's self-test runs it (it clears the scene first)."""
+        self.module.HypoxiaModuleTest().runTest()
+        self.assertEqual(self.env.error_dialogs(), [])
+
+    def test_z_scene_close_with_panel_shown_then_use_again(self):
+        self.env.close_scene()
+        p = self.widget._parameterNode
+        self.assertIsNotNone(p)
+        self.assertIsNone(p.greSeries)
+        self.assertEqual(self.widget.ui.echoTimesLabel.text, "")
+        self.assertFalse(self.widget.ui.plotSignalButton.enabled)
+        self.widget.ui.r2starMethodComboBox.choose("loglinear")
+        self.assertEqual(p.r2starMethod, "loglinear")
+        # new data in the new scene: the panel works again
+        phantom, nodes = self.module.addSyntheticVisit(self.env.scene, noise_sigma=5.0, seed=5)
+        self.widget.ui.greSeriesSelector.setCurrentNode(nodes["gre"])
+        self.assertIs(p.greSeries, nodes["gre"])
+        self.widget.ui.maskSelector.setCurrentNode(nodes["mask"])
+        self.apply()
+        self.assertEqual(self.env.error_dialogs(), [])
+        self.assertIsNotNone(self.env.scene.GetFirstNodeByName(f"{nodes['gre'].GetName()} R2*"))
+
+
+class HypoxiaPanelSlicer58(_HypoxiaPanelFlows, unittest.TestCase):
+    TAG = TAGS[0]
+
+
+class HypoxiaPanelSlicer510(_HypoxiaPanelFlows, unittest.TestCase):
+    TAG = TAGS[1]
