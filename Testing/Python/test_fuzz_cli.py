@@ -13,6 +13,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fuzz import cli_cases, cli_inputs  # noqa: E402
 
 
+# The sub-commands whose options are declared with TMEMonitorLib.cli_options (issue 11). Newer
+# sub-commands (radiomics, cohort, hp13c) are to be added here once their options are declared.
+COMMANDS = ("demo", "info", "dce", "dwi", "mrs", "report", "hypoxia", "mre")
+
+
 def _register_undiscovered_commands():
     """Techniques whose Lib has a cli.py but no technique.py yet (not discovered by the app) are
     registered for this run, so their options are fuzzed too; returns the names to unregister."""
@@ -47,7 +52,8 @@ class CommandLineFuzzTest(unittest.TestCase):
         try:
             paths = cli_inputs.make_all(cls.folder)
             out = os.path.join(cls.folder, "out")
-            cls.cases = cli_cases.generate(build_parser(), cli_inputs.base_commands(paths, out), paths, out)
+            cls.cases = cli_cases.generate(build_parser(), cli_inputs.base_commands(paths, out), paths, out,
+                                           commands=COMMANDS)
             cls.outcomes, cls.seconds = cli_cases.run_cases(cls.cases, out, run_captured)
         finally:
             for name in added:
@@ -64,7 +70,7 @@ class CommandLineFuzzTest(unittest.TestCase):
 
     def test_every_sub_command_and_option_is_exercised(self):
         commands = {case[0] for case in self.outcomes}
-        for command in ("demo", "info", "dce", "dwi", "mrs", "report", "hypoxia", "mre"):
+        for command in COMMANDS:
             self.assertIn(command, commands)
         options = {(case[0], case[1]) for case in self.outcomes}
         for required in (("mrs", "--zero-fill"), ("mrs", "--line-broadening"), ("mrs", "--metabolites"),

@@ -40,6 +40,9 @@ def run(args):
     try:
         series = io.read_series(args.path, **overrides)
     except InputError as error:                 # MetadataError too: name the flags, not Python arguments
-        raise type(error)(for_command_line(str(error))) from None
+        text = for_command_line(str(error))
+        if args.axis_values and "--axis-values" not in text:      # e.g. "axis_values has 1 value(s) but ..."
+            text = text.replace("axis_values", "--axis-values")
+        raise type(error)(text) from None
     print(io.describe(series))
     return 0

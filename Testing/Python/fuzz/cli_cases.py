@@ -102,10 +102,13 @@ def _replace(argv, action, value):
     return argv + ([f"{flag}={value}"] if count == 1 else [flag] + [value] * count)
 
 
-def generate(parser, bases, paths, out):
-    """[(command, option, value, argv, never_valid)] for every option of every command."""
+def generate(parser, bases, paths, out, commands=None):
+    """[(command, option, value, argv, never_valid)] for every option of every command (of
+    ``commands`` when given)."""
     cases = []
     for command, (_, actions) in sorted(_option_table(parser).items()):
+        if commands is not None and command not in commands:
+            continue
         base = bases.get(command)
         if base is None:
             base = [command] + ([paths["mrs"]] if any(not a.option_strings for a in actions) else [])
