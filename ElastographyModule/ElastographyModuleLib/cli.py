@@ -16,16 +16,20 @@ def add_parser(subparsers):
     acq.add_argument("--frequency", type=opt.number_list(0.0, 10000.0, "Hz", low_open=True, max_count=64), help="vibration frequencies, Hz, comma separated")
     acq.add_argument("--offsets", type=opt.number_list(-1e4, 1e4, max_count=1024), help="wave phase offsets, comma separated (or one number: a count of evenly "
                                        "spaced offsets)")
-    acq.add_argument("--offsets-unit", choices=("rad", "deg"), default="rad")
+    acq.add_argument("--offsets-unit", choices=("rad", "deg"), default="rad",
+                     help="unit of --offsets (default: %(default)s)")
     acq.add_argument("--directions", type=_directions, help="motion-encoding directions as i,j,k triples separated by ';' "
                                           "(e.g. '1,0,0;0,1,0;0,0,1')")
     acq.add_argument("--um-per-rad", type=opt.positive(1e6, "um/rad"), help="displacement per phase, um/rad")
     acq.add_argument("--meg", nargs=3, type=opt.non_negative(1e6), metavar=("MT_PER_M", "CYCLES", "MEG_HZ"),
                      help="motion-encoding gradient amplitude (mT/m), cycles and frequency (Hz; 0 = vibration)")
-    acq.add_argument("--phase-units", choices=PHASE_UNITS, default="rad")
-    parser.add_argument("--inversions", type=opt.name_list(INVERSIONS), default=("mdev", "kmdev"), help=f"comma separated: {', '.join(INVERSIONS)}")
-    parser.add_argument("--unwrap", choices=UNWRAP_METHODS, default="laplacian")
-    parser.add_argument("--compression", choices=("auto", "curl", "bandpass", "none"), default="auto")
+    acq.add_argument("--phase-units", choices=PHASE_UNITS, default="rad",
+                     help="unit of the phase images (default: %(default)s)")
+    parser.add_argument("--inversions", type=opt.name_list(INVERSIONS), default=("mdev", "kmdev"), help=f"comma separated: {', '.join(INVERSIONS)} (default: mdev,kmdev)")
+    parser.add_argument("--unwrap", choices=UNWRAP_METHODS, default="laplacian",
+                        help="phase unwrapping (default: %(default)s)")
+    parser.add_argument("--compression", choices=("auto", "curl", "bandpass", "none"), default="auto",
+                        help="removal of the compressional wave (default: %(default)s)")
     parser.add_argument("--smoothing", type=opt.non_negative(10.0, "voxels"), default=1.5, help="Gaussian low-pass sigma, voxels (default 1.5)")
     parser.add_argument("--density", type=opt.number(500.0, 2000.0, "kg/m3"), default=1000.0, help="tissue density, kg/m3 (default 1000)")
     parser.add_argument("--min-wave-snr", type=opt.non_negative(1e6), default=3.0,

@@ -37,6 +37,7 @@ class Terminated(BaseException):
 
 
 _state = threading.local()
+_received = []              # signals received while sigterm_aborts was active (see received())
 
 
 def _deferring():
@@ -44,10 +45,17 @@ def _deferring():
 
 
 def _handler(signal_number, frame):
+    _received.append(signal_number)
     if _deferring():
         _state.pending = signal_number
         return
     raise Terminated(signal_number)
+
+
+def received():
+    """True when SIGTERM arrived inside sigterm_aborts: an exception that another library made of
+    Terminated (e.g. vtk's lazy importer turns it into an ImportError) still means "stopped"."""
+    return bool(_received)
 
 
 @contextlib.contextmanager
@@ -57,6 +65,7 @@ def sigterm_aborts():
         yield
         return
     previous = signal.signal(signal.SIGTERM, _handler)
+    del _received[:]
     try:
         yield
     finally:

@@ -75,7 +75,9 @@ def main(argv=None):
             parser = build_parser()
             try:
                 args = parser.parse_args(argv)
-            except SystemExit as stop:            # argparse printed the error (or --help)
+            except SystemExit as stop:            # argparse printed the error (or --help / --version)
+                if not stop.code:
+                    raise                         # --help, --version: argparse's own clean exit
                 return stop.code if isinstance(stop.code, int) else 2
             if not getattr(args, "func", None):
                 parser.print_help()
@@ -87,7 +89,11 @@ def main(argv=None):
                 print(f"tme-monitor {args.command}: error: {with_option(str(error), parser, args)}",
                       file=sys.stderr)
                 return 2
-        except termination.Terminated:
+        except BaseException as error:
+            # Terminated, or what a library made of it while SIGTERM arrived (vtk's lazy importer
+            # re-raises it as ImportError): a stop, not a crash.
+            if not (isinstance(error, termination.Terminated) or termination.received()):
+                raise
             print("tme-monitor: stopped by SIGTERM; partial outputs removed, previous outputs kept",
                   file=sys.stderr)
             return termination.EXIT_CODE

@@ -11,7 +11,7 @@ def add_parser(subparsers):
     parser = subparsers.add_parser("report", help="longitudinal report (HTML + JSON) of a patient in a saved scene",
                                    description="Longitudinal report of a patient in a saved scene: report.html "
                                                "(one self-contained page by default) and report.json.")
-    parser.add_argument("scene", type=opt.existing_file("scene bundle (.mrb)"),
+    parser.add_argument("scene", type=opt.text(),       # existence checked when read (load_scene names it)
                         help="Slicer scene bundle (.mrb) holding the patient, visits and their maps")
     parser.add_argument("--out", required=True, type=opt.output_folder(),
                         help="output folder for report.html, report.json and figures/")
