@@ -6,6 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from TMEMonitorLib import kinetics
+from TMEMonitorLib.fitting import fit_acceptance
 from TMEMonitorLib.fitting import status as fit_status
 from TMEMonitorLib.progress import report
 
@@ -81,6 +82,7 @@ def fit_blocks(prepared, settings, progress=None):
     t, t_rel, mask = prepared.t, prepared.t_rel, prepared.mask
     volume_shape, aif_info, warnings = prepared.volume_shape, prepared.aif, prepared.warnings
     convert, tissue_rows = prepared.convert, prepared.tissue_rows
+    fit_acceptance.require_input_function(aif_info["cp_mM"], f"arterial input function ({aif_info['source']})")
     model_label = "patlak / tofts / extended_tofts" if settings.select_model else settings.model
     report(progress, 0.3, "fitting " + model_label)
     maps = {}
@@ -107,7 +109,7 @@ def fit_blocks(prepared, settings, progress=None):
                 continue
             if name not in maps:
                 maps[name] = np.full(volume_shape, np.nan, dtype=np.float32)
-            maps[name][where] = values
+            maps[name][where] = fit_acceptance.blank(values, fit["status"])    # NaN where not accepted
         del fit
         if fitted is not None:
             fitted[(slice(None),) + where] = fitted_block.T

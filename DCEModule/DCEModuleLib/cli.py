@@ -1,6 +1,7 @@
 """``tme-monitor dce``: the DCE analysis from files, headless, on the same Logic as the Slicer module."""
 import os
 
+from TMEMonitorLib import cli_options as opt
 from TMEMonitorLib.progress_bar import ProgressBar
 
 from .settings import AIF_SOURCES, INPUT_KINDS, MODELS, POPULATION_AIFS, T1_METHODS, DCESettings, parse_t10_per_tissue
@@ -8,52 +9,52 @@ from .settings import AIF_SOURCES, INPUT_KINDS, MODELS, POPULATION_AIFS, T1_METH
 
 def add_parser(subparsers):
     parser = subparsers.add_parser("dce", help="DCE-MRI: T1, concentration, AIF, pharmacokinetic maps")
-    parser.add_argument("series", help="4D DCE series: DICOM folder, 4D NIfTI (+ JSON sidecar) or .seq.nrrd")
+    parser.add_argument("series", type=opt.existing_path("DCE series"), help="4D DCE series: DICOM folder, 4D NIfTI (+ JSON sidecar) or .seq.nrrd")
     parser.add_argument("--input-kind", choices=INPUT_KINDS, default="signal",
                         help="what the series holds: signal (converted with T10), or concentration in mM "
                              "(no T1 source needed) (default: %(default)s)")
-    parser.add_argument("--out", required=True, help="output folder (maps as NRRD, statistics CSV, scene .mrb)")
-    parser.add_argument("--series-select", help="series to read when the folder holds several")
+    parser.add_argument("--out", required=True, type=opt.output_folder(), help="output folder (maps as NRRD, statistics CSV, scene .mrb)")
+    parser.add_argument("--series-select", type=opt.text(), help="series to read when the folder holds several")
     parser.add_argument("--model", choices=MODELS, default="extended_tofts",
                         help="pharmacokinetic model (default: %(default)s)")
-    parser.add_argument("--mask", help="label map / mask volume (voxels > 0 are analysed)")
+    parser.add_argument("--mask", type=opt.existing_path("mask volume"), help="label map / mask volume (voxels > 0 are analysed)")
     t1 = parser.add_argument_group("T1 source (one of)")
-    t1.add_argument("--vfa", nargs="+", help="variable-flip-angle data: one multi-flip file (.seq.nrrd with its flip "
+    t1.add_argument("--vfa", nargs="+", type=opt.existing_path("VFA file"), help="variable-flip-angle data: one multi-flip file (.seq.nrrd with its flip "
                                               "angles, as the demo writes) or one 3D file per flip angle")
-    t1.add_argument("--flip-angles", help="flip angles of the --vfa volumes, deg, comma separated (default: from a "
+    t1.add_argument("--flip-angles", type=opt.number_list(0.0, 180.0, "deg", low_open=True), help="flip angles of the --vfa volumes, deg, comma separated (default: from a "
                                           "multi-flip file; needed for one file per angle)")
-    t1.add_argument("--vfa-tr", type=float, help="TR of the --vfa volumes (s); default the VFA file's TR, else the "
+    t1.add_argument("--vfa-tr", type=opt.positive(10.0, "s"), help="TR of the --vfa volumes (s); default the VFA file's TR, else the "
                                                  "DCE TR")
     t1.add_argument("--t1-method", choices=T1_METHODS, default="nonlinear",
                     help="VFA T1 fit (default: %(default)s)")
-    t1.add_argument("--t1-map", help="T1 map volume (s)")
-    t1.add_argument("--t10", type=float, help="fixed pre-contrast T1 (s); with --t10-per-tissue, the T10 of "
+    t1.add_argument("--t1-map", type=opt.existing_path("T1 map volume"), help="T1 map volume (s)")
+    t1.add_argument("--t10", type=opt.positive(10.0, "s"), help="fixed pre-contrast T1 (s); with --t10-per-tissue, the T10 of "
                                                  "voxels in no listed tissue")
-    t1.add_argument("--t10-per-tissue", help="T10 (s) per tissue, e.g. tumour=1.6,muscle=1.4 (segment names of "
+    t1.add_argument("--t10-per-tissue", type=_t10_per_tissue, help="T10 (s) per tissue, e.g. tumour=1.6,muscle=1.4 (segment names of "
                                              "a .seg.nrrd, or label values 1=1.6,2=1.4); needs --t10-labels")
-    t1.add_argument("--t10-labels", help="label map or .seg.nrrd segmentation of the tissues of --t10-per-tissue")
-    t1.add_argument("--b1-map", help="B1 map (relative flip-angle scale, actual / nominal) on the VFA grid")
+    t1.add_argument("--t10-labels", type=opt.existing_path("label map or .seg.nrrd"), help="label map or .seg.nrrd segmentation of the tissues of --t10-per-tissue")
+    t1.add_argument("--b1-map", type=opt.existing_path("B1 map volume"), help="B1 map (relative flip-angle scale, actual / nominal) on the VFA grid")
     aif = parser.add_argument_group("arterial input function")
     aif.add_argument("--aif", choices=AIF_SOURCES, default="population",
                      help="arterial input function source (default: %(default)s)")
     aif.add_argument("--population-aif", choices=POPULATION_AIFS, default="parker",
                      help="population AIF, with --aif population (default: %(default)s)")
-    aif.add_argument("--aif-delay", type=float, help="population AIF onset (s); default from the bolus arrival")
-    aif.add_argument("--aif-roi", help="arterial ROI volume (for --aif measured)")
-    aif.add_argument("--aif-table", help="CSV of time and plasma concentration (for --aif table)")
-    aif.add_argument("--aif-voxels", type=int, default=20, help="voxels averaged by --aif automatic (default: %(default)s)")
-    aif.add_argument("--hematocrit", type=float, default=0.42,
+    aif.add_argument("--aif-delay", type=opt.non_negative(3600.0, "s"), help="population AIF onset (s); default from the bolus arrival")
+    aif.add_argument("--aif-roi", type=opt.existing_path("AIF ROI volume"), help="arterial ROI volume (for --aif measured)")
+    aif.add_argument("--aif-table", type=opt.existing_file("CSV file"), help="CSV of time and plasma concentration (for --aif table)")
+    aif.add_argument("--aif-voxels", type=opt.integer(1, 100000), default=20, help="voxels averaged by --aif automatic (default: %(default)s)")
+    aif.add_argument("--hematocrit", type=opt.number(0.0, 1.0, low_open=True, high_open=True), default=0.42,
                      help="large-vessel haematocrit (plasma = blood / (1 - Hct)) (default: %(default)s)")
-    aif.add_argument("--blood-t1", type=float, help="blood T1 (s) converting a measured/automatic AIF "
+    aif.add_argument("--blood-t1", type=opt.positive(10.0, "s"), help="blood T1 (s) converting a measured/automatic AIF "
                      "(default: literature value at the field strength)")
     acq = parser.add_argument_group("acquisition (overrides the metadata)")
-    acq.add_argument("--tr", type=float, help="repetition time (s) (default: from the series metadata)")
-    acq.add_argument("--flip-angle", type=float, help="flip angle (deg) (default: from the series metadata)")
-    acq.add_argument("--field", type=float, help="field strength (T) (default: from the series metadata)")
-    acq.add_argument("--agent", default="gadobutrol",
+    acq.add_argument("--tr", type=opt.positive(10.0, "s"), help="repetition time (s) (default: from the series metadata)")
+    acq.add_argument("--flip-angle", type=opt.number(0.0, 180.0, "deg", low_open=True), help="flip angle (deg) (default: from the series metadata)")
+    acq.add_argument("--field", type=opt.positive(30.0, "T"), help="field strength (T) (default: from the series metadata)")
+    acq.add_argument("--agent", type=opt.text(100), default="gadobutrol",
                      help="contrast agent, sets the r1 relaxivity at the field strength (default: %(default)s)")
-    acq.add_argument("--relaxivity", type=float, help="r1 (1/(mM s)) (default: the --agent preset at the field strength)")
-    acq.add_argument("--baseline-frames", type=int,
+    acq.add_argument("--relaxivity", type=opt.positive(100.0, "1/(mM s)"), help="r1 (1/(mM s)) (default: the --agent preset at the field strength)")
+    acq.add_argument("--baseline-frames", type=opt.integer(1, 100000),
                      help="pre-contrast frames (default: the frames before the bolus arrival)")
     parser.add_argument("--fit-delay", action="store_true", help="fit the arterial delay per voxel")
     parser.add_argument("--select-model", action="store_true",
@@ -65,13 +66,30 @@ def add_parser(subparsers):
     parser.set_defaults(func=run)
 
 
+def _t10_per_tissue(text):
+    """--t10-per-tissue: NAME=T10 pairs, each T10 a finite number of seconds in (0, 10]."""
+    import argparse
+    import math
+
+    from TMEMonitorLib.errors import InputError
+    try:
+        mapping = parse_t10_per_tissue(text)
+    except InputError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    if not mapping:
+        raise argparse.ArgumentTypeError(f"'{text}' names no tissue; expected NAME=T10 (s), e.g. tumour=1.6")
+    for name, t10 in mapping.items():
+        if not (math.isfinite(t10) and 0.0 < t10 <= 10.0):
+            raise argparse.ArgumentTypeError(f"T10 of '{name}' = {t10:g} s is out of range (allowed: (0, 10] s)")
+    return mapping
+
+
 def settings_from_args(args):
     return DCESettings(
         model=args.model, aif_source=args.aif, population_aif=args.population_aif, aif_delay_s=args.aif_delay,
         hematocrit=args.hematocrit, blood_t1_s=args.blood_t1, agent=args.agent, relaxivity_per_mM_s=args.relaxivity,
         field_strength_T=args.field, tr_s=args.tr, flip_angle_deg=args.flip_angle, t1_method=args.t1_method,
-        fixed_t10_s=args.t10, input_kind=args.input_kind,
-        t10_per_tissue=parse_t10_per_tissue(args.t10_per_tissue) if args.t10_per_tissue else None,
+        fixed_t10_s=args.t10, input_kind=args.input_kind, t10_per_tissue=args.t10_per_tissue or None,
         baseline_frames=args.baseline_frames, fit_delay=args.fit_delay,
         select_model=args.select_model, semi_quantitative=not args.no_semi_quantitative,
         write_concentration=args.concentration, write_fitted_curves=args.fitted,
@@ -82,22 +100,54 @@ def run(args):
     from TMEMonitorLib import io
     from TMEMonitorLib import scene as tme_scene
 
+    from TMEMonitorLib.output_folder import OutputFolder
+
     settings = settings_from_args(args)
-    overrides = {"series": args.series_select} if args.series_select else {}
-    series = io.read_series(args.series, **overrides)
-    for warning in series.warnings:
-        print(f"warning: {warning}")
-    print(f"DCE series: {series.array.shape[0]} frames, times from {series.provenance.get('axis_values', '?')}")
-    check_acquisition(args, series)
+    _check_option_combinations(args)
+    with OutputFolder(args.out, "dce", getattr(args, "argv", ())) as out:     # --out checked first
+        overrides = {"series": args.series_select} if args.series_select else {}
+        series = io.read_series(args.series, **overrides)
+        check_time_axis(series, args.series)
+        for warning in series.warnings:
+            print(f"warning: {warning}")
+        print(f"DCE series: {series.array.shape[0]} frames, times from {series.provenance.get('axis_values', '?')}")
+        check_acquisition(args, series)
+        scene = tme_scene.create_scene()
+        try:
+            return _analyse(args, settings, series, scene, out)
+        finally:
+            tme_scene.release_scene(scene)
 
-    scene = tme_scene.create_scene()
-    try:
-        return _analyse(args, settings, series, scene)
-    finally:
-        tme_scene.release_scene(scene)
+
+def check_time_axis(series, path):
+    """A DCE series must be indexed by time: a b-value (or echo, flip-angle) series is refused,
+    naming its axis and the command that analyses it."""
+    from TMEMonitorLib.errors import InputError
+    axis = getattr(series, "axis_name", "time")
+    if axis == "time":
+        return
+    values = ", ".join(f"{v:g}" for v in list(series.axis_values)[:8])
+    hint = {"b": " (diffusion-weighted: analyse it with `tme-monitor dwi`)",
+            "echo_time": " (multi-echo: analyse it with `tme-monitor hypoxia --gre`)"}.get(axis, "")
+    raise InputError(f"DCE series '{path}': its frames are indexed by '{axis}' ({values}"
+                     f"{' ...' if len(series.axis_values) > 8 else ''}), not by time{hint}; "
+                     "`tme-monitor dce` needs a dynamic series with frame times")
 
 
-def _analyse(args, settings, series, scene):
+def _check_option_combinations(args):
+    """Options that only make sense together, checked before anything is read."""
+    from TMEMonitorLib.errors import InputError
+    if args.flip_angles and not args.vfa:
+        raise InputError("--flip-angles needs --vfa (the variable-flip-angle data)")
+    if args.vfa and len(args.vfa) > 1 and args.flip_angles and len(args.flip_angles) != len(args.vfa):
+        raise InputError(f"--flip-angles gives {len(args.flip_angles)} angles for {len(args.vfa)} --vfa files")
+    if args.t10_labels and not args.t10_per_tissue:
+        raise InputError("--t10-labels needs --t10-per-tissue (e.g. tumour=1.6,muscle=1.4)")
+    if args.t10_per_tissue and not args.t10_labels:
+        raise InputError("--t10-per-tissue needs --t10-labels (a label map or .seg.nrrd)")
+
+
+def _analyse(args, settings, series, scene, out):
     """Series and inputs into ``scene``, DCELogic, then maps, tables and the scene bundle to --out."""
     import numpy as np
 
@@ -105,6 +155,7 @@ def _analyse(args, settings, series, scene):
     from TMEMonitorLib import scene as tme_scene
     from TMEMonitorLib.errors import InputError
     from TMEMonitorLib.fitting.status import describe
+    from TMEMonitorLib.termination import checkpoint
 
     from . import aif as aif_module
     from .logic import DCELogic
@@ -142,42 +193,43 @@ def _analyse(args, settings, series, scene):
             raise InputError(f"--b1-map '{args.b1_map}': on another grid than {reference}")
         # Kept on the DCE grid by shape (as the other volumes of the command line).
         b1_map_node = tme_scene.array_to_volume(scene, b1.array, series.ijk_to_ras, "B1 map")
-    if args.t10_labels and not args.t10_per_tissue:
-        raise InputError("--t10-labels needs --t10-per-tissue (e.g. tumour=1.6,muscle=1.4)")
-    if args.t10_per_tissue and not args.t10_labels:
-        raise InputError("--t10-per-tissue needs --t10-labels (a label map or .seg.nrrd)")
     t10_labels_node = _tissue_labels_node(scene, args.t10_labels, shape, series.ijk_to_ras) if args.t10_labels \
         else None
     aif_roi_node = volume_node(args.aif_roi, "AIF ROI", label=True) if args.aif_roi else None
     aif_table = aif_module.read_aif_csv(args.aif_table) if args.aif_table else None
+    checkpoint("inputs-read")
 
     bar = ProgressBar("DCE")
     result = DCELogic(scene).run(dce_node, settings, vfa_node=vfa_node, t1_map_node=t1_map_node, mask_node=mask_node,
                                  aif_mask_node=aif_roi_node, aif_table=aif_table, name_prefix="DCE", progress=bar,
                                  b1_map_node=b1_map_node, t10_labels_node=t10_labels_node)
     bar.done()
-    os.makedirs(args.out, exist_ok=True)
+    checkpoint("after-fit")
     from TMEMonitorLib.io import map_metadata
-    # Maps named after the registry (Ktrans.nrrd, se_Ktrans.nrrd), with quantity and unit in the header.
+    # Maps named after the registry (Ktrans.nrrd, se_Ktrans.nrrd), with quantity and unit in the header;
+    # all written to the staging folder, swapped into --out as one set by out.commit().
     for name, node in result.map_nodes.items():
-        path = tme_scene.write_node(node, os.path.join(args.out, f"{map_metadata.file_stem(name)}.nrrd"))
+        path = tme_scene.write_node(node, out.path(f"{map_metadata.file_stem(name)}.nrrd"))
         map_metadata.annotate_map_file(path, {**map_metadata.fields_for_map(name), **map_metadata.fields_for_node(node)})
-    path = tme_scene.write_node(result.status_node, os.path.join(args.out, "fit_status.nrrd"))
+    checkpoint("files-staged")
+    path = tme_scene.write_node(result.status_node, out.path("fit_status.nrrd"))
     map_metadata.annotate_map_file(path, map_metadata.fields_for_map("fit status"))
     if result.curve_type_node is not None:
-        path = tme_scene.write_node(result.curve_type_node, os.path.join(args.out, "curve_type.nrrd"))
+        path = tme_scene.write_node(result.curve_type_node, out.path("curve_type.nrrd"))
         map_metadata.annotate_map_file(path, map_metadata.fields_for_map("curve type"))
-    tme_scene.write_node(result.table_node, os.path.join(args.out, "statistics.csv"))
+    tme_scene.write_node(result.table_node, out.path("statistics.csv"))
     aif_table_node = result.aif_chart_node.GetNthPlotSeriesNode(0).GetTableNode()
-    tme_scene.write_node(aif_table_node, os.path.join(args.out, "aif.csv"))
+    tme_scene.write_node(aif_table_node, out.path("aif.csv"))
     if result.concentration_node is not None:
-        tme_scene.write_node(result.concentration_node, os.path.join(args.out, "concentration.seq.nrrd"))
+        tme_scene.write_node(result.concentration_node, out.path("concentration.seq.nrrd"))
     if result.fitted_node is not None:
-        tme_scene.write_node(result.fitted_node, os.path.join(args.out, "fitted.seq.nrrd"))
+        tme_scene.write_node(result.fitted_node, out.path("fitted.seq.nrrd"))
     from TMEMonitorLib.scene import views
     views.show_for_reading(scene, background=dce_node, foreground=result.map_nodes.get("Ktrans"),
                            chart=result.aif_chart_node)          # the .mrb opens ready to read
-    mrb = tme_scene.save_scene(scene, os.path.join(args.out, "dce.mrb"))
+    tme_scene.save_scene(scene, out.path("dce.mrb"))
+    out.commit()
+    mrb = os.path.join(out.folder, "dce.mrb")
     analysis = result.analysis
     for key, (value, source) in analysis.acquisition.items():
         print(f"  {key}: {'' if value is None else f'{value:g}'} ({source})")
@@ -212,12 +264,7 @@ def _vfa_node(args, scene):
 
     if not args.vfa:
         return None, []
-    angles = None
-    if args.flip_angles:
-        try:
-            angles = [float(v) for v in args.flip_angles.split(",")]
-        except ValueError:
-            raise InputError(f"--flip-angles '{args.flip_angles}': expected numbers (deg) separated by commas") from None
+    angles = list(args.flip_angles) if args.flip_angles else None      # parsed and checked by the option's type
     if len(args.vfa) == 1 and _is_multi_flip_file(args.vfa[0]):
         overrides = {"axis_name": "flip_angle", "axis_values": angles} if angles else {}
         try:

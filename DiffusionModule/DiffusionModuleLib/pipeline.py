@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from TMEMonitorLib.errors import InputError
+from TMEMonitorLib.fitting import fit_acceptance
 from TMEMonitorLib.fitting import status as fit_status
 from TMEMonitorLib.progress import report
 from TMEMonitorLib.quantities import display_triple
@@ -217,6 +218,13 @@ def analyse_dwi(signal_4d, b_values, settings=None, mask=None, noise_sigma=None,
         return out
 
     maps, map_models, status, b_ranges, excluded, fits = {}, {}, {}, {}, {}, {}
+    # A signal that does not fall from the lowest to the highest b (constant, rising, or wrapped
+    # int16) is not diffusion: its voxels are flagged NOT_EXPLAINED by every model.
+    not_decaying = fit_acceptance.not_decaying(curves, b)
+    if not_decaying.size and not_decaying.mean() > 0.5:
+        warnings.append(f"the signal does not decrease with b in {not_decaying.mean():.0%} of the voxels "
+                        f"(b = {b.min():g} -> {b.max():g} s/mm2): check the b-value order, the scaling "
+                        "(integer overflow) or whether this is a diffusion series")
     steps = settings.models
     total = sum(MODEL_WEIGHTS[m] for m in steps)
     done = 0.0
@@ -226,6 +234,15 @@ def analyse_dwi(signal_4d, b_values, settings=None, mask=None, noise_sigma=None,
             start, share, MODEL_LABELS[model])
         report(progress, start, f"{MODEL_LABELS[model]} fit")
         result = _fit(model, curves, b, settings, options, step)
+        # ... nor one whose fall from the lowest to the highest b is within 3x the fit's RMSE (noise)
+        flat = fit_acceptance.not_decaying(curves, b, noise=result["rmse"]) if "rmse" in result else not_decaying
+        result["status"] = fit_acceptance.judge(result["status"], result["r2"], not_model_like=flat)
+        for key, _ in _OUTPUTS[model]:           # NaN in every map of a voxel whose fit is not accepted
+            result[key] = fit_acceptance.blank(result[key], result["status"])
+        unexplained = float(np.mean(result["status"] == fit_status.NOT_EXPLAINED)) if result["status"].size else 0.0
+        if unexplained > 0.5:
+            warnings.append(f"{MODEL_LABELS[model]}: the fit explains nothing in {unexplained:.0%} of the voxels "
+                            "(no fall with b beyond the noise, or R2 <= 0); their maps are NaN (status map)")
         fits[model] = result
         for key, name in _OUTPUTS[model]:
             if name == f"S0_{MODEL_LABELS[model]}" and "S0" not in maps:

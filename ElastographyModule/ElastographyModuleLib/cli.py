@@ -1,57 +1,74 @@
 """``tme-monitor mre``: MR elastography maps from phase images, headless, on the same Logic as the module."""
 import os
 
+from TMEMonitorLib import cli_options as opt
+
 from .settings import INVERSIONS, PHASE_UNITS, UNWRAP_METHODS, ElastographySettings
 
 
 def add_parser(subparsers):
     parser = subparsers.add_parser("mre", help="MR elastography: |G*|, G', G'', phi and shear-wave speed maps")
-    parser.add_argument("phase", help="MRE phase images: 4D NIfTI (+ JSON sidecar), .mat, or a Slicer volume "
-                                      "sequence .seq.nrrd (with TMEMonitor.MRE* keys, as the module and the demo "
-                                      "write it); frames ordered frequency, direction, phase offset")
-    parser.add_argument("--out", required=True, help="output folder (maps as NRRD, statistics CSV, scene .mrb)")
-    parser.add_argument("--mask", help="label map / mask volume or .seg.nrrd (voxels > 0 are analysed; a "
-                                       "segmentation saved cropped to its extent is put back on the phase grid)")
+    parser.add_argument("phase", type=opt.existing_file("phase image file"),
+                        help="MRE phase images: 4D NIfTI (+ JSON sidecar), .mat, or a Slicer volume "
+                             "sequence .seq.nrrd (with TMEMonitor.MRE* keys, as the module and the demo "
+                             "write it); frames ordered frequency, direction, phase offset")
+    parser.add_argument("--out", required=True, type=opt.output_folder(),
+                        help="output folder (maps as NRRD, statistics CSV, scene .mrb)")
+    parser.add_argument("--mask", type=opt.existing_path("mask volume"),
+                        help="label map / mask volume or .seg.nrrd (voxels > 0 are analysed; a "
+                             "segmentation saved cropped to its extent is put back on the phase grid)")
     acq = parser.add_argument_group("acquisition (overrides the sidecar / .mat / .seq.nrrd keys)")
-    acq.add_argument("--frequency", help="vibration frequencies, Hz, comma separated")
-    acq.add_argument("--offsets", help="wave phase offsets, comma separated (or one number: a count of evenly "
-                                       "spaced offsets)")
+    acq.add_argument("--frequency", type=opt.number_list(0.0, 10000.0, "Hz", low_open=True, max_count=64),
+                     help="vibration frequencies, Hz, comma separated")
+    acq.add_argument("--offsets", type=opt.number_list(-1e4, 1e4, max_count=1024),
+                     help="wave phase offsets, comma separated (or one number: a count of evenly spaced offsets)")
     acq.add_argument("--offsets-unit", choices=("rad", "deg"), default="rad",
                      help="unit of the --offsets list (default: %(default)s)")
-    acq.add_argument("--directions", help="motion-encoding directions as i,j,k triples separated by ';' "
+    acq.add_argument("--directions", type=_directions, help="motion-encoding directions as i,j,k triples separated by ';' "
                                           "(e.g. '1,0,0;0,1,0;0,0,1')")
-    acq.add_argument("--um-per-rad", type=float, help="displacement per phase, um/rad")
-    acq.add_argument("--meg", nargs=3, metavar=("MT_PER_M", "CYCLES", "MEG_HZ"),
+    acq.add_argument("--um-per-rad", type=opt.positive(1e6, "um/rad"), help="displacement per phase, um/rad")
+    acq.add_argument("--meg", nargs=3, type=opt.non_negative(1e6), metavar=("MT_PER_M", "CYCLES", "MEG_HZ"),
                      help="motion-encoding gradient amplitude (mT/m), cycles and frequency (Hz; 0 = vibration)")
     acq.add_argument("--phase-units", choices=PHASE_UNITS, default="rad",
                      help="unit of the phase images: rad, deg, or int12 (-4096..4095 for -pi..pi, 12-bit DICOM "
                           "phase) (default: %(default)s)")
-    parser.add_argument("--inversions", default="mdev,kmdev",
-                        help=f"comma separated: {', '.join(INVERSIONS)} (default: %(default)s)")
+    parser.add_argument("--inversions", type=opt.name_list(INVERSIONS), default=("mdev", "kmdev"),
+                        help=f"comma separated: {', '.join(INVERSIONS)} (default: mdev,kmdev)")
     parser.add_argument("--unwrap", choices=UNWRAP_METHODS, default="laplacian",
                         help="phase unwrapping method (default: %(default)s)")
     parser.add_argument("--compression", choices=("auto", "curl", "bandpass", "none"), default="auto",
                         help="removal of the compression wave; auto: curl with 3 encoded components, band-pass "
                              "with 1 (default: %(default)s)")
-    parser.add_argument("--smoothing", type=float, default=1.5, help="Gaussian low-pass sigma, voxels (default 1.5)")
-    parser.add_argument("--density", type=float, default=1000.0, help="tissue density, kg/m3 (default 1000)")
-    parser.add_argument("--min-wave-snr", type=float, default=3.0,
+    parser.add_argument("--smoothing", type=opt.non_negative(10.0, "voxels"), default=1.5,
+                        help="Gaussian low-pass sigma, voxels (default 1.5)")
+    parser.add_argument("--density", type=opt.number(500.0, 2000.0, "kg/m3"), default=1000.0,
+                        help="tissue density, kg/m3 (default 1000)")
+    parser.add_argument("--min-wave-snr", type=opt.non_negative(1e6), default=3.0,
                         help="voxels whose wave confidence (SNR) is below this are flagged no-signal and left NaN "
                              "(default: %(default)s)")
     parser.set_defaults(func=run)
 
 
-def _numbers(text, option):
-    from TMEMonitorLib.errors import InputError
-    try:
-        return [float(v) for v in text.replace(";", ",").replace(" ", ",").split(",") if v.strip()]
-    except ValueError:
-        raise InputError(f"{option} '{text}': expected numbers separated by commas") from None
+def _directions(text):
+    """--directions: i,j,k triples separated by ';', each finite and not all zero."""
+    import argparse
+    triple = opt.number_list(-1e3, 1e3, min_count=3, max_count=3)
+    directions = []
+    for part in str(text).split(";"):
+        if not part.strip():
+            continue
+        values = triple(part.replace(";", ","))
+        if not any(values):
+            raise argparse.ArgumentTypeError(f"direction '{part.strip()}' is the zero vector")
+        directions.append(list(values))
+    if not directions:
+        raise argparse.ArgumentTypeError(f"'{text}' gives no direction (i,j,k triples separated by ';')")
+    return directions
 
 
 def settings_from_args(args):
     return ElastographySettings(
-        inversions=tuple(m.strip().lower() for m in args.inversions.split(",") if m.strip()), unwrap=args.unwrap,
+        inversions=tuple(args.inversions), unwrap=args.unwrap,
         phase_units=args.phase_units, compression=args.compression, smoothing_sigma_vox=args.smoothing,
         density_kg_m3=args.density, min_wave_snr=args.min_wave_snr).validated()
 
@@ -61,19 +78,19 @@ def acquisition_values(args, found, found_sources):
     import numpy as np
     values, sources = dict(found), dict(found_sources)
     if args.frequency:
-        values["frequencies_hz"], sources["frequencies_hz"] = _numbers(args.frequency, "--frequency"), "--frequency"
+        values["frequencies_hz"], sources["frequencies_hz"] = list(args.frequency), "--frequency"
     if args.offsets:
-        offsets = _numbers(args.offsets, "--offsets")
+        offsets = list(args.offsets)
         if args.offsets_unit == "deg" and len(offsets) > 1:
             offsets = np.radians(offsets).tolist()
         values["offsets"], sources["offsets"] = offsets, "--offsets"
     if args.directions:
-        values["directions_ijk"] = [_numbers(part, "--directions") for part in args.directions.split(";")]
+        values["directions_ijk"] = [list(d) for d in args.directions]
         sources["directions_ijk"] = "--directions"
     if args.um_per_rad is not None:
         values["um_per_rad"], sources["um_per_rad"] = args.um_per_rad, "--um-per-rad"
     if args.meg:
-        amplitude, cycles, meg_hz = _numbers(",".join(args.meg), "--meg")
+        amplitude, cycles, meg_hz = args.meg
         values["meg"] = {"gradient_mT_per_m": amplitude, "cycles": cycles, "frequency_hz": meg_hz or None}
         sources["meg"] = "--meg"
     return values, sources
@@ -81,22 +98,25 @@ def acquisition_values(args, found, found_sources):
 
 def run(args):
     from TMEMonitorLib import scene as tme_scene
+    from TMEMonitorLib.output_folder import OutputFolder
     settings = settings_from_args(args)
     from .mre_files import read_phase_file
-    data = read_phase_file(args.phase)
-    values, sources = acquisition_values(args, data.values, data.sources)
-    scene = tme_scene.create_scene()
-    try:
-        return _analyse(args, settings, data, values, sources, scene)
-    finally:
-        tme_scene.release_scene(scene)
+    with OutputFolder(args.out, "mre", getattr(args, "argv", ())) as out:     # --out checked first
+        data = read_phase_file(args.phase)
+        values, sources = acquisition_values(args, data.values, data.sources)
+        scene = tme_scene.create_scene()
+        try:
+            return _analyse(args, settings, data, values, sources, scene, out)
+        finally:
+            tme_scene.release_scene(scene)
 
 
-def _analyse(args, settings, data, values, sources, scene):
+def _analyse(args, settings, data, values, sources, scene, out):
     from TMEMonitorLib import io
     from TMEMonitorLib import scene as tme_scene
     from TMEMonitorLib.errors import InputError
     from TMEMonitorLib.fitting.status import describe
+    from TMEMonitorLib.termination import checkpoint
 
     from .acquisition import build_acquisition
     from .logic import ElastographyLogic
@@ -123,13 +143,16 @@ def _analyse(args, settings, data, values, sources, scene):
         print(f"  {key}: {text}")
     result = ElastographyLogic(scene).run(data.array, settings, ijk_to_ras=data.ijk_to_ras, acquisition=acquisition,
                                           mask_node=mask_node)
-    os.makedirs(args.out, exist_ok=True)
+    checkpoint("after-fit")
     for (method, name), node in result.map_nodes.items():
-        tme_scene.write_node(node, os.path.join(args.out, f"{method}_{name}.nrrd"))
+        tme_scene.write_node(node, out.path(f"{method}_{name}.nrrd"))
+    checkpoint("files-staged")
     for method, node in result.status_nodes.items():
-        tme_scene.write_node(node, os.path.join(args.out, f"status_{method}.nrrd"))
-    tme_scene.write_node(result.table_node, os.path.join(args.out, "statistics.csv"))
-    mrb = tme_scene.save_scene(scene, os.path.join(args.out, "mre.mrb"))
+        tme_scene.write_node(node, out.path(f"status_{method}.nrrd"))
+    tme_scene.write_node(result.table_node, out.path("statistics.csv"))
+    tme_scene.save_scene(scene, out.path("mre.mrb"))
+    out.commit()
+    mrb = os.path.join(out.folder, "mre.mrb")
     analysis = result.analysis
     for note in analysis.notes:
         print(f"  {note}")

@@ -2,6 +2,7 @@
 same Logic as the Slicer module."""
 import os
 
+from TMEMonitorLib import cli_options as opt
 from TMEMonitorLib.progress_bar import ProgressBar
 
 from .paradigm import GASES
@@ -11,49 +12,55 @@ from .settings import T1_METHODS, HypoxiaSettings
 
 def add_parser(subparsers):
     parser = subparsers.add_parser("hypoxia", help="hypoxia: R2*, R2', Delta R1 / Delta R2* with gas, Perfused-Oxy-R map")
-    parser.add_argument("--out", required=True, help="output folder (maps as NRRD, statistics CSV, scene .mrb)")
-    parser.add_argument("--gre", help="multi-echo gradient echo: DICOM folder, NIfTI/JSON folder or .seq.nrrd")
-    parser.add_argument("--echo-times", help="echo times of --gre overriding the file's, in ms, comma separated")
-    parser.add_argument("--se", help="multi-echo spin echo (R2, R2')")
-    parser.add_argument("--se-echo-times", help="echo times of --se overriding the file's, in ms, comma separated")
-    parser.add_argument("--field-map", help="B0 field map (Hz) on the GRE grid for the field-gradient correction")
-    parser.add_argument("--oe", help="dynamic T1-weighted series across air -> O2 -> air (oxygen-enhanced MRI)")
-    parser.add_argument("--bold", help="dynamic T2*-weighted series across air -> gas -> air")
-    parser.add_argument("--t1-air", help="T1 map (s) before gas")
-    parser.add_argument("--t1-gas", help="T1 map (s) during gas")
-    parser.add_argument("--t10-map", help="pre-gas T1 map (s) for the OE Delta R1 (default --t1-air)")
-    parser.add_argument("--t10", type=float, help="fixed pre-gas T1 (s) for the OE Delta R1")
-    parser.add_argument("--enhancement", help="DCE enhancement map of the same visit (any measure; with "
+    parser.add_argument("--out", required=True, type=opt.output_folder(), help="output folder (maps as NRRD, statistics CSV, scene .mrb)")
+    parser.add_argument("--gre", type=opt.existing_path("multi-echo series"), help="multi-echo gradient echo: DICOM folder, NIfTI/JSON folder or .seq.nrrd")
+    parser.add_argument("--echo-times", type=ECHO_TIMES_MS, help="echo times of --gre overriding the file's, in ms, comma separated")
+    parser.add_argument("--se", type=opt.existing_path("multi-echo series"), help="multi-echo spin echo (R2, R2')")
+    parser.add_argument("--se-echo-times", type=ECHO_TIMES_MS, help="echo times of --se overriding the file's, in ms, comma separated")
+    parser.add_argument("--field-map", type=opt.existing_path("field map volume"), help="B0 field map (Hz) on the GRE grid for the field-gradient correction")
+    parser.add_argument("--oe", type=opt.existing_path("dynamic series"), help="dynamic T1-weighted series across air -> O2 -> air (oxygen-enhanced MRI)")
+    parser.add_argument("--bold", type=opt.existing_path("dynamic series"), help="dynamic T2*-weighted series across air -> gas -> air")
+    parser.add_argument("--t1-air", type=opt.existing_path("T1 map volume"), help="T1 map (s) before gas")
+    parser.add_argument("--t1-gas", type=opt.existing_path("T1 map volume"), help="T1 map (s) during gas")
+    parser.add_argument("--t10-map", type=opt.existing_path("T1 map volume"), help="pre-gas T1 map (s) for the OE Delta R1 (default --t1-air)")
+    parser.add_argument("--t10", type=opt.positive(10.0, "s"), help="fixed pre-gas T1 (s) for the OE Delta R1")
+    parser.add_argument("--enhancement", type=opt.existing_path("enhancement map volume"), help="DCE enhancement map of the same visit (any measure; with "
                                               "--enhancement-threshold) for the Perfused-Oxy-R map")
-    parser.add_argument("--enhancement-threshold", type=float, help="value of --enhancement above which a voxel is perfused")
-    parser.add_argument("--mask", help="label map / mask volume (voxels > 0 are analysed)")
+    parser.add_argument("--enhancement-threshold", type=opt.number(-opt.SIGNAL_LIMIT, opt.SIGNAL_LIMIT),
+                        help="value of --enhancement above which a voxel is perfused")
+    parser.add_argument("--mask", type=opt.existing_path("mask volume"), help="label map / mask volume (voxels > 0 are analysed)")
     fit = parser.add_argument_group("R2* fit")
-    fit.add_argument("--method", choices=METHODS, default="nonlinear")
-    fit.add_argument("--noise-sigma", type=float, help="noise SD (signal units); default estimated from the background")
-    fit.add_argument("--noise-floor-snr", type=float, default=3.0, help="echoes at or below this x sigma end the fit")
+    fit.add_argument("--method", choices=METHODS, default="nonlinear", help="R2* fit (default: %(default)s)")
+    fit.add_argument("--noise-sigma", type=opt.positive(opt.SIGNAL_LIMIT, "signal units"), help="noise SD (signal units); default estimated from the background")
+    fit.add_argument("--noise-floor-snr", type=opt.positive(1000.0), default=3.0,
+                     help="echoes at or below this x sigma end the fit (default: %(default)s)")
     fit.add_argument("--no-noise-floor", action="store_true", help="fit every positive echo")
-    fit.add_argument("--r2star-max", type=float, default=2000.0, help="upper bound of R2* (1/s)")
-    fit.add_argument("--no-gradient-correction", action="store_true")
+    fit.add_argument("--r2star-max", type=opt.positive(1e5, "1/s"), default=2000.0, help="upper bound of R2* (1/s) (default: %(default)s)")
+    fit.add_argument("--no-gradient-correction", action="store_true",
+                     help="do not correct R2* for macroscopic field gradients (--field-map)")
     fit.add_argument("--skip-first-se-echo", action="store_true", help="leave out spin echo 1 (stimulated echoes)")
     gas = parser.add_argument_group("gas paradigm (dynamic series)")
-    gas.add_argument("--gas", choices=GASES, default="oxygen")
-    gas.add_argument("--gas-on", type=float, help="gas switched on, s from the first dynamic frame")
-    gas.add_argument("--gas-off", type=float, help="gas switched back to air, s (default: gas to the end)")
-    gas.add_argument("--wash-in", type=float, default=60.0, help="frames within this delay after gas on are left out (s)")
-    gas.add_argument("--alpha", type=float, default=0.05, help="significance level of the per-voxel Welch test")
-    gas.add_argument("--tr", type=float, help="TR of --oe (s); default from the metadata")
-    gas.add_argument("--flip-angle", type=float, help="flip angle of --oe (deg); default from the metadata")
-    gas.add_argument("--dynamic-echo-time", type=float, help="TE of --bold (s); default from the metadata")
-    parser.add_argument("--t1-method", choices=T1_METHODS, default="nonlinear")
+    gas.add_argument("--gas", choices=GASES, default="oxygen", help="gas breathed (default: %(default)s)")
+    gas.add_argument("--gas-on", type=opt.non_negative(1e6, "s"), help="gas switched on, s from the first dynamic frame")
+    gas.add_argument("--gas-off", type=opt.positive(1e6, "s"), help="gas switched back to air, s (default: gas to the end)")
+    gas.add_argument("--wash-in", type=opt.non_negative(1e5, "s"), default=60.0, help="frames within this delay after gas on are left out (s) (default: %(default)s)")
+    gas.add_argument("--alpha", type=opt.number(0.0, 0.5, low_open=True, high_open=True), default=0.05, help="significance level of the per-voxel Welch test (default: %(default)s)")
+    gas.add_argument("--tr", type=opt.positive(10.0, "s"), help="TR of --oe (s); default from the metadata")
+    gas.add_argument("--flip-angle", type=opt.number(0.0, 180.0, "deg", low_open=True), help="flip angle of --oe (deg); default from the metadata")
+    gas.add_argument("--dynamic-echo-time", type=opt.positive(1.0, "s"), help="TE of --bold (s); default from the metadata")
+    parser.add_argument("--t1-method", choices=T1_METHODS, default="nonlinear",
+                        help="T1 fit of the OE data (default: %(default)s)")
     parser.set_defaults(func=run)
 
 
-def _ms_list(text, option):
-    from TMEMonitorLib.errors import InputError
-    try:
-        values = [float(v) for v in text.replace(";", ",").replace(" ", ",").split(",") if v.strip()]
-    except ValueError:
-        raise InputError(f"{option} '{text}': expected numbers (ms) separated by commas") from None
+# Echo times in ms as typed on the command line (converted to s where used).
+ECHO_TIMES_MS = opt.number_list(0.0, 10000.0, "ms", low_open=True, max_count=256)
+
+
+def _ms_list(values, option):
+    """Echo times (s) of an --echo-times / --se-echo-times value (ms, already parsed and checked)."""
+    if isinstance(values, str):
+        values = ECHO_TIMES_MS(values)
     return [v / 1000.0 for v in values]
 
 
@@ -99,22 +106,27 @@ def read_echo_series(path, echo_times_s, option):
 def run(args):
     from TMEMonitorLib import scene as tme_scene
     from TMEMonitorLib.errors import InputError
+    from TMEMonitorLib.output_folder import OutputFolder
     settings = settings_from_args(args)
     if not any((args.gre, args.se, args.oe, args.bold, args.t1_air)):
         raise InputError("give at least one input: --gre, --se, --oe, --bold or --t1-air with --t1-gas")
-    scene = tme_scene.create_scene()
-    try:
-        return _analyse(args, settings, scene)
-    finally:
-        tme_scene.release_scene(scene)
+    if args.gas_on is not None and args.gas_off is not None and args.gas_off <= args.gas_on:
+        raise InputError(f"--gas-off {args.gas_off:g} s is not after --gas-on {args.gas_on:g} s")
+    with OutputFolder(args.out, "hypoxia", getattr(args, "argv", ())) as out:     # --out checked first
+        scene = tme_scene.create_scene()
+        try:
+            return _analyse(args, settings, scene, out)
+        finally:
+            tme_scene.release_scene(scene)
 
 
-def _analyse(args, settings, scene):
+def _analyse(args, settings, scene, out):
     import numpy as np
 
     from TMEMonitorLib import io
     from TMEMonitorLib import scene as tme_scene
     from TMEMonitorLib.fitting.status import describe
+    from TMEMonitorLib.termination import checkpoint
 
     from .echo_times import checked_echo_times
     from .logic import HypoxiaLogic
@@ -154,18 +166,22 @@ def _analyse(args, settings, scene):
     if args.mask:
         volume = io.read_volume(args.mask)
         nodes["mask_node"] = tme_scene.add_label_map(scene, volume.array > 0, volume.ijk_to_ras, "mask")
+    checkpoint("inputs-read")
     bar = ProgressBar("hypoxia")
     result = HypoxiaLogic(scene).run(settings, progress=bar, **nodes)
     bar.done()
-    os.makedirs(args.out, exist_ok=True)
+    checkpoint("after-fit")
     for name, node in result.map_nodes.items():
-        tme_scene.write_node(node, os.path.join(args.out, f"{name}.nrrd"))
+        tme_scene.write_node(node, out.path(f"{name}.nrrd"))
+    checkpoint("files-staged")
     for name, node in result.status_nodes.items():
-        tme_scene.write_node(node, os.path.join(args.out, f"status_{name}.nrrd"))
+        tme_scene.write_node(node, out.path(f"status_{name}.nrrd"))
     if result.class_node is not None:
-        tme_scene.write_node(result.class_node, os.path.join(args.out, "perfused_oxy_r.nrrd"))
-    tme_scene.write_node(result.table_node, os.path.join(args.out, "statistics.csv"))
-    mrb = tme_scene.save_scene(scene, os.path.join(args.out, "hypoxia.mrb"))
+        tme_scene.write_node(result.class_node, out.path("perfused_oxy_r.nrrd"))
+    tme_scene.write_node(result.table_node, out.path("statistics.csv"))
+    tme_scene.save_scene(scene, out.path("hypoxia.mrb"))
+    out.commit()
+    mrb = os.path.join(out.folder, "hypoxia.mrb")
     analysis = result.analysis
     for note in analysis.notes:
         print(f"  {note}")

@@ -4,50 +4,92 @@ Single voxel: results.csv (the results table), results.json (biomarkers, quality
 processing), optionally spectrum.png, and mrs.mrb. MRSI: the maps as NRRD, summary.csv,
 results.json and mrsi.mrb.
 """
-import json
 import math
 import os
 
+from TMEMonitorLib import cli_options as opt
 from TMEMonitorLib.progress_bar import ProgressBar
 
 from .settings import PROCESSING_STEPS, SEQUENCES, SpectroscopySettings
 
+# Option limits: apodisation beyond 50 Hz erases every metabolite line (linewidths are 2-15 Hz);
+# zero-filling beyond 8x adds no information and multiplies memory (an MRSI grid at 4096x is
+# ~13 GiB).
+MAX_LINE_BROADENING_HZ = 50.0
+MAX_ZERO_FILL = 8
+
 
 def add_parser(subparsers):
     parser = subparsers.add_parser("mrs", help="MR spectroscopy: processing, LCM fit, ratios, quality (SVS and MRSI)")
-    parser.add_argument("path", help="spectroscopy file or folder (NIfTI-MRS and the formats the readers know)")
-    parser.add_argument("--out", required=True, help="output folder")
+    parser.add_argument("path", type=opt.existing_path("spectroscopy file or folder"), help="spectroscopy file or folder (NIfTI-MRS and the formats the readers know)")
+    parser.add_argument("--out", required=True, type=opt.output_folder(), help="output folder")
     basis = parser.add_mutually_exclusive_group()
-    basis.add_argument("--basis", help="basis set: LCModel .basis file or FSL-MRS JSON folder")
+    basis.add_argument("--basis", type=opt.existing_path("basis file or folder"), help="basis set: LCModel .basis file or FSL-MRS JSON folder")
     basis.add_argument("--simulate-basis", action="store_true",
                        help="simulate the basis for the data's field, TE and --sequence (default)")
     parser.add_argument("--sequence", choices=SEQUENCES, default="PRESS", help="sequence simulated for the basis (default: %(default)s)")
-    parser.add_argument("--te", type=float, help="echo time (s); default from the header")
-    parser.add_argument("--dwell-time", type=float, help="dwell time (s) when the file lacks it (LCModel .RAW)")
-    parser.add_argument("--spectrometer-mhz", type=float, help="spectrometer frequency (MHz) when the file lacks it")
-    parser.add_argument("--metabolites", help="basis metabolites, comma separated (default: the catalogue)")
-    parser.add_argument("--process", default="coil_combine,align,average",
+    parser.add_argument("--te", type=opt.non_negative(2.0, "s"), help="echo time (s); default from the header")
+    parser.add_argument("--dwell-time", type=opt.positive(0.01, "s"), help="dwell time (s) when the file lacks it (LCModel .RAW)")
+    parser.add_argument("--spectrometer-mhz", type=opt.number(1.0, 1500.0, "MHz"),
+                        help="spectrometer frequency (MHz) when the file lacks it; a value that differs from the "
+                             "file's is used, reported as an override, with a warning")
+    parser.add_argument("--metabolites", type=opt.name_list(), help="basis metabolites, comma separated (default: the catalogue)")
+    parser.add_argument("--process", type=_steps, default="coil_combine,align,average",
                         help="processing steps, comma separated, from: " + ", ".join(PROCESSING_STEPS)
                         + " ('none' for none; default: %(default)s)")
-    parser.add_argument("--water-reference", help="unsuppressed water acquisition (for 'ecc' and water-scaled mM)")
-    parser.add_argument("--tissue-fractions", nargs=3, type=float, metavar=("GM", "WM", "CSF"),
+    parser.add_argument("--water-reference", type=opt.existing_path("water reference file"), help="unsuppressed water acquisition (for 'ecc' and water-scaled mM)")
+    parser.add_argument("--tissue-fractions", nargs=3, type=opt.number(0.0, 1.0), metavar=("GM", "WM", "CSF"),
                         help="voxel tissue volume fractions for water-scaled mM (default: white matter only)")
-    parser.add_argument("--ppm-range", nargs=2, type=float, default=(0.2, 4.2), metavar=("MIN", "MAX"),
+    parser.add_argument("--ppm-range", nargs=2, type=opt.number(-50.0, 50.0, "ppm"), default=(0.2, 4.2), metavar=("MIN", "MAX"),
                         help="ppm range of the fit (default: 0.2 4.2)")
-    parser.add_argument("--line-broadening", type=float, default=0.0, help="apodisation (Hz), with 'apodise'")
-    parser.add_argument("--zero-fill", type=int, default=2, help="zero-fill factor, with 'zero_fill' (default: %(default)s)")
+    parser.add_argument("--line-broadening", type=opt.non_negative(MAX_LINE_BROADENING_HZ, "Hz"), default=0.0,
+                        help=f"apodisation (Hz), with 'apodise' (0 to {MAX_LINE_BROADENING_HZ:g})")
+    parser.add_argument("--zero-fill", type=opt.integer(1, MAX_ZERO_FILL), default=2,
+                        help=f"zero-fill factor, with 'zero_fill' (1 to {MAX_ZERO_FILL}; default: %(default)s)")
     parser.add_argument("--baseline", choices=("spline", "poly", "none"), default="spline",
                         help="baseline model of the fit (default: %(default)s)")
-    parser.add_argument("--crlb-threshold", type=float, default=20.0, help="CRLB (%%) above which a value is flagged (default: %(default)s)")
-    parser.add_argument("--fwhm-threshold", type=float, default=0.1, help="linewidth (ppm) above which a fit is flagged (default: %(default)s)")
-    parser.add_argument("--min-snr", type=float, default=3.0, help="SNR below which a fit is flagged (default: %(default)s)")
+    parser.add_argument("--crlb-threshold", type=opt.number(0.0, 1000.0, "%%", low_open=True), default=20.0, help="CRLB (%%) above which a value is flagged (default: %(default)s)")
+    parser.add_argument("--fwhm-threshold", type=opt.positive(5.0, "ppm"), default=0.1, help="linewidth (ppm) above which a fit is flagged (default: %(default)s)")
+    parser.add_argument("--min-snr", type=opt.non_negative(1e6), default=3.0,
+                        help="SNR below which a fit is flagged (default: %(default)s)")
     parser.add_argument("--png", action="store_true", help="also draw spectrum.png (needs matplotlib)")
     parser.set_defaults(func=run)
 
 
+def _steps(text):
+    """--process: step names separated by commas ('none' or empty: no processing)."""
+    import argparse
+    if str(text).strip().lower() == "none":
+        return "none"
+    steps = [s.strip() for s in str(text).split(",") if s.strip()]
+    if not steps:
+        raise argparse.ArgumentTypeError(f"'{text}' names no step; give steps from {', '.join(PROCESSING_STEPS)} "
+                                         "separated by commas, or 'none'")
+    unknown = [s for s in steps if s not in PROCESSING_STEPS]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown step(s) {', '.join(u[:30] for u in unknown)} "
+                                         f"(choose from {', '.join(PROCESSING_STEPS)}, or 'none')")
+    return ",".join(steps)
+
+
 def settings_from_args(args):
+    from TMEMonitorLib.errors import InputError
     steps = [s.strip() for s in (args.process or "").split(",") if s.strip() and s.strip().lower() != "none"]
-    metabolites = [m.strip() for m in args.metabolites.split(",") if m.strip()] if args.metabolites else None
+    metabolites = list(args.metabolites) if args.metabolites else None
+    if metabolites and not args.basis:          # simulated: names from the spin-system catalogue
+        from .basis.spin_systems import canonical_name
+        try:
+            for name in metabolites:
+                canonical_name(name)
+        except InputError as error:
+            raise InputError(f"--metabolites: {error}") from None
+    if args.ppm_range[0] == args.ppm_range[1]:
+        raise InputError(f"--ppm-range: the two ends are equal ({args.ppm_range[0]:g} ppm); give MIN and MAX")
+    if args.tissue_fractions and not (0.0 < sum(args.tissue_fractions) <= 1.0 + 1e-6
+                                      and args.tissue_fractions[2] < 1.0):
+        raise InputError(f"--tissue-fractions: GM {args.tissue_fractions[0]:g}, WM {args.tissue_fractions[1]:g}, "
+                         f"CSF {args.tissue_fractions[2]:g}: the fractions must add up to more than 0 and at most 1, "
+                         "with some tissue (CSF below 1)")
     return SpectroscopySettings(
         basis_source="file" if args.basis else "simulate", basis_path=args.basis, sequence=args.sequence,
         tissue_fractions=None if not args.tissue_fractions else dict(zip(("gm", "wm", "csf"), args.tissue_fractions)),
@@ -73,11 +115,33 @@ def _json_safe(value):
     return str(value)
 
 
-def results_json(result):
+OVERRIDE_FLAGS = {"spectrometer_mhz": "--spectrometer-mhz", "dwell_s": "--dwell-time"}
+
+
+def acquisition_sources(analysis, mrs=None):
+    """{name: (value, source)} of the analysis, with a value given on the command line named as
+    an override of the file's (never "from the file")."""
+    overrides = (getattr(mrs, "metadata", None) or {}).get("overrides", {}) if mrs is not None else {}
+    sources = {}
+    for key, (value, source) in analysis.acquisition.items():
+        if key in overrides:
+            header = overrides[key].get("header")
+            was = f"the file's {header:g}" if isinstance(header, (int, float)) and header == header \
+                else "missing in the file"
+            source = f"command line {OVERRIDE_FLAGS.get(key, key)} (override; {was})"
+        elif key == "te_s" and source == "user setting":
+            source = "command line --te"
+        sources[key] = (value, source)
+    return sources
+
+
+def results_json(result, mrs=None):
     """What the command writes to results.json (also used by tests and scripts)."""
     analysis = result.analysis
+    overrides = (getattr(mrs, "metadata", None) or {}).get("overrides", {}) if mrs is not None else {}
     out = {"biomarkers": analysis.biomarkers, "basis": analysis.basis,
-           "acquisition": {k: {"value": v[0], "source": v[1]} for k, v in analysis.acquisition.items()},
+           "acquisition": {k: {"value": v[0], "source": v[1]} for k, v in acquisition_sources(analysis, mrs).items()},
+           "overrides": {k: dict(v) for k, v in overrides.items()},
            "processing": [{"step": step, "outcome": outcome} for step, outcome in analysis.processing],
            "settings": analysis.settings.as_dict(), "warnings": list(analysis.warnings)}
     if hasattr(analysis, "fit"):
@@ -120,47 +184,66 @@ def draw_spectrum_png(fit, path, title=""):
 
 
 def run(args):
+    from TMEMonitorLib.output_folder import OutputFolder
+
+    settings = settings_from_args(args)
+    with OutputFolder(args.out, "mrs", getattr(args, "argv", ())) as out:     # --out checked first
+        return _analyse(args, settings, out)
+
+
+def _analyse(args, settings, out):
     from TMEMonitorLib import scene as tme_scene
+    from TMEMonitorLib.atomic_files import write_json
+    from TMEMonitorLib.termination import checkpoint
 
     from . import pipeline
     from .logic import SpectroscopyLogic
 
-    settings = settings_from_args(args)
     mrs = pipeline.load_mrs(args.path, settings)
+    metadata = getattr(mrs, "metadata", None) or {}
+    for key, override in metadata.get("overrides", {}).items():
+        header = override.get("header")
+        was = f"the file says {header:g}" if isinstance(header, (int, float)) and header == header else "not in the file"
+        print(f"override: {OVERRIDE_FLAGS.get(key, key)} {override.get('value'):g} used for {key} ({was})")
+    for warning in metadata.get("warnings", []):
+        print(f"warning: {warning}")
+    checkpoint("inputs-read")
     scene = tme_scene.create_scene()
-    bar = ProgressBar("MRS")
-    logic = SpectroscopyLogic(scene)
-    mrsi = pipeline.is_mrsi(mrs)
-    if mrsi:
-        result = logic.run_mrsi(mrs, settings, name_prefix="MRSI", progress=bar)
-    else:
-        result = logic.run_svs(mrs, settings, name_prefix="MRS", progress=bar)
-    bar.done()
-    os.makedirs(args.out, exist_ok=True)
-    written = []
-    if mrsi:
-        for name, node in result.map_nodes.items():
-            safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
-            written.append(tme_scene.write_node(node, os.path.join(args.out, f"{safe}.nrrd")))
-        written.append(tme_scene.write_node(result.status_node, os.path.join(args.out, "fit_status.nrrd")))
-        written.append(tme_scene.write_node(result.quality_node, os.path.join(args.out, "quality.nrrd")))
-        written.append(tme_scene.write_node(result.table_node, os.path.join(args.out, "summary.csv")))
-    else:
-        written.append(tme_scene.write_node(result.table_node, os.path.join(args.out, "results.csv")))
-        if args.png:
-            written.append(draw_spectrum_png(result.analysis.fit, os.path.join(args.out, "spectrum.png"),
-                                             os.path.basename(args.path)))
-    json_path = os.path.join(args.out, "results.json")
-    with open(json_path, "w") as handle:
-        json.dump(results_json(result), handle, indent=2)
-    written.append(json_path)
-    from TMEMonitorLib.scene import views          # the .mrb opens ready to read: a ratio map, or the spectrum
-    shown = next((n for name, n in result.map_nodes.items() if "/" in name), None) if mrsi else None
-    views.show_for_reading(scene, foreground=shown, chart=None if mrsi else result.chart_node)
-    written.append(tme_scene.save_scene(scene, os.path.join(args.out, "mrsi.mrb" if mrsi else "mrs.mrb")))
+    try:
+        bar = ProgressBar("MRS")
+        logic = SpectroscopyLogic(scene)
+        mrsi = pipeline.is_mrsi(mrs)
+        if mrsi:
+            result = logic.run_mrsi(mrs, settings, name_prefix="MRSI", progress=bar)
+        else:
+            result = logic.run_svs(mrs, settings, name_prefix="MRS", progress=bar)
+        bar.done()
+        checkpoint("after-fit")
+        written = []
+        if mrsi:
+            for name, node in result.map_nodes.items():
+                safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+                written.append(tme_scene.write_node(node, out.path(f"{safe}.nrrd")))
+            written.append(tme_scene.write_node(result.status_node, out.path("fit_status.nrrd")))
+            written.append(tme_scene.write_node(result.quality_node, out.path("quality.nrrd")))
+            written.append(tme_scene.write_node(result.table_node, out.path("summary.csv")))
+        else:
+            written.append(tme_scene.write_node(result.table_node, out.path("results.csv")))
+            if args.png:
+                written.append(draw_spectrum_png(result.analysis.fit, out.path("spectrum.png"),
+                                                 os.path.basename(args.path)))
+        checkpoint("files-staged")
+        written.append(write_json(out.path("results.json"), results_json(result, mrs), indent=2))
+        from TMEMonitorLib.scene import views          # the .mrb opens ready to read: a ratio map, or the spectrum
+        shown = next((n for name, n in result.map_nodes.items() if "/" in name), None) if mrsi else None
+        views.show_for_reading(scene, foreground=shown, chart=None if mrsi else result.chart_node)
+        written.append(tme_scene.save_scene(scene, out.path("mrsi.mrb" if mrsi else "mrs.mrb")))
+        out.commit()
+    finally:
+        tme_scene.release_scene(scene)
 
     analysis = result.analysis
-    for key, (value, source) in analysis.acquisition.items():
+    for key, (value, source) in acquisition_sources(analysis, mrs).items():
         print(f"  {key}: {value:g} ({source})")
     print(f"  basis: {analysis.basis}")
     for step, outcome in analysis.processing:

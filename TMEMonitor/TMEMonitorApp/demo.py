@@ -220,8 +220,11 @@ class DemoOutcome:
     summary_lines: list
 
 
-def run_demo(out_dir, size="default", seed=0, n_visits=3, progress=None, log=print):
-    """The whole chain on the synthetic patient; writes the scene (.mrb), NRRD files and the report."""
+def run_demo(out_dir, size="default", seed=0, n_visits=3, progress=None, log=print, final_dir=None):
+    """The whole chain on the synthetic patient; writes the scene (.mrb), NRRD files and the report.
+
+    ``final_dir``: where the files written to ``out_dir`` (a staging folder) will be moved; the
+    file paths the scene records (``SOURCE_PATH``) then point there."""
     from . import dashboard
 
     os.makedirs(out_dir, exist_ok=True)
@@ -244,12 +247,27 @@ def run_demo(out_dir, size="default", seed=0, n_visits=3, progress=None, log=pri
     log(response.summary())
     finish = stage.next()
     report_html = dashboard.write_report(scene, build.patient_item, out_dir, response=response, progress=finish)
+    if final_dir:
+        _relocate_source_paths(scene, out_dir, final_dir)
     scene_path = tme_scene.save_scene(scene, os.path.join(out_dir, "TMEMonitorDemo.mrb"))
     files = write_visit_files(scene, build, out_dir)
     report(progress, 1.0, "done")
     return DemoOutcome(out_dir=out_dir, scene_path=scene_path, report_html=report_html,
                        report_json=os.path.join(out_dir, "report.json"), files=files,
                        summary_lines=response.comparison_lines())
+
+
+def _relocate_source_paths(scene, old_dir, new_dir):
+    """Point the SOURCE_PATH of nodes holding files under ``old_dir`` at the same files under ``new_dir``."""
+    old_dir = os.path.abspath(old_dir)
+    for index in range(scene.GetNumberOfNodes()):
+        node = scene.GetNthNode(index)
+        path = node.GetAttribute(SOURCE_PATH) if hasattr(node, "GetAttribute") else None
+        if path and os.path.abspath(path).startswith(old_dir + os.sep):
+            moved = os.path.join(os.path.abspath(new_dir), os.path.relpath(path, old_dir))
+            node.SetAttribute(SOURCE_PATH, moved)
+            if node.IsA("vtkMRMLTextNode") and node.GetText() == path:
+                node.SetText(moved)
 
 
 class _Stages:

@@ -48,7 +48,11 @@ def convert_with_spec2nii(path, run=subprocess.run):
         arguments = [data, listing, stem + ".SPAR"] if os.path.exists(stem + ".SPAR") else [data, listing]
     from .nifti_mrs import read_nifti_mrs
     with tempfile.TemporaryDirectory(prefix="tme_spec2nii_") as out:
-        full = _spec2nii_command() + [command, "-o", out] + (["-e", "image"] if command == "twix" else []) + arguments
+        try:
+            converter = _spec2nii_command()
+        except InputError as error:      # name the file that needed the converter
+            raise InputError(f"'{os.path.basename(path)}' ({command} format): {error}") from None
+        full = converter + [command, "-o", out] + (["-e", "image"] if command == "twix" else []) + arguments
         result = run(full, capture_output=True, text=True)
         if result.returncode != 0:
             message = (result.stderr or result.stdout or "").strip().splitlines()[-1:] or ["no message"]

@@ -3,6 +3,7 @@ import contextlib
 import io as text_io
 import json
 import os
+import shutil
 import tempfile
 import unittest
 from unittest import mock
@@ -30,9 +31,22 @@ def svs_data(seed=0):
     return mrs
 
 
+def placeholder_file(name):
+    """An existing (empty) file for the path argument of a run whose reading is mocked."""
+    path = os.path.join(tempfile.mkdtemp(), name)
+    open(path, "w").close()
+    return path
+
+
 class ArgumentsTest(unittest.TestCase):
     def test_settings_from_arguments(self):
         from SpectroscopyModuleLib.cli import settings_from_args
+        folder = tempfile.mkdtemp()      # the path options must name existing files
+        self.addCleanup(shutil.rmtree, folder, ignore_errors=True)
+        for name in ("x.nii.gz", "x", "b.basis"):
+            open(os.path.join(folder, name), "w").close()
+        self.addCleanup(os.chdir, os.getcwd())
+        os.chdir(folder)
         args = build_parser().parse_args(["mrs", "x.nii.gz", "--out", "o", "--sequence", "STEAM", "--te", "0.011",
                                           "--process", "average,coil_combine", "--ppm-range", "4.0", "0.5"])
         settings = settings_from_args(args)
@@ -71,7 +85,7 @@ class CommandOutputsTest(unittest.TestCase):
         except ImportError:
             png = []
         with mock.patch.object(pipeline, "load_mrs", return_value=svs_data()):
-            code, text, _ = run_cli(["mrs", "synthetic.nii.gz", "--out", out, "--process", "none"] + png)
+            code, text, _ = run_cli(["mrs", placeholder_file("synthetic.nii.gz"), "--out", out, "--process", "none"] + png)
         self.assertEqual(code, 0)
         if png:
             self.assertGreater(os.path.getsize(os.path.join(out, "spectrum.png")), 10000)
@@ -104,7 +118,7 @@ class CommandOutputsTest(unittest.TestCase):
         mrsi.dim_tags = []
         out = os.path.join(tempfile.mkdtemp(), "mrsi")
         with mock.patch.object(pipeline, "load_mrs", return_value=mrsi):
-            code, _, _ = run_cli(["mrs", "grid.nii.gz", "--out", out, "--process", "none"])
+            code, _, _ = run_cli(["mrs", placeholder_file("grid.nii.gz"), "--out", out, "--process", "none"])
         self.assertEqual(code, 0)
         for name in ("tCho_tCr.nrrd", "tCho.nrrd", "fit_status.nrrd", "quality.nrrd", "summary.csv", "results.json",
                      "mrsi.mrb"):

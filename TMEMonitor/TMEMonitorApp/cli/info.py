@@ -9,19 +9,20 @@ analysis commands keep refusing such a file as a time or b series."""
 import os
 
 NRRD_SUFFIXES = (".nrrd", ".nhdr")
+from TMEMonitorLib import cli_options as opt
 
 
 def add_parser(subparsers):
     parser = subparsers.add_parser("info", help="describe a 4D series or a spectrum (DICOM folder, NIfTI, .seq.nrrd, "
                                                 "NIfTI-MRS)")
-    parser.add_argument("path", help="DICOM folder, 4D NIfTI (+ .json / .bval), .seq.nrrd, or a NIfTI-MRS spectrum")
-    parser.add_argument("--series", help="series to read when a folder holds several (UID, number or description; "
+    parser.add_argument("path", type=opt.existing_path("DICOM folder, series or spectrum file"), help="DICOM folder, 4D NIfTI (+ .json / .bval), .seq.nrrd, or a NIfTI-MRS spectrum")
+    parser.add_argument("--series", type=opt.text(), help="series to read when a folder holds several (UID, number or description; "
                                          "default: the only one)")
     parser.add_argument("--axis", choices=["time", "b", "echo_time", "flip_angle"],
                         help="force the 4D axis (default: from the file's metadata)")
-    parser.add_argument("--frame-time", type=float, metavar="SECONDS",
+    parser.add_argument("--frame-time", type=opt.positive(3600.0, "s"), metavar="SECONDS",
                         help="uniform frame spacing (s) when the file stores no frame times (default: from the file)")
-    parser.add_argument("--axis-values", metavar="V1,V2,...",
+    parser.add_argument("--axis-values", type=opt.number_list(-1e6, 1e6), metavar="V1,V2,...",
                         help="one value per frame (s, s/mm2 or deg, with --axis) when the file stores none "
                              "(default: from the file)")
     parser.set_defaults(func=run)
@@ -50,14 +51,14 @@ def run(args):
     if args.frame_time is not None:
         overrides["frame_time_s"] = args.frame_time
     if args.axis_values:
-        try:
-            overrides["axis_values"] = [float(v) for v in args.axis_values.split(",")]
-        except ValueError:
-            raise InputError(f"--axis-values '{args.axis_values}': expected numbers separated by commas") from None
+        overrides["axis_values"] = list(args.axis_values)      # parsed and checked by the option's type
     try:
         series = io.read_series(args.path, **overrides)
     except InputError as error:                 # MetadataError too: name the flags, not Python arguments
-        raise type(error)(for_command_line(str(error))) from None
+        text = for_command_line(str(error))
+        if args.axis_values and "--axis-values" not in text:      # e.g. "axis_values has 1 value(s) but ..."
+            text = text.replace("axis_values", "--axis-values")
+        raise type(error)(text) from None
     print(io.describe(series))
     return 0
 

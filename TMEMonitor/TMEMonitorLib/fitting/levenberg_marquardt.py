@@ -13,7 +13,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..progress import report
-from . import quality
+from . import fit_acceptance, quality
 from . import status as fit_status
 
 _EPS = np.finfo(float).eps
@@ -195,10 +195,13 @@ def fit(model, p0, y, lower, upper, jacobian=None, args=(), weights=None, max_it
         on_bound = np.any((np.abs(p - lower) <= 1e-6 * span) | (np.abs(p - upper) <= 1e-6 * span), axis=1)
         state[converged & on_bound] = fit_status.HIT_BOUND
         state[~np.isfinite(cost)] = fit_status.FAILED
+        r2 = quality.r2(y[rows], f)
+        # A converged fit that explains nothing (R2 <= 0, or stuck at its start) is not ok.
+        state = fit_acceptance.judge(state, r2, p, p0[rows], singular=~np.any(np.isfinite(se), axis=1))
         out["params"][rows] = p
         out["status"][rows] = state
         out["rmse"][rows] = quality.rmse(f - y[rows])
-        out["r2"][rows] = quality.r2(y[rows], f)
+        out["r2"][rows] = r2
         out["se"][rows] = se
         out["n_iter"][rows] = n_iter
         report(progress, (start + rows.size) / total, "fitting")

@@ -11,7 +11,6 @@ The figure helpers are in ``figures.py`` (re-exported here).
 """
 import base64
 import html
-import json
 import math
 import os
 import shutil
@@ -381,10 +380,9 @@ def write_report_data(out_dir, data, figures, maps_images=(), embed_images=False
                                 for name, r in data["registration"].items()}
     data["images"] = [{"caption": caption, "file": None if embed_images else sources[path]}
                       for caption, path in images]
-    json_path = os.path.join(out_dir, "report.json")
-    with open(json_path, "w", encoding="utf-8") as handle:
-        json.dump(strict(data), handle, indent=1, allow_nan=False)
-    html_path = os.path.join(out_dir, "report.html")
-    with open(html_path, "w", encoding="utf-8") as handle:
-        handle.write(_html(strict(data), list(figures), list(maps_images), sources, map_grid))
+    # Each file written whole (temporary name, then renamed): a failure leaves the previous report.
+    from ..atomic_files import write_json, write_text
+    json_path = write_json(os.path.join(out_dir, "report.json"), strict(data), indent=1, allow_nan=False)
+    html_path = write_text(os.path.join(out_dir, "report.html"),
+                           _html(strict(data), list(figures), list(maps_images), sources, map_grid))
     return html_path, json_path

@@ -76,5 +76,6 @@ FIT_STATUS_LABELS = {
     2: ("hit bound", (0.95, 0.65, 0.10)),
     3: ("masked", (0.40, 0.40, 0.40)),
     4: ("no signal", (0.20, 0.20, 0.70)),
-    5: ("implausible value", (0.80, 0.20, 0.80)),
+    5: ("explains nothing", (0.75, 0.20, 0.75)),
+    6: ("implausible value", (0.80, 0.20, 0.80)),
 }

@@ -45,8 +45,9 @@ class HypoxiaElastographyInTheDemoTest(unittest.TestCase):
         self.assertEqual(roles["mre_phase"], "frame")
         from TMEMonitorApp.cli.main import build_parser
         parser = build_parser()
-        self.assertEqual(parser.parse_args(["hypoxia", "--out", "x", "--gre", "g"]).command, "hypoxia")
-        self.assertEqual(parser.parse_args(["mre", "phase.nii", "--out", "x"]).command, "mre")
+        existing = os.path.abspath(__file__)        # path options must name existing files (checked at parse time)
+        self.assertEqual(parser.parse_args(["hypoxia", "--out", "x", "--gre", existing]).command, "hypoxia")
+        self.assertEqual(parser.parse_args(["mre", existing, "--out", "x"]).command, "mre")
 
     def test_each_visit_holds_the_acquisitions_and_is_analysed(self):
         visit = self.build.visits[0]

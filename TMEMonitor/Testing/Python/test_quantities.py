@@ -112,4 +112,4 @@ class QuantityMapNodeTest(unittest.TestCase):
         self.assertEqual(float(node.GetAttribute("TMEMonitor.DisplayScale")), 1000.0)
         status = tme_scene.add_status_map(scene, np.zeros((2, 3, 4), np.uint8), np.eye(4), "status")
         self.assertEqual(status.GetAttribute("TMEMonitor.StatusCodes"),
-                         "0 ok; 1 failed; 2 hit bound; 3 masked; 4 no signal; 5 implausible value")
+                         "0 ok; 1 failed; 2 hit bound; 3 masked; 4 no signal; 5 explains nothing; 6 implausible value")
