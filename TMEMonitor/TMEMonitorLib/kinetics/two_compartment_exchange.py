@@ -9,7 +9,7 @@ alpha beta = P = Fp PS / (vp ve), A = (c - alpha)/(beta - alpha), c = PS (vp + v
 """
 import numpy as np
 
-from .convolution import exp_conv
+from .convolution import cumulative_integral, exp_conv
 
 NAME = "2cxm"
 PARAMETERS = ("Fp", "PS", "ve", "vp")
@@ -25,8 +25,8 @@ def rates(fp, ps, ve, vp):
     alpha = 0.5 * (total - root)
     beta = 0.5 * (total + root)
     c = ps * (vp + ve) / (vp * ve)
-    with np.errstate(all="ignore"):
-        a = np.where(root > 1e-12 * beta, (c - alpha) / root, 0.5)
+    distinct = root > 1e-12 * beta
+    a = np.where(distinct, (c - alpha) / np.where(distinct, root, 1.0), 0.5)
     return alpha, beta, a
 
 
@@ -66,6 +66,36 @@ def jacobian(p, t_min, cp):
                  + (1 - a_) * de_beta[..., None] * d_beta[:, None, :])
     jac[..., 0] += a[:, None] * e_alpha + (1 - a)[:, None] * e_beta
     return jac
+
+
+def linear_start(ct, t_min, cp):
+    """(Fp, PS, ve, vp) per voxel from one linear least-squares fit (NaN where it has no 2CXM reading).
+
+    The impulse response Fp (s + c) / (s^2 + S s + P) in the Laplace domain (c = PS (vp + ve) /
+    (vp ve); S, P as in :func:`rates`) is the ODE Ct'' + S Ct' + P Ct = Fp (Ca' + c Ca); integrated
+    twice from rest, Ct = -S int Ct - P iint Ct + Fp int Ca + Fp c iint Ca, linear in (S, P, Fp, Fp c)
+    (Flouri, Lesnic & Sourbron, MRM 2016, doi:10.1002/mrm.25991). Then S - c = Fp / vp and
+    P / (S - c) = PS / ve give vp, PS and ve.
+    """
+    from ..fitting.linear import solve_batched
+    int_ct = cumulative_integral(ct, t_min)
+    int_cp = cumulative_integral(cp, t_min)
+    design = np.stack([-int_ct, -cumulative_integral(int_ct, t_min),
+                       np.broadcast_to(int_cp, ct.shape), np.broadcast_to(cumulative_integral(int_cp, t_min), ct.shape)],
+                      axis=-1)
+    coefficients, _ = solve_batched(design, ct)
+    total, product, fp, fp_c = coefficients.T
+    with np.errstate(all="ignore"):
+        c = fp_c / fp
+        fp_over_vp = total - c
+        vp = fp / fp_over_vp
+        ps_over_ve = product / fp_over_vp
+        ps = vp * (c - ps_over_ve)
+        ve = ps / ps_over_ve
+        params = np.stack([fp, ps, ve, vp], axis=1)
+        valid = np.all(np.isfinite(params) & (params > 0), axis=1)
+    params[~valid] = np.nan
+    return params
 
 
 def starts_from_tofts(ktrans, ve, vp):

@@ -21,6 +21,10 @@ from .convolution import shift, shift_derivative
 from .registry import check_grid, model_module
 
 DEFAULT_DELAY_BOUNDS_S = (0.0, 20.0)
+# Relative decrease of the residual sum of squares below which a voxel has converged: sqrt of
+# machine epsilon, MINPACK's default (More, Garbow & Hillstrom 1980, ANL-80-74), far below any
+# noise; a stricter value only lengthens the slow tail of ill-conditioned (2CXM) voxels.
+FTOL = 1.49e-8
 _LINEAR_MODELS = ("tofts", "extended_tofts", "patlak")
 
 
@@ -38,7 +42,10 @@ def _starts(module, ct, t_min, cp):
     if module.NAME in _LINEAR_MODELS:
         return [_clean(module.linear_start(ct, t_min, cp), module)]
     ext = extended_tofts.linear_start(ct, t_min, cp)
-    return [_clean(s, module) for s in module.starts_from_tofts(ext[:, 0], ext[:, 1], ext[:, 2])]
+    starts = [_clean(s, module) for s in module.starts_from_tofts(ext[:, 0], ext[:, 1], ext[:, 2])]
+    if hasattr(module, "linear_start"):       # the model's own linear fit (2CXM): usually the best start
+        starts.insert(0, _clean(module.linear_start(ct, t_min, cp), module))
+    return starts
 
 
 def _grid_delays(module, ct, t, t_min, cp, bounds, step):
@@ -110,18 +117,27 @@ def _fit_rows(module, y, t, t_min, cp, lower, upper, fit_delay, delay_bounds_s, 
     else:
         starts = _starts(module, y, t_min, cp)
     forward, jacobian = _model_functions(module, t, t_min, cp, fit_delay)
-    best = None
+
+    def run(p0, rows):
+        return levenberg_marquardt.fit(forward, p0[rows], y[rows], lower, upper, jacobian=jacobian,
+                                       max_iter=max_iter, xtol=xtol, ftol=ftol, chunk_size=max(rows.size, 1))
+
+    everyone = np.arange(y.shape[0])
+    auto = n_starts is None and hasattr(module, "linear_start") and len(starts) > 1
     # Two-compartment fits have local minima: fit from the best few starts, keep the lowest RSS.
-    for p0 in _ranked_starts(starts, forward, y, n_starts):
-        trial = levenberg_marquardt.fit(forward, p0, y, lower, upper, jacobian=jacobian, max_iter=max_iter,
-                                        xtol=xtol, ftol=ftol, chunk_size=max(y.shape[0], 1))
-        if best is None:
-            best = trial
+    # With a linear start ("auto"), only the best-ranked start is fitted for every voxel, and the
+    # runner-up only where that fit failed or stopped on a bound.
+    ranked = _ranked_starts(starts, forward, y, 2 if auto else n_starts)
+    best = run(ranked[0], everyone)
+    for rank, p0 in enumerate(ranked[1:], 1):
+        rows = np.flatnonzero(best["status"] != fit_status.OK) if auto else everyone
+        if rows.size == 0:
             continue
-        best_rmse = np.where(np.isfinite(best["rmse"]), best["rmse"], np.inf)
+        trial = run(p0, rows)
+        best_rmse = np.where(np.isfinite(best["rmse"][rows]), best["rmse"][rows], np.inf)
         improved = np.isfinite(trial["rmse"]) & (trial["rmse"] < best_rmse)
         for key in best:
-            best[key][improved] = trial[key][improved]
+            best[key][rows[improved]] = trial[key][improved]
     return best
 
 
@@ -141,7 +157,7 @@ def _bounds(module, model, bounds):
 
 
 def fit(model, ct_mM, t_s, cp_mM, fit_delay=False, mask=None, bounds=None, delay_bounds_s=DEFAULT_DELAY_BOUNDS_S,
-        delay_step_s=0.5, max_iter=100, xtol=1e-8, ftol=1e-10, n_starts=None, chunk_size=4096, threads=None,
+        delay_step_s=0.5, max_iter=100, xtol=1e-8, ftol=FTOL, n_starts=None, chunk_size=4096, threads=None,
         progress=None):
     """Fit ``model`` to every curve of ``ct_mM`` (..., T) in mM.
 
@@ -150,7 +166,9 @@ def fit(model, ct_mM, t_s, cp_mM, fit_delay=False, mask=None, bounds=None, delay
     {parameter: (lower, upper)} overrides; ``delay_bounds_s``/``delay_step_s`` the delay
     search range and grid step when ``fit_delay``; ``chunk_size`` voxels per chunk (bounds
     memory); ``n_starts`` how many of the two-compartment models' candidate starts (ranked
-    by their residual; default all) are each fitted, the best result kept; ``threads``
+    by their residual) are each fitted, the best result kept (default: all for the 2CUM; for
+    the 2CXM, whose own linear fit adds a start, the best one, and the runner-up only for
+    voxels whose fit failed or stopped on a bound); ``threads``
     chunks fitted at once (default: all cores); ``progress(fraction, message)`` (called
     from the calling thread; it may raise Cancelled).
 
