@@ -221,6 +221,20 @@ def fit_residuals(residual, p0, n_residuals, lower, upper, jacobian=None, args=(
                **options)
 
 
+def _batched_inverse(a):
+    """Inverses of a stack of square matrices; NaN for the (rare) exactly singular ones."""
+    try:
+        return np.linalg.inv(a)
+    except np.linalg.LinAlgError:
+        out = np.full(a.shape, np.nan)
+        for i in range(a.shape[0]):
+            try:
+                out[i] = np.linalg.inv(a[i])
+            except np.linalg.LinAlgError:
+                pass
+        return out
+
+
 def _standard_errors(model, jacobian, p, f, args, weights, cost, lower, upper, n_points):
     """Standard errors sqrt(diag((J^T J)^-1) RSS / (T - P)); NaN where J^T J is (near) singular.
 
@@ -238,9 +252,16 @@ def _standard_errors(model, jacobian, p, f, args, weights, cost, lower, upper, n
         d = np.sqrt(np.einsum("nii->ni", jtj))
         scaled = jtj / (d[:, :, None] * d[:, None, :])
         ok = np.all(np.isfinite(scaled), axis=(1, 2)) & np.all(d > 0, axis=1)
-        ok[ok] = np.linalg.cond(scaled[ok]) < 1e12
         if np.any(ok):
-            inv = np.linalg.inv(scaled[ok]) / (d[ok][:, :, None] * d[ok][:, None, :])
-            variance = np.einsum("nii->ni", inv) * (cost[ok] / dof)[:, None]
-            se[ok] = np.sqrt(np.where(variance >= 0, variance, np.nan))
+            # 1-norm condition number ||S||_1 ||S^-1||_1 from the inverse itself (an SVD per voxel
+            # costs more than the whole inversion); singular matrices give inf or NaN and fail.
+            scaled_ok = scaled[ok]
+            inv = _batched_inverse(scaled_ok)
+            norm = np.abs(scaled_ok).sum(axis=1).max(axis=1)
+            norm_inv = np.abs(inv).sum(axis=1).max(axis=1)
+            well = np.isfinite(norm_inv) & (norm * norm_inv < 1e12)
+            rows = np.flatnonzero(ok)[well]
+            inv = inv[well] / (d[rows][:, :, None] * d[rows][:, None, :])
+            variance = np.einsum("nii->ni", inv) * (cost[rows] / dof)[:, None]
+            se[rows] = np.sqrt(np.where(variance >= 0, variance, np.nan))
     return se
