@@ -10,7 +10,8 @@ Python >= 3.12; never a test dependency) by peers_runner.py, timing the fit call
 voxel by voxel in this process on a subset (extrapolated). ``--repo`` fits "ours" from another
 checkout of the project (e.g. an older commit unpacked with ``git archive``) for before/after.
 
-Printed per task: voxels/s, median and 95th-percentile errors per parameter (relative for
+Printed per task: voxels/s (wall) and voxels per CPU-second (all threads of the fitting
+process: on a loaded, shared machine the fairer figure), median and 95th-percentile errors per parameter (relative for
 rates, volumes and diffusivities; absolute for the IVIM f), and each peer's speed as a ratio to
 ours. Then the thread scaling of our whole-volume fits (1 and 2 threads; BLAS held to one
 thread so that the figure is the fit's own parallelism). The machine is shared: compare within
@@ -128,28 +129,36 @@ def lmfit_ivim(signal, b):
 
 
 def timed(call):
-    start = time.perf_counter()
+    """(result, (wall seconds, CPU seconds of all this process's threads))."""
+    start, cpu_start = time.perf_counter(), time.process_time()
     result = call()
-    return result, time.perf_counter() - start
+    return result, (time.perf_counter() - start, time.process_time() - cpu_start)
+
+
+def peer_seconds(result):
+    return None if result is None else (float(result["seconds"]), float(result["cpu_seconds"]))
 
 
 def print_rows(title, n, truth, rows, absolute=()):
     """rows: [(label, estimates or None, seconds, voxels fitted, note)], ours first."""
     names = list(truth)
     print(f"\n{title} ({n} voxels; errors {'|error| relative' if not absolute else 'relative, f absolute'})")
-    header = f"  {'method':34s} {'voxels/s':>11s} {'vs ours':>8s}  " + "  ".join(f"{k + ' med/p95':>17s}" for k in names)
+    header = (f"  {'method':34s} {'voxels/s':>9s} {'vs ours':>7s} {'vox/CPU-s':>9s} {'vs ours':>7s}  "
+              + "  ".join(f"{k + ' med/p95':>17s}" for k in names))
     print(header)
-    ours_rate = None
+    ours_rate = ours_cpu = None
     for label, estimates, seconds, voxels, note in rows:
         if estimates is None:
             print(f"  {label:34s} {note}")
             continue
-        rate = voxels / seconds
+        rate, cpu_rate = voxels / seconds[0], voxels / max(seconds[1], 1e-9)
         ours_rate = rate if ours_rate is None else ours_rate
+        ours_cpu = cpu_rate if ours_cpu is None else ours_cpu
         subset = {k: v[:voxels] for k, v in truth.items()}
         table = errors({k: np.asarray(estimates[k])[:voxels] for k in names}, subset, absolute)
         cells = "  ".join(f"{table[k][0]:8.3f}/{table[k][1]:8.3f}" for k in names)
-        print(f"  {label:34s} {rate:11,.0f} {rate / ours_rate:7.2f}x  {cells}{'  ' + note if note else ''}")
+        print(f"  {label:34s} {rate:9,.0f} {rate / ours_rate:6.2f}x {cpu_rate:9,.0f} {cpu_rate / ours_cpu:6.2f}x  "
+              f"{cells}{'  ' + note if note else ''}")
     sys.stdout.flush()
 
 
@@ -164,7 +173,7 @@ def dce_task(task, args, rng, workdir):
     rows = [("ours (default threads)", ours, seconds, n, "")]
     if args.peers_python:
         peer, note = run_peer(args.peers_python, "osipy", f"dce:{model}", {"ct": ct, "t_s": t, "cp": cp}, workdir)
-        rows.append(("osipy 0.1.4 (LM, vectorised)", peer, None if peer is None else float(peer["seconds"]), n, "")
+        rows.append(("osipy 0.1.4 (LM, vectorised)", peer, peer_seconds(peer), n, "")
                     if peer is not None else ("osipy 0.1.4", None, None, n, note))
     m = min(args.lmfit_voxels, n)
     if m:
@@ -195,7 +204,7 @@ def ivim_task(args, rng, workdir):
             result, note = run_peer(args.peers_python, peer, f"ivim:{method}", subset if voxels < n else data,
                                     workdir)
             rows.append((label if voxels == n else f"{label} ({voxels} voxels)", result,
-                         None if result is None else float(result["seconds"]), voxels, note or ""))
+                         peer_seconds(result), voxels, note or ""))
     m = min(args.lmfit_voxels, n)
     if m:
         reference, seconds = timed(lambda: lmfit_ivim(signal[:m], B_IVIM))
@@ -218,7 +227,7 @@ def scaling(args, rng):
         rates = {}
         for threads in (1, 2, None):
             _, seconds = timed(lambda th=threads: kinetics.fit(model, ct, t, cp, threads=th))
-            rates[threads] = n / seconds
+            rates[threads] = n / seconds[0]
         print(f"  {model:15s} 1 thread {rates[1]:10,.0f}  2 threads {rates[2]:10,.0f}  "
               f"(x{rates[2] / rates[1]:.2f})  default {rates[None]:10,.0f}")
 
