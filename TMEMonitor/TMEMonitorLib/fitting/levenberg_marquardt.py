@@ -67,10 +67,19 @@ def _solve(jtj, g, lam):
         return out
 
 
-def _fit_chunk(model, jacobian, p0, y, lower, upper, args, weights, max_iter, xtol, ftol, on_iteration):
+def _fit_chunk(model, jacobian, p0, y, lower, upper, args, weights, max_iter, xtol, ftol, on_iteration,
+               evaluate=None):
     n, n_params = p0.shape
     p = np.clip(p0, lower, upper)
-    f = model(p, *args)
+    # With ``evaluate`` (model and Jacobian from one pass), every trial point's Jacobian is kept
+    # for the rows that accept it, so ``jac_store`` always holds J at the current p. It is kept
+    # as J^T (n, P, T), C-ordered, so that taking or replacing rows copies whole blocks.
+    jac_store = None
+    if evaluate is None:
+        f = model(p, *args)
+    else:
+        f, jac = evaluate(p, *args)
+        jac_store = np.ascontiguousarray(np.swapaxes(jac, 1, 2))
     r = _weighted(f - y, weights)
     cost = np.sum(r * r, axis=1)
     lam = np.full(n, _LAMBDA_START)
@@ -89,8 +98,12 @@ def _fit_chunk(model, jacobian, p0, y, lower, upper, args, weights, max_iter, xt
         if need.size:
             pn, wn = p[need], _rows(weights, need)
             args_n = _take(args, need)
-            jac = finite_difference_jacobian(model, pn, args_n, lower, upper, f[need]) if jacobian is None \
-                else jacobian(pn, *args_n)
+            if jac_store is not None:
+                jac = np.swapaxes(jac_store[need], 1, 2)
+            elif jacobian is None:
+                jac = finite_difference_jacobian(model, pn, args_n, lower, upper, f[need])
+            else:
+                jac = jacobian(pn, *args_n)
             jac = _weighted(jac, wn)
             rn = _weighted(f[need] - y[need], wn)
             jac_t = np.swapaxes(jac, 1, 2)
@@ -106,7 +119,10 @@ def _fit_chunk(model, jacobian, p0, y, lower, upper, args, weights, max_iter, xt
         pa, ga = p[active], grad[active]
         step = np.where(frozen[active], 0.0, _solve(jtj[active], ga, lam[active]))
         trial = np.clip(pa + step, lower, upper)
-        f_trial = model(trial, *_take(args, active))
+        if jac_store is None:
+            f_trial = model(trial, *_take(args, active))
+        else:
+            f_trial, jac_trial = evaluate(trial, *_take(args, active))
         r_trial = _weighted(f_trial - y[active], _rows(weights, active))
         cost_trial = np.sum(r_trial * r_trial, axis=1)
         old_cost = cost[active]
@@ -116,6 +132,8 @@ def _fit_chunk(model, jacobian, p0, y, lower, upper, args, weights, max_iter, xt
         f[accepted] = f_trial[better]
         cost[accepted] = cost_trial[better]
         stale[accepted] = True
+        if jac_store is not None:
+            jac_store[accepted] = np.swapaxes(jac_trial, 1, 2)[better]
         lam[accepted] = np.maximum(lam[accepted] / _LAMBDA_DOWN, 1e-12)
         lam[active[~better]] *= _LAMBDA_UP
         n_iter[active] += 1
@@ -127,7 +145,7 @@ def _fit_chunk(model, jacobian, p0, y, lower, upper, args, weights, max_iter, xt
         converged[active[done]] = True
         active = active[~done]
         on_iteration(1.0 - active.size / max(n, 1))
-    return p, f, cost, converged, n_iter
+    return p, f, cost, converged, n_iter, None if jac_store is None else np.swapaxes(jac_store, 1, 2)
 
 
 def _default_start(p0, lower, upper):
@@ -139,7 +157,7 @@ def _default_start(p0, lower, upper):
 
 
 def fit(model, p0, y, lower, upper, jacobian=None, args=(), weights=None, max_iter=50, xtol=1e-8,
-        ftol=1e-10, chunk_size=20000, progress=None, standard_errors=True):
+        ftol=1e-10, chunk_size=20000, progress=None, standard_errors=True, evaluate=None):
     """Fit ``model(p, *args) -> (n, T)`` to ``y`` (N, T) for every row.
 
     ``p0`` (N, P) starting values; ``lower``/``upper`` (P,) bounds (may be +-inf);
@@ -151,6 +169,9 @@ def fit(model, p0, y, lower, upper, jacobian=None, args=(), weights=None, max_it
     converge keep their best (finite) estimate with status FAILED; a converged row with a
     parameter on a bound gets HIT_BOUND. ``standard_errors=False`` skips the final Jacobian
     (the "se" entry stays NaN) for callers that compute their own uncertainties.
+    ``evaluate(p, *args) -> (model, Jacobian)`` optionally gives both from one pass (models
+    whose Jacobian reuses the model's work, such as the convolution recursions): each trial
+    point is then evaluated once, and the final Jacobian is the last accepted one.
     """
     y = np.asarray(y, dtype=float)
     p0 = np.asarray(p0, dtype=float)
@@ -185,11 +206,11 @@ def fit(model, p0, y, lower, upper, jacobian=None, args=(), weights=None, max_it
         def on_iteration(fraction, _start=start, _size=rows.size):
             report(progress, (_start + fraction * _size) / total, "fitting")
 
-        p, f, cost, converged, n_iter = _fit_chunk(model, jacobian, p0[rows], y[rows], lower, upper,
-                                                   _take(args, rows), _rows(weights, rows), max_iter, xtol, ftol,
-                                                   on_iteration)
+        p, f, cost, converged, n_iter, jac = _fit_chunk(model, jacobian, p0[rows], y[rows], lower, upper,
+                                                        _take(args, rows), _rows(weights, rows), max_iter, xtol,
+                                                        ftol, on_iteration, evaluate)
         se = _standard_errors(model, jacobian, p, f, _take(args, rows), _rows(weights, rows), cost, lower, upper,
-                              y.shape[1]) if standard_errors else np.full(p.shape, np.nan)
+                              y.shape[1], jac) if standard_errors else np.full(p.shape, np.nan)
         state = np.where(converged, fit_status.OK, fit_status.FAILED).astype(fit_status.DTYPE)
         span = np.where(np.isfinite(upper - lower), upper - lower, np.maximum(np.abs(p), 1.0))
         on_bound = np.any((np.abs(p - lower) <= 1e-6 * span) | (np.abs(p - upper) <= 1e-6 * span), axis=1)
@@ -235,7 +256,7 @@ def _batched_inverse(a):
         return out
 
 
-def _standard_errors(model, jacobian, p, f, args, weights, cost, lower, upper, n_points):
+def _standard_errors(model, jacobian, p, f, args, weights, cost, lower, upper, n_points, jac=None):
     """Standard errors sqrt(diag((J^T J)^-1) RSS / (T - P)); NaN where J^T J is (near) singular.
 
     J^T J is scaled to unit diagonal before the conditioning test so that parameters of very
@@ -244,7 +265,8 @@ def _standard_errors(model, jacobian, p, f, args, weights, cost, lower, upper, n
     se = np.full((n, n_params), np.nan)
     if n == 0:
         return se
-    jac = finite_difference_jacobian(model, p, args, lower, upper, f) if jacobian is None else jacobian(p, *args)
+    if jac is None:
+        jac = finite_difference_jacobian(model, p, args, lower, upper, f) if jacobian is None else jacobian(p, *args)
     jac = _weighted(jac, weights)
     jtj = np.matmul(np.swapaxes(jac, 1, 2), jac)
     dof = max(n_points - n_params, 1)

@@ -94,9 +94,12 @@ def exp_conv(c, t, k, derivative=False):
     ct = np.ascontiguousarray(c.T) if c.ndim == 2 else c[:, None]     # (T, N) or (T, 1)
     run = _recursion_by_blocks if n < _FEW_VOXELS else _recursion_by_rows
     out, d_out = run(ct, dt, which, k, t - t[0], e, weights, derivative)
+    # The recursion runs frame-major (T, N); the result is returned voxel-major and C-ordered:
+    # one transposing copy here is several times cheaper than the mixed-order arithmetic that
+    # a transposed view causes downstream (model - data, Jacobian assembly).
     if derivative:
-        return out.T, d_out.T
-    return out.T
+        return np.ascontiguousarray(out.T), np.ascontiguousarray(d_out.T)
+    return np.ascontiguousarray(out.T)
 
 
 # Below this many voxels the recursion runs in blocks of frames (vectorised over time),

@@ -55,17 +55,27 @@ def forward(p, t_min, cp):
 
 def jacobian(p, t_min, cp):
     """d Ct / d(Fp, PS, ve, vp) (n, T, 4): Ct = Fp [A E(alpha) + (1 - A) E(beta)]."""
+    return forward_jacobian(p, t_min, cp)[1]
+
+
+def forward_jacobian(p, t_min, cp):
+    """(Ct, d Ct / d(Fp, PS, ve, vp)) from one pass of the two convolutions."""
     fp, ps, ve, vp = p[:, 0], p[:, 1], p[:, 2], p[:, 3]
     alpha, beta, a = rates(fp, ps, ve, vp)
     d_alpha, d_beta, d_a = _rate_derivatives(fp, ps, ve, vp)
     e_alpha, de_alpha = exp_conv(cp, t_min, alpha, derivative=True)
     e_beta, de_beta = exp_conv(cp, t_min, beta, derivative=True)
-    fp_, a_ = fp[:, None, None], a[:, None, None]
-    jac = fp_ * (d_a[:, None, :] * (e_alpha - e_beta)[..., None]
-                 + a_ * de_alpha[..., None] * d_alpha[:, None, :]
-                 + (1 - a_) * de_beta[..., None] * d_beta[:, None, :])
-    jac[..., 0] += a[:, None] * e_alpha + (1 - a)[:, None] * e_beta
-    return jac
+    fp_, a_ = fp[:, None], a[:, None]
+    mixed = a_ * e_alpha + (1 - a_) * e_beta
+    # Terms shared by all four columns, each (n, T): Fp (E_alpha - E_beta), Fp A dE_alpha, Fp (1 - A) dE_beta.
+    gap = fp_ * (e_alpha - e_beta)
+    slope_alpha = (fp_ * a_) * de_alpha
+    slope_beta = (fp_ * (1 - a_)) * de_beta
+    jac = np.empty((p.shape[0], 4, e_alpha.shape[1]))
+    for j in range(4):
+        jac[:, j] = d_a[:, j:j + 1] * gap + d_alpha[:, j:j + 1] * slope_alpha + d_beta[:, j:j + 1] * slope_beta
+    jac[:, 0] += mixed
+    return fp_ * mixed, np.swapaxes(jac, 1, 2)
 
 
 def linear_start(ct, t_min, cp):

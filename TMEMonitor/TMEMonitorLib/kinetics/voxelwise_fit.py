@@ -79,9 +79,11 @@ def _starts_for_delays(module, ct, t, t_min, cp, delays):
 
 
 def _model_functions(module, t, t_min, cp, fit_delay):
-    """forward(p) and jacobian(p) for the engine; with a delay, its column is last in p."""
+    """forward(p), jacobian(p) and evaluate(p) -> both (None where the model has no one-pass
+    form) for the engine; with a delay, its column is last in p."""
     if not fit_delay:
-        return (lambda p: module.forward(p, t_min, cp)), (lambda p: module.jacobian(p, t_min, cp))
+        evaluate = (lambda p: module.forward_jacobian(p, t_min, cp)) if hasattr(module, "forward_jacobian") else None
+        return (lambda p: module.forward(p, t_min, cp)), (lambda p: module.jacobian(p, t_min, cp)), evaluate
 
     def forward(p):
         return module.forward(p[:, :-1], t_min, shift(cp, t, p[:, -1]))
@@ -92,7 +94,7 @@ def _model_functions(module, t, t_min, cp, fit_delay):
         jac[..., :-1] = module.jacobian(params, t_min, shift(cp, t, delay))
         jac[..., -1] = module.forward(params, t_min, shift_derivative(cp, t, delay))
         return jac
-    return forward, jacobian
+    return forward, jacobian, None
 
 
 def _ranked_starts(starts, forward, y, keep):
@@ -116,11 +118,12 @@ def _fit_rows(module, y, t, t_min, cp, lower, upper, fit_delay, delay_bounds_s, 
         upper = np.append(upper, delay_bounds_s[1])
     else:
         starts = _starts(module, y, t_min, cp)
-    forward, jacobian = _model_functions(module, t, t_min, cp, fit_delay)
+    forward, jacobian, evaluate = _model_functions(module, t, t_min, cp, fit_delay)
 
     def run(p0, rows):
         return levenberg_marquardt.fit(forward, p0[rows], y[rows], lower, upper, jacobian=jacobian,
-                                       max_iter=max_iter, xtol=xtol, ftol=ftol, chunk_size=max(rows.size, 1))
+                                       max_iter=max_iter, xtol=xtol, ftol=ftol, chunk_size=max(rows.size, 1),
+                                       evaluate=evaluate)
 
     everyone = np.arange(y.shape[0])
     auto = n_starts is None and hasattr(module, "linear_start") and len(starts) > 1
