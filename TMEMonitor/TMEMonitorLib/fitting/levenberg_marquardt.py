@@ -49,12 +49,51 @@ def finite_difference_jacobian(model, p, args, lower, upper, f0=None):
     return jac
 
 
+def _cholesky_solve(a, rhs):
+    """Solve a x = rhs for a stack (n, P, P) of symmetric positive definite matrices by a
+    Cholesky factorisation written out over the P columns, each step a vector operation across
+    all voxels: for the few parameters of these models far cheaper than LAPACK called once per
+    voxel. Rows whose matrix is not numerically positive definite come back NaN."""
+    n_params = a.shape[-1]
+    entry = [[np.ascontiguousarray(a[:, i, j]) for j in range(n_params)] for i in range(n_params)]
+    factor = [[None] * n_params for _ in range(n_params)]
+    ok = np.ones(a.shape[0], bool)
+    for j in range(n_params):
+        pivot = entry[j][j] - sum(factor[j][k] * factor[j][k] for k in range(j))
+        ok &= pivot > 1e-300
+        root = np.sqrt(np.where(pivot > 1e-300, pivot, 1.0))
+        factor[j][j] = root
+        for i in range(j + 1, n_params):
+            factor[i][j] = (entry[i][j] - sum(factor[i][k] * factor[j][k] for k in range(j))) / root
+    z = []
+    for i in range(n_params):                      # L z = rhs
+        z.append((rhs[:, i] - sum(factor[i][k] * z[k] for k in range(i))) / factor[i][i])
+    x = [None] * n_params
+    for i in reversed(range(n_params)):            # L' x = z
+        x[i] = (z[i] - sum(factor[k][i] * x[k] for k in range(i + 1, n_params))) / factor[i][i]
+    out = np.stack(x, axis=1)
+    out[~ok] = np.nan
+    return out, ok
+
+
 def _solve(jtj, g, lam):
     """Solve (JTJ + lam * diag(JTJ)) dp = -g for every voxel; singular systems give NaN."""
     n_params = jtj.shape[-1]
     diag = np.einsum("nii->ni", jtj)
     scale = np.maximum(diag, 1e-12 * np.maximum(diag.max(axis=1, keepdims=True), 1e-30))
     a = jtj + lam[:, None, None] * scale[:, :, None] * np.eye(n_params)[None]
+    if n_params <= 4 and a.shape[0] >= 64:
+        # The damped matrix is positive definite unless J is degenerate; those few rows go to LAPACK.
+        with np.errstate(all="ignore"):
+            out, ok = _cholesky_solve(a, -g)
+        if not ok.all():
+            bad = np.flatnonzero(~ok)
+            out[bad] = _solve_lapack(a[bad], g[bad])
+        return out
+    return _solve_lapack(a, g)
+
+
+def _solve_lapack(a, g):
     try:
         return np.linalg.solve(a, -g[..., None])[..., 0]
     except np.linalg.LinAlgError:
