@@ -7,7 +7,6 @@ extended-Tofts linear fit. With ``fit_delay`` every voxel first gets the best de
 batched bounded Levenberg-Marquardt engine, with an exact Jacobian (the models are linear in
 the AIF, so d Ct / d delay is the model applied to d cp(t - delay) / d delay).
 """
-import os
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
 import numpy as np
@@ -25,6 +24,7 @@ DEFAULT_DELAY_BOUNDS_S = (0.0, 20.0)
 # machine epsilon, MINPACK's default (More, Garbow & Hillstrom 1980, ANL-80-74), far below any
 # noise; a stricter value only lengthens the slow tail of ill-conditioned (2CXM) voxels.
 FTOL = 1.49e-8
+DEFAULT_THREADS = 1
 _LINEAR_MODELS = ("tofts", "extended_tofts", "patlak")
 
 
@@ -172,7 +172,8 @@ def fit(model, ct_mM, t_s, cp_mM, fit_delay=False, mask=None, bounds=None, delay
     by their residual) are each fitted, the best result kept (default: all for the 2CUM; for
     the 2CXM, whose own linear fit adds a start, the best one, and the runner-up only for
     voxels whose fit failed or stopped on a bound); ``threads``
-    chunks fitted at once (default: all cores); ``progress(fraction, message)`` (called
+    chunks fitted at once (default 1: threads did not
+    scale, see DEFAULT_THREADS); ``progress(fraction, message)`` (called
     from the calling thread; it may raise Cancelled).
 
     Returns arrays over the leading dims: the model's parameters and derived ones (kep;
@@ -212,7 +213,10 @@ def fit(model, ct_mM, t_s, cp_mM, fit_delay=False, mask=None, bounds=None, delay
     status[selected & ~finite] = fit_status.NO_SIGNAL
 
     t_min = (t - t[0]) / 60.0           # rates are per minute inside the models
-    threads = max(1, min(os.cpu_count() or 1, 8) if threads is None else int(threads))
+    # Single-threaded unless asked: the frame-by-frame recursion and the LM iterations issue many
+    # small numpy calls whose Python side holds the GIL, so 2 threads measured 0.6-1.1x of one
+    # (issue 19; Testing/benchmarks/benchmark_peers.py prints the scaling).
+    threads = DEFAULT_THREADS if threads is None else max(1, int(threads))
     size = int(min(max(int(chunk_size), 1), max(256, -(-rows.size // threads))))
     chunks = [rows[start:start + size] for start in range(0, rows.size, size)]
 
