@@ -20,7 +20,7 @@ from TMEMonitorLib.fitting import levenberg_marquardt
 from TMEMonitorLib.fitting import status as fit_status
 from TMEMonitorLib.progress import report
 
-from .signal_models import ivim_jacobian
+from .signal_models import ivim_jacobian, ivim_rows_and_jacobian
 from .signal_models import ivim_rows as ivim_model
 
 NODES_PER_AXIS = 5        # Gauss-Hermite nodes per parameter: 125 grid points per voxel
@@ -79,17 +79,39 @@ def _map_fit(b, v, w, start, lower, upper, mean, whitening, sigma):
         prior_rows[:, :, 1:] = whitening
         return np.concatenate([jac, prior_rows], axis=1)
 
+    def residual_both(q, sig, wt):
+        """residual_model and residual_jacobian from one evaluation of the exponentials."""
+        model, jac = ivim_rows_and_jacobian(to_params(q), b)
+        scale = wt / sig[:, None]
+        s = 1 / (1 + np.exp(-q[:, 1:]))
+        both = np.empty((q.shape[0], 4, b.size + 3))          # (n, P, residuals): J transposed
+        np.multiply(np.swapaxes(jac, 1, 2), scale[:, None, :], out=both[:, :, :b.size])
+        both[:, 1:, :b.size] *= ((hi - lo) * s * (1 - s))[:, :, None]
+        both[:, 0, b.size:] = 0.0
+        both[:, 1:, b.size:] = whitening.T
+        return np.concatenate([model * scale, q[:, 1:] @ whitening.T], axis=1), np.swapaxes(both, 1, 2)
+
     y = np.concatenate([v * w / sigma[:, None], np.broadcast_to(whitening @ mean, (v.shape[0], 3))], axis=1)
     q0 = np.column_stack([start[:, :1], to_latent(start[:, 1:], lo, hi)])
     q_lower = np.concatenate([[0.0], np.full(3, -LATENT_LIMIT)])
     q_upper = np.concatenate([[np.inf], np.full(3, LATENT_LIMIT)])
     fit = levenberg_marquardt.fit(residual_model, q0, y, q_lower, q_upper, jacobian=residual_jacobian,
-                                  args=(sigma, w), max_iter=100, ftol=1.49e-8, standard_errors=False)
+                                  args=(sigma, w), max_iter=100, ftol=1.49e-8, standard_errors=False,
+                                  evaluate=residual_both)
     q = np.where(np.isfinite(fit["params"]), fit["params"], q0)
     jac = residual_jacobian(q, sigma, w)
     precision = np.matmul(np.swapaxes(jac, 1, 2), jac)
     with np.errstate(all="ignore"):
-        covariance = np.linalg.pinv(precision)[:, 1:, 1:]      # S0 marginalised: the latent block
+        # S0 marginalised: the latent block of the inverse. The pseudo-inverse (an SVD per voxel)
+        # only where the plain inverse fails.
+        try:
+            inverse = np.linalg.inv(precision)
+        except np.linalg.LinAlgError:
+            inverse = np.full(precision.shape, np.nan)
+        bad = ~np.all(np.isfinite(inverse), axis=(1, 2))
+        if bad.any():
+            inverse[bad] = np.linalg.pinv(precision[bad])
+        covariance = inverse[:, 1:, 1:]
     return q[:, 1:], covariance
 
 
