@@ -28,6 +28,11 @@ def _rows(weights, rows):
     return None if weights is None else weights[rows]
 
 
+def _all_or(rows, n):
+    """``rows`` (sorted, unique) as a slice when it is every row of ``n``, else unchanged."""
+    return slice(None) if rows.size == n else rows
+
+
 def _weighted(values, weights):
     """Residuals (n, T) or Jacobians (n, T, P) times the weights; no copy without weights."""
     if weights is None:
@@ -133,8 +138,12 @@ def _fit_chunk(model, jacobian, p0, y, lower, upper, args, weights, max_iter, xt
     for _ in range(max_iter):
         if active.size == 0:
             break
-        need = active[stale[active]]
+        # While every row is still in play (the first, heaviest iterations), rows are taken
+        # by a slice (views) instead of fancy indexing (copies of every array).
+        rows = _all_or(active, n)
+        need = active[stale[rows]]
         if need.size:
+            need = _all_or(need, n)
             pn, wn = p[need], _rows(weights, need)
             args_n = _take(args, need)
             if jac_store is not None:
@@ -155,32 +164,35 @@ def _fit_chunk(model, jacobian, p0, y, lower, upper, args, weights, max_iter, xt
                 g = np.where(fr, 0.0, g)
             jtj[need] = np.matmul(jac_t, jac)   # batched BLAS; much faster than einsum here
             grad[need], frozen[need], stale[need] = g, fr, False
-        pa, ga = p[active], grad[active]
-        step = np.where(frozen[active], 0.0, _solve(jtj[active], ga, lam[active]))
+        pa, ga = p[rows].copy(), grad[rows]
+        step = np.where(frozen[rows], 0.0, _solve(jtj[rows], ga, lam[rows]))
         trial = np.clip(pa + step, lower, upper)
         if jac_store is None:
-            f_trial = model(trial, *_take(args, active))
+            f_trial = model(trial, *_take(args, rows))
         else:
-            f_trial, jac_trial = evaluate(trial, *_take(args, active))
-        r_trial = _weighted(f_trial - y[active], _rows(weights, active))
+            f_trial, jac_trial = evaluate(trial, *_take(args, rows))
+        r_trial = _weighted(f_trial - y[rows], _rows(weights, rows))
         cost_trial = np.sum(r_trial * r_trial, axis=1)
-        old_cost = cost[active]
+        old_cost = cost[rows].copy()
         better = np.isfinite(cost_trial) & (cost_trial < old_cost)
-        accepted = active[better]
-        p[accepted] = trial[better]
-        f[accepted] = f_trial[better]
-        cost[accepted] = cost_trial[better]
+        if better.all():                       # the common case early on: no gathering
+            accepted, take = rows, slice(None)
+        else:
+            accepted, take = active[better], better
+        p[accepted] = trial[take]
+        f[accepted] = f_trial[take]
+        cost[accepted] = cost_trial[take]
         stale[accepted] = True
         if jac_store is not None:
-            jac_store[accepted] = np.swapaxes(jac_trial, 1, 2)[better]
+            jac_store[accepted] = np.swapaxes(jac_trial, 1, 2)[take]
         lam[accepted] = np.maximum(lam[accepted] / _LAMBDA_DOWN, 1e-12)
         lam[active[~better]] *= _LAMBDA_UP
-        n_iter[active] += 1
+        n_iter[rows] += 1
         moved = np.abs(trial - pa)
         small_step = np.all(moved <= xtol * (np.abs(pa) + xtol), axis=1)
         small_gain = better & ((old_cost - cost_trial) <= ftol * np.maximum(old_cost, 1e-300))
         stationary = np.all(ga == 0.0, axis=1)           # zero projected gradient: nothing to do
-        done = small_gain | (small_step & np.isfinite(cost_trial)) | stationary | (lam[active] > _LAMBDA_GIVE_UP)
+        done = small_gain | (small_step & np.isfinite(cost_trial)) | stationary | (lam[rows] > _LAMBDA_GIVE_UP)
         converged[active[done]] = True
         active = active[~done]
         on_iteration(1.0 - active.size / max(n, 1))
