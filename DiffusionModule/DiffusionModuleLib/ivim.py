@@ -19,7 +19,7 @@ from TMEMonitorLib.progress import report
 
 from .adc import loglinear
 from .ivim_bayesian import posterior_mean
-from .signal_models import ivim_jacobian, ivim_rows
+from .signal_models import ivim_jacobian, ivim_rows, ivim_rows_and_jacobian
 from .fit_frame import empty_outputs, finish, mark_failed, prepare, quality
 
 METHODS = ("segmented", "full", "bayesian")
@@ -27,10 +27,18 @@ METHODS = ("segmented", "full", "bayesian")
 # and SD of f, D and D* in the Monte-Carlo table (Testing/benchmarks/benchmark_diffusion_fit.py).
 DEFAULT_METHOD = "bayesian"
 PARAMETERS = ("S0", "f", "D", "Dstar")
-# Bounds that never clip physiological values (mm2/s; S0 relative to the lowest-b signal). Free
-# water D is 3.0e-3 mm2/s at 37 C (Holz et al. 2000, doi:10.1039/b005319h); D* spans roughly
-# 0.005-0.1 mm2/s over the body regions of the OSIPI TF2.4 reference set (Testing/Data/osipi-ivim).
-DEFAULT_BOUNDS = {"S0": (0.5, 2.0), "f": (0.0, 1.0), "D": (0.0, 0.005), "Dstar": (0.005, 0.2)}
+# Bounds that never clip physiological tissue values (mm2/s; S0 relative to the lowest-b signal).
+# Free water D is 3.0e-3 mm2/s at 37 C (Holz et al. 2000, doi:10.1039/b005319h). D* of body
+# tissues spans 0.01-0.1 mm2/s over the regions of the OSIPI TF2.4 reference set
+# (Testing/Data/osipi-ivim, generic*.json: Dp 0.01-0.1); 0.1 is also the D* ceiling of the OSIPI
+# TF2.4 bounds that osipy 0.1.4 uses. A wider ceiling (0.2 before) lets noise push D* far above
+# tissue values (3.8 % of voxels above 0.15 at SNR 50, Testing/benchmarks/benchmark_peers.py).
+# The floor 0.005 keeps D* above the tissue D range, where f and D would trade off; vessels with
+# D* > 0.1 need ``bounds={"Dstar": (...)}``.
+DEFAULT_BOUNDS = {"S0": (0.5, 2.0), "f": (0.0, 1.0), "D": (0.0, 0.005), "Dstar": (0.005, 0.1)}
+# Relative decrease of the residual sum of squares that ends a voxel's fit: sqrt(machine eps),
+# MINPACK's default (More, Garbow & Hillstrom 1980, ANL-80-74); far below the noise of any DWI.
+FTOL = 1.49e-8
 MAX_REFERENCE_B = 50.0   # s/mm2: the lowest b must be at or below this to serve as the S0 reference
 
 
@@ -53,8 +61,9 @@ def check_design(b, threshold):
                          f"{threshold:g} s/mm2 (b = {distinct.tolist()})")
 
 
-def segmented(b, v, w, threshold, bounds):
-    """(n, 4) segmented estimates on normalised signals ``v`` with 0/1 weights ``w``."""
+def segmented(b, v, w, threshold, bounds, fit_weights=None):
+    """(n, 4) segmented estimates on normalised signals ``v`` with 0/1 weights ``w``
+    (``fit_weights``: the same weights for the D* fit, or None when all are 1)."""
     high = b >= threshold
     d, intercept, _ = loglinear(b[high], v[:, high], w[:, high])
     low = b == b.min()
@@ -63,12 +72,20 @@ def segmented(b, v, w, threshold, bounds):
     f = np.clip(np.nan_to_num(1.0 - intercept / s0, nan=0.1), *bounds["f"])
     d = np.clip(np.nan_to_num(d, nan=1e-3), *bounds["D"])
     s0 = np.clip(s0, *bounds["S0"])
-    fixed = np.column_stack([s0, f, d])
-    # D* alone with the others fixed: a one-parameter bounded fit, all voxels at once.
+    # D* alone with the others fixed: a one-parameter bounded fit, all voxels at once. With S0, f
+    # and D fixed the model is amplitude * exp(-b D*) + tissue, the tissue term computed once.
+    amplitude = (s0 * f)[:, None]
+    tissue = (s0 * (1 - f))[:, None] * np.exp(-b * d[:, None])
+
+    def evaluate(p, amp, base):
+        e = np.exp(-b * p)
+        return amp * e + base, (-amp * b * e)[..., None]
+
     dstar = levenberg_marquardt.fit(
-        lambda p, k: model(np.column_stack([k, p]), b), np.full((v.shape[0], 1), 0.03), v,
-        [bounds["Dstar"][0]], [bounds["Dstar"][1]], args=(fixed,), weights=w,
-        jacobian=lambda p, k: jacobian(np.column_stack([k, p]), b)[..., 3:])["params"][:, 0]
+        lambda p, amp, base: amp * np.exp(-b * p) + base, np.full((v.shape[0], 1), 0.03), v,
+        [bounds["Dstar"][0]], [bounds["Dstar"][1]], args=(amplitude, tissue), weights=fit_weights,
+        evaluate=evaluate,
+        ftol=FTOL, standard_errors=False)["params"][:, 0]
     return np.column_stack([s0, f, d, np.nan_to_num(dstar, nan=0.03)])
 
 
@@ -101,8 +118,10 @@ def fit_ivim(signal, b_values, method=DEFAULT_METHOD, b_threshold=200.0, bounds=
     # No usable lowest-b sample (e.g. saturated): scale by the largest used sample instead.
     reference = np.where(reference > 0, reference, np.where(w > 0, v_raw, 0).max(1))
     v = v_raw / reference[:, None]
+    # Every sample used (the usual case): no weights, so the engine skips multiplying by ones.
+    fit_weights = None if prep.all_valid else w
     report(progress, 0.05, "IVIM segmented fit")
-    params = segmented(b, v, w, b_threshold, limits)
+    params = segmented(b, v, w, b_threshold, limits, fit_weights)
     lower = np.array([limits[k][0] for k in PARAMETERS])
     upper = np.array([limits[k][1] for k in PARAMETERS])
     se = np.full((rows.size, 4), np.nan)
@@ -110,7 +129,8 @@ def fit_ivim(signal, b_values, method=DEFAULT_METHOD, b_threshold=200.0, bounds=
     if method in ("full", "bayesian"):
         share = 0.3 if method == "bayesian" else 0.9
         fit = levenberg_marquardt.fit(lambda p: model(p, b), np.clip(params, lower, upper), v, lower, upper,
-                                      jacobian=lambda p: jacobian(p, b), weights=w, max_iter=100,
+                                      jacobian=lambda p: jacobian(p, b), weights=fit_weights, max_iter=100,
+                                      ftol=FTOL, evaluate=lambda p: ivim_rows_and_jacobian(p, b),
                                       progress=lambda f, m="": report(progress, 0.1 + share * f, "IVIM full fit"))
         params, se, state_rows = fit["params"], fit["se"], fit["status"]
     if method == "bayesian":

@@ -20,7 +20,7 @@ from TMEMonitorLib.fitting import levenberg_marquardt
 from TMEMonitorLib.fitting import status as fit_status
 from TMEMonitorLib.progress import report
 
-from .signal_models import ivim_jacobian
+from .signal_models import ivim_jacobian, ivim_rows_and_jacobian
 from .signal_models import ivim_rows as ivim_model
 
 NODES_PER_AXIS = 5        # Gauss-Hermite nodes per parameter: 125 grid points per voxel
@@ -79,17 +79,39 @@ def _map_fit(b, v, w, start, lower, upper, mean, whitening, sigma):
         prior_rows[:, :, 1:] = whitening
         return np.concatenate([jac, prior_rows], axis=1)
 
+    def residual_both(q, sig, wt):
+        """residual_model and residual_jacobian from one evaluation of the exponentials."""
+        model, jac = ivim_rows_and_jacobian(to_params(q), b)
+        scale = wt / sig[:, None]
+        s = 1 / (1 + np.exp(-q[:, 1:]))
+        both = np.empty((q.shape[0], 4, b.size + 3))          # (n, P, residuals): J transposed
+        np.multiply(np.swapaxes(jac, 1, 2), scale[:, None, :], out=both[:, :, :b.size])
+        both[:, 1:, :b.size] *= ((hi - lo) * s * (1 - s))[:, :, None]
+        both[:, 0, b.size:] = 0.0
+        both[:, 1:, b.size:] = whitening.T
+        return np.concatenate([model * scale, q[:, 1:] @ whitening.T], axis=1), np.swapaxes(both, 1, 2)
+
     y = np.concatenate([v * w / sigma[:, None], np.broadcast_to(whitening @ mean, (v.shape[0], 3))], axis=1)
     q0 = np.column_stack([start[:, :1], to_latent(start[:, 1:], lo, hi)])
     q_lower = np.concatenate([[0.0], np.full(3, -LATENT_LIMIT)])
     q_upper = np.concatenate([[np.inf], np.full(3, LATENT_LIMIT)])
     fit = levenberg_marquardt.fit(residual_model, q0, y, q_lower, q_upper, jacobian=residual_jacobian,
-                                  args=(sigma, w), max_iter=100)
+                                  args=(sigma, w), max_iter=100, ftol=1.49e-8, standard_errors=False,
+                                  evaluate=residual_both)
     q = np.where(np.isfinite(fit["params"]), fit["params"], q0)
     jac = residual_jacobian(q, sigma, w)
     precision = np.matmul(np.swapaxes(jac, 1, 2), jac)
     with np.errstate(all="ignore"):
-        covariance = np.linalg.pinv(precision)[:, 1:, 1:]      # S0 marginalised: the latent block
+        # S0 marginalised: the latent block of the inverse. The pseudo-inverse (an SVD per voxel)
+        # only where the plain inverse fails.
+        try:
+            inverse = np.linalg.inv(precision)
+        except np.linalg.LinAlgError:
+            inverse = np.full(precision.shape, np.nan)
+        bad = ~np.all(np.isfinite(inverse), axis=(1, 2))
+        if bad.any():
+            inverse[bad] = np.linalg.pinv(precision[bad])
+        covariance = inverse[:, 1:, 1:]
     return q[:, 1:], covariance
 
 
@@ -100,6 +122,20 @@ def _safe_cholesky(covariance, fallback):
     eigen = np.linalg.eigvalsh(c)
     c = np.where((eigen[:, :1] > 0)[:, :, None], c, fallback)
     return np.linalg.cholesky(c)
+
+
+_NODE_CACHE = {}
+
+
+def _tensor_nodes(nodes, node_weights):
+    """Tensor-grid nodes u (m^3, 3) and log(product of weights) + |u|^2 / 2 (m^3,), computed once."""
+    key = (nodes.tobytes(), node_weights.tobytes())
+    if key not in _NODE_CACHE:
+        u = np.stack(np.meshgrid(nodes, nodes, nodes, indexing="ij"), axis=-1).reshape(-1, 3)
+        log_w = np.log(np.stack(np.meshgrid(node_weights, node_weights, node_weights, indexing="ij"),
+                                axis=-1).reshape(-1, 3)).sum(1)
+        _NODE_CACHE[key] = (u, log_w + 0.5 * np.sum(u * u, axis=1))
+    return _NODE_CACHE[key]
 
 
 def _quadrature(b, v, w, centre, cov, fallback, lower, upper, mean, whitening, sigma, nodes, node_weights):
@@ -115,18 +151,26 @@ def _quadrature(b, v, w, centre, cov, fallback, lower, upper, mean, whitening, s
     c0 = centre[:, order]
     L = _safe_cholesky(cov[:, order][:, :, order], fallback[order][:, order])
     lo, hi = lower[1:][order], upper[1:][order]
-    u = np.stack(np.meshgrid(nodes, nodes, nodes, indexing="ij"), axis=-1)           # (m, m, m, 3)
-    z = c0[:, None, None, None, :] + np.einsum("nij,abcj->nabci", L, u)            # (n, m, m, m, 3)
-    z = np.clip(z, -LATENT_LIMIT - 4, LATENT_LIMIT + 4)
+    u, log_node = _tensor_nodes(nodes, node_weights)                                 # (m^3, 3), (m^3,)
+    z = c0[:, None, :] + np.matmul(u, np.swapaxes(L, 1, 2))                          # (n, m^3, 3)
+    z = np.clip(z, -LATENT_LIMIT - 4, LATENT_LIMIT + 4, out=z).reshape(-1, m, m, m, 3)
     dstar = from_latent(z[:, :, 0, 0, 0], lo[0], hi[0])                              # (n, m)
     d = from_latent(z[:, :, :, 0, 1], lo[1], hi[1])                                  # (n, m, m)
     f = from_latent(z[..., 2], lo[2], hi[2])                                         # (n, m, m, m)
-    e_star = np.exp(-b * dstar[..., None])[:, :, None, None, :]                      # (n, m, 1, 1, n_b)
-    e_d = np.exp(-b * d[..., None])[:, :, :, None, :]                                # (n, m, m, 1, n_b)
-    g = (e_d + f[..., None] * (e_star - e_d)).reshape(v.shape[0], m ** 3, b.size)    # S0 = 1
-    gw = g * w[:, None, :]                                                           # weights are 0/1
-    a = np.einsum("nkb,nkb->nk", gw, g)
-    c = np.einsum("nkb,nb->nk", gw, v)
+    # g = e_d + f (e_star - e_d) (S0 = 1) is linear in f, which alone varies with the last node
+    # index: the sums over b of g^2 and g v are quadratics in f whose coefficients need only the
+    # m^2 (D*, D) points, so no (n, m^3, n_b) array is formed.
+    e_star = np.exp(-b * dstar[..., None])[:, :, None, :]                            # (n, m, 1, n_b)
+    e_d = np.exp(-b * d[..., None])                                                  # (n, m, m, n_b)
+    diff = e_star - e_d
+    e_dw, diff_w = e_d * w[:, None, None, :], diff * w[:, None, None, :]             # weights are 0/1
+    a0 = np.einsum("nabk,nabk->nab", e_dw, e_d)[..., None]                           # (n, m, m, 1)
+    a1 = np.einsum("nabk,nabk->nab", e_dw, diff)[..., None]
+    a2 = np.einsum("nabk,nabk->nab", diff_w, diff)[..., None]
+    v0 = np.einsum("nabk,nk->nab", e_dw, v)[..., None]
+    v1 = np.einsum("nabk,nk->nab", diff_w, v)[..., None]
+    a = (a0 + f * (2.0 * a1 + f * a2)).reshape(v.shape[0], m ** 3)
+    c = (v0 + f * v1).reshape(v.shape[0], m ** 3)
     q = np.einsum("nb,nb->n", v * w, v)[:, None]
     n_used = np.count_nonzero(w, axis=1)[:, None]
     # RSS at the best S0 = c / a, floored at the noise floor (noise-free input stays well posed).
@@ -137,23 +181,22 @@ def _quadrature(b, v, w, centre, cov, fallback, lower, upper, mean, whitening, s
     else:
         log_like = -0.5 * np.log(a) - rss / (2 * sigma[:, None] ** 2)
     z = z.reshape(v.shape[0], m ** 3, 3)[:, :, order]                                # back to (f, D, D*)
-    white = np.einsum("ij,nkj->nki", whitening, z - mean)
-    u = u.reshape(m ** 3, 3)
-    log_node = np.log(np.stack(np.meshgrid(node_weights, node_weights, node_weights, indexing="ij"),
-                               axis=-1).reshape(-1, 3)).sum(1) + 0.5 * np.einsum("ki,ki->k", u, u)
-    log_weight = log_like - 0.5 * np.einsum("nki,nki->nk", white, white) + log_node
+    white = np.matmul(z - mean, whitening.T)
+    log_weight = log_like - 0.5 * np.sum(white * white, axis=2) + log_node
     log_weight -= log_weight.max(axis=1, keepdims=True)
     weight = np.exp(log_weight)
     weight /= weight.sum(axis=1, keepdims=True)
     values = np.concatenate([(c / a)[..., None], f.reshape(-1, m ** 3, 1),
                              np.broadcast_to(d[:, :, :, None], f.shape).reshape(-1, m ** 3, 1),
                              np.broadcast_to(dstar[:, :, None, None], f.shape).reshape(-1, m ** 3, 1)], axis=-1)
-    mean_p = np.einsum("nk,nki->ni", weight, values)
-    sd_p = np.sqrt(np.maximum(np.einsum("nk,nki->ni", weight, (values - mean_p[:, None, :]) ** 2), 0.0))
-    mean_z = np.einsum("nk,nki->ni", weight, z)
+    row = weight[:, None, :]                                                          # (n, 1, m^3)
+    mean_p = np.matmul(row, values)[:, 0]
+    spread = values - mean_p[:, None, :]
+    sd_p = np.sqrt(np.maximum(np.matmul(row, spread * spread)[:, 0], 0.0))
+    mean_z = np.matmul(row, z)[:, 0]
     dz = z - mean_z[:, None, :]
-    cov_z = np.einsum("nk,nki,nkj->nij", weight, dz, dz)
-    effective_nodes = 1.0 / np.einsum("nk,nk->n", weight, weight)
+    cov_z = np.matmul(np.swapaxes(dz * weight[..., None], 1, 2), dz)
+    effective_nodes = 1.0 / np.sum(weight * weight, axis=1)
     return mean_p, sd_p, mean_z, cov_z, effective_nodes
 
 

@@ -56,6 +56,19 @@ def ivim_jacobian(p, b):
                      -s0 * f * b * e_star], axis=-1)
 
 
+def ivim_rows_and_jacobian(p, b):
+    """(ivim_rows, ivim_jacobian) from one evaluation of the two exponentials."""
+    s0, f = p[:, :1], p[:, 1:2]
+    e_star, e_d = np.exp(-b * p[:, 3:4]), np.exp(-b * p[:, 2:3])
+    mixed = f * e_star + (1 - f) * e_d
+    jac = np.empty((p.shape[0], 4, b.size))          # (n, P, n_b): rows written whole
+    jac[:, 0] = mixed
+    np.multiply(s0, e_star - e_d, out=jac[:, 1])
+    np.multiply(-s0 * (1 - f) * b, e_d, out=jac[:, 2])
+    np.multiply(-s0 * f * b, e_star, out=jac[:, 3])
+    return s0 * mixed, np.swapaxes(jac, 1, 2)
+
+
 def kurtosis_rows(p, b):
     """p = (S0, D, K) rows (n, 3) at b (n_b,) -> (n, n_b)."""
     return p[:, :1] * np.exp(-b * p[:, 1:2] + (b * p[:, 1:2]) ** 2 * p[:, 2:3] / 6.0)

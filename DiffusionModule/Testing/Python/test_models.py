@@ -137,12 +137,14 @@ class IvimTest(unittest.TestCase):
     D = np.array([0.8e-3, 1.2e-3, 2.0e-3, 1.0e-3])
     F = np.array([0.05, 0.15, 0.3, 0.9])          # includes a vessel-like f = 0.9: bounds must not clip it
     DSTAR = np.array([0.02, 0.05, 0.1, 0.15])
+    # The default D* bounds end at 0.1 mm2/s (tissue); a vessel-like D* = 0.15 needs them widened.
+    WIDE = {"Dstar": (0.005, 0.3)}
 
     def test_noise_free_recovery_full_and_bayesian(self):
         signal = ivim_signal(1000.0, self.D, self.F, self.DSTAR, B_IVIM)
         for method in ("full", "bayesian"):
             with self.subTest(method=method):
-                result = models.fit_ivim(signal, B_IVIM, method=method)
+                result = models.fit_ivim(signal, B_IVIM, method=method, bounds=self.WIDE)
                 np.testing.assert_allclose(result["f"], self.F, atol=1e-3)
                 np.testing.assert_allclose(result["D"][:3], self.D[:3], rtol=1e-3)   # D at f = 0.9 is ill-posed
                 np.testing.assert_allclose(result["D"][3], self.D[3], rtol=2e-2)
@@ -150,10 +152,21 @@ class IvimTest(unittest.TestCase):
                 np.testing.assert_allclose(result["S0"], 1000.0, rtol=1e-3)
                 np.testing.assert_array_equal(result["status"], status.OK, err_msg=str(result["status"]))
 
+    def test_default_dstar_bounds_hold_tissue_values(self):
+        # Tissue D* (<= 0.1 mm2/s) is recovered within the default bounds; a vessel-like 0.15 is held
+        # at the 0.1 bound and flagged HIT_BOUND, not silently returned as a tissue value.
+        signal = ivim_signal(1000.0, self.D, self.F, self.DSTAR, B_IVIM)
+        result = models.fit_ivim(signal, B_IVIM, method="full")
+        np.testing.assert_allclose(result["Dstar"][:3], self.DSTAR[:3], rtol=1e-2)   # 0.1 is on the bound
+        np.testing.assert_array_equal(result["status"][:2], status.OK)
+        self.assertAlmostEqual(result["Dstar"][3], 0.1, places=6)
+        self.assertEqual(result["status"][3], status.HIT_BOUND)
+
     def test_segmented_exact_when_perfusion_has_decayed(self):
         # Truth condition: exp(-b_threshold D*) negligible (here exp(-200 * 0.2) ~ 4e-18), so the
         # b >= 200 samples hold the tissue term alone; then D, f, and D* (fitted with them fixed) are exact.
-        result = models.fit_ivim(ivim_signal(500.0, 1.0e-3, 0.1, 0.2, B_IVIM)[None], B_IVIM, method="segmented")
+        result = models.fit_ivim(ivim_signal(500.0, 1.0e-3, 0.1, 0.2, B_IVIM)[None], B_IVIM, method="segmented",
+                                 bounds=self.WIDE)
         np.testing.assert_allclose(result["D"], 1.0e-3, rtol=1e-9)
         np.testing.assert_allclose(result["f"], 0.1, atol=1e-9)
         np.testing.assert_allclose(result["Dstar"], 0.2, rtol=1e-4)

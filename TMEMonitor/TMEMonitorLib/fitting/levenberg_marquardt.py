@@ -28,6 +28,11 @@ def _rows(weights, rows):
     return None if weights is None else weights[rows]
 
 
+def _all_or(rows, n):
+    """``rows`` (sorted, unique) as a slice when it is every row of ``n``, else unchanged."""
+    return slice(None) if rows.size == n else rows
+
+
 def _weighted(values, weights):
     """Residuals (n, T) or Jacobians (n, T, P) times the weights; no copy without weights."""
     if weights is None:
@@ -49,12 +54,51 @@ def finite_difference_jacobian(model, p, args, lower, upper, f0=None):
     return jac
 
 
+def _cholesky_solve(a, rhs):
+    """Solve a x = rhs for a stack (n, P, P) of symmetric positive definite matrices by a
+    Cholesky factorisation written out over the P columns, each step a vector operation across
+    all voxels: for the few parameters of these models far cheaper than LAPACK called once per
+    voxel. Rows whose matrix is not numerically positive definite come back NaN."""
+    n_params = a.shape[-1]
+    entry = [[np.ascontiguousarray(a[:, i, j]) for j in range(n_params)] for i in range(n_params)]
+    factor = [[None] * n_params for _ in range(n_params)]
+    ok = np.ones(a.shape[0], bool)
+    for j in range(n_params):
+        pivot = entry[j][j] - sum(factor[j][k] * factor[j][k] for k in range(j))
+        ok &= pivot > 1e-300
+        root = np.sqrt(np.where(pivot > 1e-300, pivot, 1.0))
+        factor[j][j] = root
+        for i in range(j + 1, n_params):
+            factor[i][j] = (entry[i][j] - sum(factor[i][k] * factor[j][k] for k in range(j))) / root
+    z = []
+    for i in range(n_params):                      # L z = rhs
+        z.append((rhs[:, i] - sum(factor[i][k] * z[k] for k in range(i))) / factor[i][i])
+    x = [None] * n_params
+    for i in reversed(range(n_params)):            # L' x = z
+        x[i] = (z[i] - sum(factor[k][i] * x[k] for k in range(i + 1, n_params))) / factor[i][i]
+    out = np.stack(x, axis=1)
+    out[~ok] = np.nan
+    return out, ok
+
+
 def _solve(jtj, g, lam):
     """Solve (JTJ + lam * diag(JTJ)) dp = -g for every voxel; singular systems give NaN."""
     n_params = jtj.shape[-1]
     diag = np.einsum("nii->ni", jtj)
     scale = np.maximum(diag, 1e-12 * np.maximum(diag.max(axis=1, keepdims=True), 1e-30))
     a = jtj + lam[:, None, None] * scale[:, :, None] * np.eye(n_params)[None]
+    if n_params <= 4 and a.shape[0] >= 64:
+        # The damped matrix is positive definite unless J is degenerate; those few rows go to LAPACK.
+        with np.errstate(all="ignore"):
+            out, ok = _cholesky_solve(a, -g)
+        if not ok.all():
+            bad = np.flatnonzero(~ok)
+            out[bad] = _solve_lapack(a[bad], g[bad])
+        return out
+    return _solve_lapack(a, g)
+
+
+def _solve_lapack(a, g):
     try:
         return np.linalg.solve(a, -g[..., None])[..., 0]
     except np.linalg.LinAlgError:
@@ -67,10 +111,19 @@ def _solve(jtj, g, lam):
         return out
 
 
-def _fit_chunk(model, jacobian, p0, y, lower, upper, args, weights, max_iter, xtol, ftol, on_iteration):
+def _fit_chunk(model, jacobian, p0, y, lower, upper, args, weights, max_iter, xtol, ftol, on_iteration,
+               evaluate=None):
     n, n_params = p0.shape
     p = np.clip(p0, lower, upper)
-    f = model(p, *args)
+    # With ``evaluate`` (model and Jacobian from one pass), every trial point's Jacobian is kept
+    # for the rows that accept it, so ``jac_store`` always holds J at the current p. It is kept
+    # as J^T (n, P, T), C-ordered, so that taking or replacing rows copies whole blocks.
+    jac_store = None
+    if evaluate is None:
+        f = model(p, *args)
+    else:
+        f, jac = evaluate(p, *args)
+        jac_store = np.ascontiguousarray(np.swapaxes(jac, 1, 2))
     r = _weighted(f - y, weights)
     cost = np.sum(r * r, axis=1)
     lam = np.full(n, _LAMBDA_START)
@@ -85,12 +138,20 @@ def _fit_chunk(model, jacobian, p0, y, lower, upper, args, weights, max_iter, xt
     for _ in range(max_iter):
         if active.size == 0:
             break
-        need = active[stale[active]]
+        # While every row is still in play (the first, heaviest iterations), rows are taken
+        # by a slice (views) instead of fancy indexing (copies of every array).
+        rows = _all_or(active, n)
+        need = active[stale[rows]]
         if need.size:
+            need = _all_or(need, n)
             pn, wn = p[need], _rows(weights, need)
             args_n = _take(args, need)
-            jac = finite_difference_jacobian(model, pn, args_n, lower, upper, f[need]) if jacobian is None \
-                else jacobian(pn, *args_n)
+            if jac_store is not None:
+                jac = np.swapaxes(jac_store[need], 1, 2)
+            elif jacobian is None:
+                jac = finite_difference_jacobian(model, pn, args_n, lower, upper, f[need])
+            else:
+                jac = jacobian(pn, *args_n)
             jac = _weighted(jac, wn)
             rn = _weighted(f[need] - y[need], wn)
             jac_t = np.swapaxes(jac, 1, 2)
@@ -103,31 +164,39 @@ def _fit_chunk(model, jacobian, p0, y, lower, upper, args, weights, max_iter, xt
                 g = np.where(fr, 0.0, g)
             jtj[need] = np.matmul(jac_t, jac)   # batched BLAS; much faster than einsum here
             grad[need], frozen[need], stale[need] = g, fr, False
-        pa, ga = p[active], grad[active]
-        step = np.where(frozen[active], 0.0, _solve(jtj[active], ga, lam[active]))
+        pa, ga = p[rows].copy(), grad[rows]
+        step = np.where(frozen[rows], 0.0, _solve(jtj[rows], ga, lam[rows]))
         trial = np.clip(pa + step, lower, upper)
-        f_trial = model(trial, *_take(args, active))
-        r_trial = _weighted(f_trial - y[active], _rows(weights, active))
+        if jac_store is None:
+            f_trial = model(trial, *_take(args, rows))
+        else:
+            f_trial, jac_trial = evaluate(trial, *_take(args, rows))
+        r_trial = _weighted(f_trial - y[rows], _rows(weights, rows))
         cost_trial = np.sum(r_trial * r_trial, axis=1)
-        old_cost = cost[active]
+        old_cost = cost[rows].copy()
         better = np.isfinite(cost_trial) & (cost_trial < old_cost)
-        accepted = active[better]
-        p[accepted] = trial[better]
-        f[accepted] = f_trial[better]
-        cost[accepted] = cost_trial[better]
+        if better.all():                       # the common case early on: no gathering
+            accepted, take = rows, slice(None)
+        else:
+            accepted, take = active[better], better
+        p[accepted] = trial[take]
+        f[accepted] = f_trial[take]
+        cost[accepted] = cost_trial[take]
         stale[accepted] = True
+        if jac_store is not None:
+            jac_store[accepted] = np.swapaxes(jac_trial, 1, 2)[take]
         lam[accepted] = np.maximum(lam[accepted] / _LAMBDA_DOWN, 1e-12)
         lam[active[~better]] *= _LAMBDA_UP
-        n_iter[active] += 1
+        n_iter[rows] += 1
         moved = np.abs(trial - pa)
         small_step = np.all(moved <= xtol * (np.abs(pa) + xtol), axis=1)
         small_gain = better & ((old_cost - cost_trial) <= ftol * np.maximum(old_cost, 1e-300))
         stationary = np.all(ga == 0.0, axis=1)           # zero projected gradient: nothing to do
-        done = small_gain | (small_step & np.isfinite(cost_trial)) | stationary | (lam[active] > _LAMBDA_GIVE_UP)
+        done = small_gain | (small_step & np.isfinite(cost_trial)) | stationary | (lam[rows] > _LAMBDA_GIVE_UP)
         converged[active[done]] = True
         active = active[~done]
         on_iteration(1.0 - active.size / max(n, 1))
-    return p, f, cost, converged, n_iter
+    return p, f, cost, converged, n_iter, None if jac_store is None else np.swapaxes(jac_store, 1, 2)
 
 
 def _default_start(p0, lower, upper):
@@ -139,7 +208,7 @@ def _default_start(p0, lower, upper):
 
 
 def fit(model, p0, y, lower, upper, jacobian=None, args=(), weights=None, max_iter=50, xtol=1e-8,
-        ftol=1e-10, chunk_size=20000, progress=None, standard_errors=True):
+        ftol=1e-10, chunk_size=20000, progress=None, standard_errors=True, evaluate=None):
     """Fit ``model(p, *args) -> (n, T)`` to ``y`` (N, T) for every row.
 
     ``p0`` (N, P) starting values; ``lower``/``upper`` (P,) bounds (may be +-inf);
@@ -151,6 +220,9 @@ def fit(model, p0, y, lower, upper, jacobian=None, args=(), weights=None, max_it
     converge keep their best (finite) estimate with status FAILED; a converged row with a
     parameter on a bound gets HIT_BOUND. ``standard_errors=False`` skips the final Jacobian
     (the "se" entry stays NaN) for callers that compute their own uncertainties.
+    ``evaluate(p, *args) -> (model, Jacobian)`` optionally gives both from one pass (models
+    whose Jacobian reuses the model's work, such as the convolution recursions): each trial
+    point is then evaluated once, and the final Jacobian is the last accepted one.
     """
     y = np.asarray(y, dtype=float)
     p0 = np.asarray(p0, dtype=float)
@@ -185,11 +257,11 @@ def fit(model, p0, y, lower, upper, jacobian=None, args=(), weights=None, max_it
         def on_iteration(fraction, _start=start, _size=rows.size):
             report(progress, (_start + fraction * _size) / total, "fitting")
 
-        p, f, cost, converged, n_iter = _fit_chunk(model, jacobian, p0[rows], y[rows], lower, upper,
-                                                   _take(args, rows), _rows(weights, rows), max_iter, xtol, ftol,
-                                                   on_iteration)
+        p, f, cost, converged, n_iter, jac = _fit_chunk(model, jacobian, p0[rows], y[rows], lower, upper,
+                                                        _take(args, rows), _rows(weights, rows), max_iter, xtol,
+                                                        ftol, on_iteration, evaluate)
         se = _standard_errors(model, jacobian, p, f, _take(args, rows), _rows(weights, rows), cost, lower, upper,
-                              y.shape[1]) if standard_errors else np.full(p.shape, np.nan)
+                              y.shape[1], jac) if standard_errors else np.full(p.shape, np.nan)
         state = np.where(converged, fit_status.OK, fit_status.FAILED).astype(fit_status.DTYPE)
         span = np.where(np.isfinite(upper - lower), upper - lower, np.maximum(np.abs(p), 1.0))
         on_bound = np.any((np.abs(p - lower) <= 1e-6 * span) | (np.abs(p - upper) <= 1e-6 * span), axis=1)
@@ -224,7 +296,21 @@ def fit_residuals(residual, p0, n_residuals, lower, upper, jacobian=None, args=(
                **options)
 
 
-def _standard_errors(model, jacobian, p, f, args, weights, cost, lower, upper, n_points):
+def _batched_inverse(a):
+    """Inverses of a stack of square matrices; NaN for the (rare) exactly singular ones."""
+    try:
+        return np.linalg.inv(a)
+    except np.linalg.LinAlgError:
+        out = np.full(a.shape, np.nan)
+        for i in range(a.shape[0]):
+            try:
+                out[i] = np.linalg.inv(a[i])
+            except np.linalg.LinAlgError:
+                pass
+        return out
+
+
+def _standard_errors(model, jacobian, p, f, args, weights, cost, lower, upper, n_points, jac=None):
     """Standard errors sqrt(diag((J^T J)^-1) RSS / (T - P)); NaN where J^T J is (near) singular.
 
     J^T J is scaled to unit diagonal before the conditioning test so that parameters of very
@@ -233,7 +319,8 @@ def _standard_errors(model, jacobian, p, f, args, weights, cost, lower, upper, n
     se = np.full((n, n_params), np.nan)
     if n == 0:
         return se
-    jac = finite_difference_jacobian(model, p, args, lower, upper, f) if jacobian is None else jacobian(p, *args)
+    if jac is None:
+        jac = finite_difference_jacobian(model, p, args, lower, upper, f) if jacobian is None else jacobian(p, *args)
     jac = _weighted(jac, weights)
     jtj = np.matmul(np.swapaxes(jac, 1, 2), jac)
     dof = max(n_points - n_params, 1)
@@ -241,9 +328,16 @@ def _standard_errors(model, jacobian, p, f, args, weights, cost, lower, upper, n
         d = np.sqrt(np.einsum("nii->ni", jtj))
         scaled = jtj / (d[:, :, None] * d[:, None, :])
         ok = np.all(np.isfinite(scaled), axis=(1, 2)) & np.all(d > 0, axis=1)
-        ok[ok] = np.linalg.cond(scaled[ok]) < 1e12
         if np.any(ok):
-            inv = np.linalg.inv(scaled[ok]) / (d[ok][:, :, None] * d[ok][:, None, :])
-            variance = np.einsum("nii->ni", inv) * (cost[ok] / dof)[:, None]
-            se[ok] = np.sqrt(np.where(variance >= 0, variance, np.nan))
+            # 1-norm condition number ||S||_1 ||S^-1||_1 from the inverse itself (an SVD per voxel
+            # costs more than the whole inversion); singular matrices give inf or NaN and fail.
+            scaled_ok = scaled[ok]
+            inv = _batched_inverse(scaled_ok)
+            norm = np.abs(scaled_ok).sum(axis=1).max(axis=1)
+            norm_inv = np.abs(inv).sum(axis=1).max(axis=1)
+            well = np.isfinite(norm_inv) & (norm * norm_inv < 1e12)
+            rows = np.flatnonzero(ok)[well]
+            inv = inv[well] / (d[rows][:, :, None] * d[rows][:, None, :])
+            variance = np.einsum("nii->ni", inv) * (cost[rows] / dof)[:, None]
+            se[rows] = np.sqrt(np.where(variance >= 0, variance, np.nan))
     return se

@@ -23,11 +23,12 @@ _SMALL_X_DERIVATIVE = 2e-2
 
 def _weights(x, e):
     """a and b of the recursion for x = k dt, e = exp(-x)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        inv_x = 1.0 / x
-        a = (1.0 - e) * inv_x
-        b = (1.0 - a) * inv_x
     small = x < _SMALL_X
+    # 1/x with 1 in place of small x: finite everywhere, and wherever it is not 1/x the series
+    # below replace the result (no division by zero, so no errstate on every call).
+    inv_x = 1.0 / np.where(small, 1.0, x)
+    a = (1.0 - e) * inv_x
+    b = (1.0 - a) * inv_x
     if small.any():
         xs = x[small]
         a[small] = 1.0 - xs * (0.5 - xs * (1.0 / 6.0 - xs * (1.0 / 24.0 - xs / 120.0)))
@@ -37,9 +38,8 @@ def _weights(x, e):
 
 def _weight_derivatives(x, e, a, b, inv_x):
     """da/dx and db/dx, by their closed forms or, for small x, by series."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        da = (e - a) * inv_x
-        db = -(da + b) * inv_x
+    da = (e - a) * inv_x                      # replaced by the series where x is small
+    db = -(da + b) * inv_x
     small = x < _SMALL_X_DERIVATIVE
     if small.any():
         xs = x[small]
@@ -48,12 +48,24 @@ def _weight_derivatives(x, e, a, b, inv_x):
     return da, db
 
 
+_STEPS_CACHE = {}
+
+
 def _distinct_steps(dt):
     """Distinct frame spacings (equal to 1e-12 relative) and each interval's index into them:
-    the exponentials are then computed once per distinct spacing, not once per frame."""
+    the exponentials are then computed once per distinct spacing, not once per frame.
+    A fit asks for the same grid at every iteration, so the answer is cached per grid."""
+    cache_key = dt.tobytes()
+    cached = _STEPS_CACHE.get(cache_key)
+    if cached is not None:
+        return cached
     key = np.round(dt / dt.max() * 1e12)
     _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
-    return dt[first], inverse.ravel()
+    result = (dt[first], inverse.ravel())
+    if len(_STEPS_CACHE) > 64:                # bounded: a handful of grids per session
+        _STEPS_CACHE.clear()
+    _STEPS_CACHE[cache_key] = result
+    return result
 
 
 def exp_conv(c, t, k, derivative=False):
@@ -82,9 +94,12 @@ def exp_conv(c, t, k, derivative=False):
     ct = np.ascontiguousarray(c.T) if c.ndim == 2 else c[:, None]     # (T, N) or (T, 1)
     run = _recursion_by_blocks if n < _FEW_VOXELS else _recursion_by_rows
     out, d_out = run(ct, dt, which, k, t - t[0], e, weights, derivative)
+    # The recursion runs frame-major (T, N); the result is returned voxel-major and C-ordered:
+    # one transposing copy here is several times cheaper than the mixed-order arithmetic that
+    # a transposed view causes downstream (model - data, Jacobian assembly).
     if derivative:
-        return out.T, d_out.T
-    return out.T
+        return np.ascontiguousarray(out.T), np.ascontiguousarray(d_out.T)
+    return np.ascontiguousarray(out.T)
 
 
 # Below this many voxels the recursion runs in blocks of frames (vectorised over time),

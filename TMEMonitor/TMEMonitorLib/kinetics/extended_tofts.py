@@ -25,6 +25,10 @@ def jacobian(p, t_min, cp):
     return tofts.jacobian(p, t_min, cp)
 
 
+def forward_jacobian(p, t_min, cp):
+    return tofts.forward_jacobian(p, t_min, cp)
+
+
 def linear_start(ct, t_min, cp):
     from ..fitting.linear import solve_batched
     cp_rows = np.broadcast_to(cp, ct.shape)

@@ -23,15 +23,24 @@ def jacobian(p, t_min, cp):
     """d Ct / d(Ktrans, ve[, vp]) (n, T, P) for Ct = Ktrans E(kep) [+ vp cp], kep = Ktrans / ve,
     with dE/dkep from the convolution's own recursion. Shared with the extended Tofts model,
     whose third column (vp) is cp itself."""
+    return forward_jacobian(p, t_min, cp)[1]
+
+
+def forward_jacobian(p, t_min, cp):
+    """(Ct, d Ct / d parameters) from one convolution pass, for the standard and extended
+    Tofts models (a third column of ``p`` is vp)."""
     ktrans, ve = p[:, 0], p[:, 1]
     kep = ktrans / ve
     e, d_e = exp_conv(cp, t_min, kep, derivative=True)
-    jac = np.empty(e.shape + (p.shape[1],))
-    jac[..., 0] = e + kep[:, None] * d_e
-    jac[..., 1] = -(kep * kep)[:, None] * d_e
+    jac = np.empty((p.shape[0], p.shape[1], e.shape[1]))       # (n, P, T): rows written whole
+    np.multiply(kep[:, None], d_e, out=jac[:, 0])
+    np.multiply(-kep[:, None], jac[:, 0], out=jac[:, 1])        # -kep^2 dE
+    jac[:, 0] += e
+    ct = ktrans[:, None] * e
     if p.shape[1] == 3:
-        jac[..., 2] = np.broadcast_to(cp, e.shape)
-    return jac
+        jac[:, 2] = cp
+        ct += p[:, 2:3] * cp
+    return ct, np.swapaxes(jac, 1, 2)
 
 
 def linear_start(ct, t_min, cp):

@@ -9,7 +9,7 @@ alpha beta = P = Fp PS / (vp ve), A = (c - alpha)/(beta - alpha), c = PS (vp + v
 """
 import numpy as np
 
-from .convolution import exp_conv
+from .convolution import cumulative_integral, exp_conv
 
 NAME = "2cxm"
 PARAMETERS = ("Fp", "PS", "ve", "vp")
@@ -25,8 +25,8 @@ def rates(fp, ps, ve, vp):
     alpha = 0.5 * (total - root)
     beta = 0.5 * (total + root)
     c = ps * (vp + ve) / (vp * ve)
-    with np.errstate(all="ignore"):
-        a = np.where(root > 1e-12 * beta, (c - alpha) / root, 0.5)
+    distinct = root > 1e-12 * beta
+    a = np.where(distinct, (c - alpha) / np.where(distinct, root, 1.0), 0.5)
     return alpha, beta, a
 
 
@@ -55,17 +55,57 @@ def forward(p, t_min, cp):
 
 def jacobian(p, t_min, cp):
     """d Ct / d(Fp, PS, ve, vp) (n, T, 4): Ct = Fp [A E(alpha) + (1 - A) E(beta)]."""
+    return forward_jacobian(p, t_min, cp)[1]
+
+
+def forward_jacobian(p, t_min, cp):
+    """(Ct, d Ct / d(Fp, PS, ve, vp)) from one pass of the two convolutions."""
     fp, ps, ve, vp = p[:, 0], p[:, 1], p[:, 2], p[:, 3]
     alpha, beta, a = rates(fp, ps, ve, vp)
     d_alpha, d_beta, d_a = _rate_derivatives(fp, ps, ve, vp)
     e_alpha, de_alpha = exp_conv(cp, t_min, alpha, derivative=True)
     e_beta, de_beta = exp_conv(cp, t_min, beta, derivative=True)
-    fp_, a_ = fp[:, None, None], a[:, None, None]
-    jac = fp_ * (d_a[:, None, :] * (e_alpha - e_beta)[..., None]
-                 + a_ * de_alpha[..., None] * d_alpha[:, None, :]
-                 + (1 - a_) * de_beta[..., None] * d_beta[:, None, :])
-    jac[..., 0] += a[:, None] * e_alpha + (1 - a)[:, None] * e_beta
-    return jac
+    fp_, a_ = fp[:, None], a[:, None]
+    mixed = a_ * e_alpha + (1 - a_) * e_beta
+    # Terms shared by all four columns, each (n, T): Fp (E_alpha - E_beta), Fp A dE_alpha, Fp (1 - A) dE_beta.
+    gap = fp_ * (e_alpha - e_beta)
+    slope_alpha = (fp_ * a_) * de_alpha
+    slope_beta = (fp_ * (1 - a_)) * de_beta
+    jac = np.empty((p.shape[0], 4, e_alpha.shape[1]))
+    for j in range(4):
+        jac[:, j] = d_a[:, j:j + 1] * gap + d_alpha[:, j:j + 1] * slope_alpha + d_beta[:, j:j + 1] * slope_beta
+    jac[:, 0] += mixed
+    return fp_ * mixed, np.swapaxes(jac, 1, 2)
+
+
+def linear_start(ct, t_min, cp):
+    """(Fp, PS, ve, vp) per voxel from one linear least-squares fit (NaN where it has no 2CXM reading).
+
+    The impulse response Fp (s + c) / (s^2 + S s + P) in the Laplace domain (c = PS (vp + ve) /
+    (vp ve); S, P as in :func:`rates`) is the ODE Ct'' + S Ct' + P Ct = Fp (Ca' + c Ca); integrated
+    twice from rest, Ct = -S int Ct - P iint Ct + Fp int Ca + Fp c iint Ca, linear in (S, P, Fp, Fp c)
+    (Flouri, Lesnic & Sourbron, MRM 2016, doi:10.1002/mrm.25991). Then S - c = Fp / vp and
+    P / (S - c) = PS / ve give vp, PS and ve.
+    """
+    from ..fitting.linear import solve_batched
+    int_ct = cumulative_integral(ct, t_min)
+    int_cp = cumulative_integral(cp, t_min)
+    design = np.stack([-int_ct, -cumulative_integral(int_ct, t_min),
+                       np.broadcast_to(int_cp, ct.shape), np.broadcast_to(cumulative_integral(int_cp, t_min), ct.shape)],
+                      axis=-1)
+    coefficients, _ = solve_batched(design, ct)
+    total, product, fp, fp_c = coefficients.T
+    with np.errstate(all="ignore"):
+        c = fp_c / fp
+        fp_over_vp = total - c
+        vp = fp / fp_over_vp
+        ps_over_ve = product / fp_over_vp
+        ps = vp * (c - ps_over_ve)
+        ve = ps / ps_over_ve
+        params = np.stack([fp, ps, ve, vp], axis=1)
+        valid = np.all(np.isfinite(params) & (params > 0), axis=1)
+    params[~valid] = np.nan
+    return params
 
 
 def starts_from_tofts(ktrans, ve, vp):

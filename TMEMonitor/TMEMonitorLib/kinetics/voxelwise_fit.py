@@ -7,7 +7,6 @@ extended-Tofts linear fit. With ``fit_delay`` every voxel first gets the best de
 batched bounded Levenberg-Marquardt engine, with an exact Jacobian (the models are linear in
 the AIF, so d Ct / d delay is the model applied to d cp(t - delay) / d delay).
 """
-import os
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
 import numpy as np
@@ -21,6 +20,11 @@ from .convolution import shift, shift_derivative
 from .registry import check_grid, model_module
 
 DEFAULT_DELAY_BOUNDS_S = (0.0, 20.0)
+# Relative decrease of the residual sum of squares below which a voxel has converged: sqrt of
+# machine epsilon, MINPACK's default (More, Garbow & Hillstrom 1980, ANL-80-74), far below any
+# noise; a stricter value only lengthens the slow tail of ill-conditioned (2CXM) voxels.
+FTOL = 1.49e-8
+DEFAULT_THREADS = 1
 _LINEAR_MODELS = ("tofts", "extended_tofts", "patlak")
 
 
@@ -38,7 +42,10 @@ def _starts(module, ct, t_min, cp):
     if module.NAME in _LINEAR_MODELS:
         return [_clean(module.linear_start(ct, t_min, cp), module)]
     ext = extended_tofts.linear_start(ct, t_min, cp)
-    return [_clean(s, module) for s in module.starts_from_tofts(ext[:, 0], ext[:, 1], ext[:, 2])]
+    starts = [_clean(s, module) for s in module.starts_from_tofts(ext[:, 0], ext[:, 1], ext[:, 2])]
+    if hasattr(module, "linear_start"):       # the model's own linear fit (2CXM): usually the best start
+        starts.insert(0, _clean(module.linear_start(ct, t_min, cp), module))
+    return starts
 
 
 def _grid_delays(module, ct, t, t_min, cp, bounds, step):
@@ -72,9 +79,11 @@ def _starts_for_delays(module, ct, t, t_min, cp, delays):
 
 
 def _model_functions(module, t, t_min, cp, fit_delay):
-    """forward(p) and jacobian(p) for the engine; with a delay, its column is last in p."""
+    """forward(p), jacobian(p) and evaluate(p) -> both (None where the model has no one-pass
+    form) for the engine; with a delay, its column is last in p."""
     if not fit_delay:
-        return (lambda p: module.forward(p, t_min, cp)), (lambda p: module.jacobian(p, t_min, cp))
+        evaluate = (lambda p: module.forward_jacobian(p, t_min, cp)) if hasattr(module, "forward_jacobian") else None
+        return (lambda p: module.forward(p, t_min, cp)), (lambda p: module.jacobian(p, t_min, cp)), evaluate
 
     def forward(p):
         return module.forward(p[:, :-1], t_min, shift(cp, t, p[:, -1]))
@@ -85,7 +94,7 @@ def _model_functions(module, t, t_min, cp, fit_delay):
         jac[..., :-1] = module.jacobian(params, t_min, shift(cp, t, delay))
         jac[..., -1] = module.forward(params, t_min, shift_derivative(cp, t, delay))
         return jac
-    return forward, jacobian
+    return forward, jacobian, None
 
 
 def _ranked_starts(starts, forward, y, keep):
@@ -109,19 +118,29 @@ def _fit_rows(module, y, t, t_min, cp, lower, upper, fit_delay, delay_bounds_s, 
         upper = np.append(upper, delay_bounds_s[1])
     else:
         starts = _starts(module, y, t_min, cp)
-    forward, jacobian = _model_functions(module, t, t_min, cp, fit_delay)
-    best = None
+    forward, jacobian, evaluate = _model_functions(module, t, t_min, cp, fit_delay)
+
+    def run(p0, rows):
+        return levenberg_marquardt.fit(forward, p0[rows], y[rows], lower, upper, jacobian=jacobian,
+                                       max_iter=max_iter, xtol=xtol, ftol=ftol, chunk_size=max(rows.size, 1),
+                                       evaluate=evaluate)
+
+    everyone = np.arange(y.shape[0])
+    auto = n_starts is None and hasattr(module, "linear_start") and len(starts) > 1
     # Two-compartment fits have local minima: fit from the best few starts, keep the lowest RSS.
-    for p0 in _ranked_starts(starts, forward, y, n_starts):
-        trial = levenberg_marquardt.fit(forward, p0, y, lower, upper, jacobian=jacobian, max_iter=max_iter,
-                                        xtol=xtol, ftol=ftol, chunk_size=max(y.shape[0], 1))
-        if best is None:
-            best = trial
+    # With a linear start ("auto"), only the best-ranked start is fitted for every voxel, and the
+    # runner-up only where that fit failed or stopped on a bound.
+    ranked = _ranked_starts(starts, forward, y, 2 if auto else n_starts)
+    best = run(ranked[0], everyone)
+    for rank, p0 in enumerate(ranked[1:], 1):
+        rows = np.flatnonzero(best["status"] != fit_status.OK) if auto else everyone
+        if rows.size == 0:
             continue
-        best_rmse = np.where(np.isfinite(best["rmse"]), best["rmse"], np.inf)
+        trial = run(p0, rows)
+        best_rmse = np.where(np.isfinite(best["rmse"][rows]), best["rmse"][rows], np.inf)
         improved = np.isfinite(trial["rmse"]) & (trial["rmse"] < best_rmse)
         for key in best:
-            best[key][improved] = trial[key][improved]
+            best[key][rows[improved]] = trial[key][improved]
     return best
 
 
@@ -141,7 +160,7 @@ def _bounds(module, model, bounds):
 
 
 def fit(model, ct_mM, t_s, cp_mM, fit_delay=False, mask=None, bounds=None, delay_bounds_s=DEFAULT_DELAY_BOUNDS_S,
-        delay_step_s=0.5, max_iter=100, xtol=1e-8, ftol=1e-10, n_starts=None, chunk_size=4096, threads=None,
+        delay_step_s=0.5, max_iter=100, xtol=1e-8, ftol=FTOL, n_starts=None, chunk_size=4096, threads=None,
         progress=None):
     """Fit ``model`` to every curve of ``ct_mM`` (..., T) in mM.
 
@@ -150,8 +169,11 @@ def fit(model, ct_mM, t_s, cp_mM, fit_delay=False, mask=None, bounds=None, delay
     {parameter: (lower, upper)} overrides; ``delay_bounds_s``/``delay_step_s`` the delay
     search range and grid step when ``fit_delay``; ``chunk_size`` voxels per chunk (bounds
     memory); ``n_starts`` how many of the two-compartment models' candidate starts (ranked
-    by their residual; default all) are each fitted, the best result kept; ``threads``
-    chunks fitted at once (default: all cores); ``progress(fraction, message)`` (called
+    by their residual) are each fitted, the best result kept (default: all for the 2CUM; for
+    the 2CXM, whose own linear fit adds a start, the best one, and the runner-up only for
+    voxels whose fit failed or stopped on a bound); ``threads``
+    chunks fitted at once (default 1: threads did not
+    scale, see DEFAULT_THREADS); ``progress(fraction, message)`` (called
     from the calling thread; it may raise Cancelled).
 
     Returns arrays over the leading dims: the model's parameters and derived ones (kep;
@@ -191,7 +213,10 @@ def fit(model, ct_mM, t_s, cp_mM, fit_delay=False, mask=None, bounds=None, delay
     status[selected & ~finite] = fit_status.NO_SIGNAL
 
     t_min = (t - t[0]) / 60.0           # rates are per minute inside the models
-    threads = max(1, min(os.cpu_count() or 1, 8) if threads is None else int(threads))
+    # Single-threaded unless asked: the frame-by-frame recursion and the LM iterations issue many
+    # small numpy calls whose Python side holds the GIL, so 2 threads measured 0.6-1.1x of one
+    # (issue 19; Testing/benchmarks/benchmark_peers.py prints the scaling).
+    threads = DEFAULT_THREADS if threads is None else max(1, int(threads))
     size = int(min(max(int(chunk_size), 1), max(256, -(-rows.size // threads))))
     chunks = [rows[start:start + size] for start in range(0, rows.size, size)]
 

@@ -133,11 +133,15 @@ class JacobianTest(unittest.TestCase):
                     p = np.array(values, float)
                     if fit_delay:
                         p = np.column_stack([p, np.linspace(2.2, 7.7, p.shape[0])])   # between samples
-                    forward, jacobian = voxelwise_fit._model_functions(module, t, t_min, cp, fit_delay)
+                    forward, jacobian, evaluate = voxelwise_fit._model_functions(module, t, t_min, cp, fit_delay)
                     analytic = jacobian(p)
                     numeric = self._central(forward, p)
                     scale = np.abs(numeric).max(axis=1, keepdims=True)
                     np.testing.assert_allclose(analytic / scale, numeric / scale, atol=1e-6)
+                    if evaluate is not None:     # the one-pass form gives the same model and Jacobian
+                        value, both = evaluate(p)
+                        np.testing.assert_allclose(value, forward(p), rtol=1e-12, atol=1e-15)
+                        np.testing.assert_allclose(both, analytic, rtol=1e-12, atol=1e-15)
 
 
 class ModelRecoveryTest(unittest.TestCase):
