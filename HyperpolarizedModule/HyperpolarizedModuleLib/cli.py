@@ -29,17 +29,21 @@ def add_parser(subparsers):
                          "(comma separated), or a .csv/.txt with one row per frame and one column per excitation")
     acq.add_argument("--flip-unit", choices=FLIP_UNITS, default="deg", help="unit of the --flip-* values (default deg)")
     acq.add_argument("--excitations-per-frame", type=int, default=1,
-                     help="excitations per frame when a --flip-* list holds frames x excitations values")
+                     help="excitations per frame when a --flip-* list holds frames x excitations values "
+                          "(default: %(default)s)")
     fit = parser.add_argument_group("fit")
-    fit.add_argument("--model", choices=MODELS, default="inputless")
+    fit.add_argument("--model", choices=MODELS, default="inputless",
+                     help="kinetic model: inputless (measured pyruvate drives lactate) or an input-function "
+                          "model (default: %(default)s)")
     fit.add_argument("--r1-pyruvate", type=float, default=1 / 30, help="R1 of pyruvate (1/s), fixed unless "
-                                                                       "--fit-r1-pyruvate")
-    fit.add_argument("--r1-lactate", type=float, default=1 / 25, help="R1 of lactate (1/s)")
-    fit.add_argument("--fit-r1-lactate", action="store_true")
-    fit.add_argument("--fit-r1-pyruvate", action="store_true")
-    fit.add_argument("--noise-model", choices=NOISE_MODELS, default="gaussian")
+                                                                       "--fit-r1-pyruvate (default: 1/30)")
+    fit.add_argument("--r1-lactate", type=float, default=1 / 25, help="R1 of lactate (1/s), fixed unless --fit-r1-lactate (default: 1/25)")
+    fit.add_argument("--fit-r1-lactate", action="store_true", help="fit R1 of lactate within [1/50, 1/10] 1/s")
+    fit.add_argument("--fit-r1-pyruvate", action="store_true", help="fit R1 of pyruvate within [1/50, 1/10] 1/s")
+    fit.add_argument("--noise-model", choices=NOISE_MODELS, default="gaussian",
+                     help="gaussian (complex data) or rician (magnitude data) (default: %(default)s)")
     fit.add_argument("--noise-sigma", type=float, help="noise SD (signal units); default estimated")
-    fit.add_argument("--min-snr", type=float, default=5.0, help="peak pyruvate SNR below which a voxel is not fitted")
+    fit.add_argument("--min-snr", type=float, default=5.0, help="peak pyruvate SNR below which a voxel is not fitted (default: %(default)s)")
     parser.set_defaults(func=run)
 
 
