@@ -29,7 +29,9 @@ for STACK in ${STACKS//,/ }; do
   (
     set -e
     case "$STACK" in
-      current) source Utilities/setup_env.sh; source Utilities/setup_browser.sh; extra=() ;;
+      current) source Utilities/setup_env.sh; source Utilities/setup_browser.sh; extra=()
+               # the report screenshot test must run here (chromium + playwright are installed above)
+               [ "${CI:-}" = true ] && export TME_REQUIRE_BROWSER=1 ;;
       slicer-5.8|slicer-5.10) source Utilities/setup_stack_env.sh; extra=(-rs) ;;
       *) echo "unknown stack '$STACK' (current, slicer-5.8, slicer-5.10, all)" >&2; exit 2 ;;
     esac
