@@ -19,7 +19,7 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 for _module in ("TMEMonitor", "DCEModule", "DiffusionModule", "SpectroscopyModule", "HypoxiaModule",
-                "HyperpolarizedModule"):
+                "HyperpolarizedModule", "ElastographyModule"):
     if os.path.join(ROOT, _module) not in sys.path:
         sys.path.insert(0, os.path.join(ROOT, _module))
 
@@ -34,6 +34,7 @@ FIGURES = {
     "spectroscopy": "SpectroscopyModule-spectrum.png",
     "hypoxia": "HypoxiaModule-R2star.png",
     "hyperpolarized": "HyperpolarizedModule-kPL.png",
+    "elastography": "ElastographyModule-stiffness.png",
 }
 
 
@@ -326,6 +327,32 @@ def figure_hyperpolarized(size="small", seed=0):
     return save(figure, FIGURES["hyperpolarized"])
 
 
+def figure_elastography(size="small", seed=0):
+    """The Elastography Logic (MDEV) on the demo patient's MRE acquisition (responder): |G*| at baseline
+    and week 6 over the anatomy, on one colour scale."""
+    import matplotlib.pyplot as plt
+    from TMEMonitorApp import demo
+    from TMEMonitorApp.dashboard.analyses import run_visit_analyses
+    from TMEMonitorLib import scene as tme_scene
+    scene = tme_scene.create_scene()
+    print("inverting the demo patient's MRE acquisitions (MDEV)...")
+    build = demo.build_demo_scene(scene, size=size, seed=seed, n_visits=3, only=["mre"])
+    figure, axes = plt.subplots(1, 2, figsize=(10.5, 4.3))
+    for ax, visit in zip(axes, (build.visits[0], build.visits[-1])):
+        result = run_visit_analyses(scene, visit.item)["mre"]
+        node = result.map_nodes["abs_G"]
+        truth = visit.visit
+        stiffness = np.where(truth.labels > 0, tme_scene.volume_to_array(node), np.nan)      # kPa (node's unit)
+        mean = np.nanmean(stiffness[truth.tumour_mask])
+        anatomy = tme_scene.volume_to_array(visit.nodes["anatomy"])
+        draw_map(ax, anatomy, stiffness, truth.ijk_to_ras, tumour_slice(truth.tumour_mask, truth.ijk_to_ras), "|G*|",
+                 "kPa", "viridis", vmin=0.0, vmax=10.0, figure=figure,
+                 title=f"{visit.name}: |G*| by MDEV (tumour mean {mean:.1f} kPa)")
+    figure.tight_layout()
+    tme_scene.release_scene(scene)
+    return save(figure, FIGURES["elastography"])
+
+
 def main(argv=None):
     import matplotlib
     matplotlib.use("Agg")
@@ -339,6 +366,8 @@ def main(argv=None):
         written.append(figure_hypoxia())
     if "hyperpolarized" in wanted:
         written.append(figure_hyperpolarized(size=args.size))
+    if "elastography" in wanted:
+        written.append(figure_elastography(size=args.size))
     if any(name in wanted for name in ("dce", "diffusion", "spectroscopy", "dashboard")):
         run = DemoRun(size=args.size)
         for name, make in (("dce", figure_dce), ("diffusion", figure_diffusion), ("spectroscopy", figure_spectroscopy),

@@ -11,7 +11,8 @@ sys.path.insert(0, os.path.join(ROOT, "Utilities"))
 
 from make_readme_figures import FIGURES, radiological_axial, tumour_slice  # noqa: E402
 
-READMES = ("TMEMonitor", "DCEModule", "DiffusionModule", "SpectroscopyModule", "HypoxiaModule", "HyperpolarizedModule")
+READMES = ("TMEMonitor", "DCEModule", "DiffusionModule", "SpectroscopyModule", "HypoxiaModule", "HyperpolarizedModule",
+           "ElastographyModule")
 
 
 def _ras_volumes(ijk_to_ras, shape=(3, 4, 5)):
