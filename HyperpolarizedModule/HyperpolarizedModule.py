@@ -280,7 +280,6 @@ class HyperpolarizedModuleLogic(HyperpolarizedLogic, ScriptedLoadableModuleLogic
             self._writeProgress = None
         if note:
             result.analysis.notes.append(note)
-        self._takeBackNames(result)
         return result
 
     def noiseSigmaOverGrid(self, settings, nodes, mask_node):
@@ -316,16 +315,6 @@ class HyperpolarizedModuleLogic(HyperpolarizedLogic, ScriptedLoadableModuleLogic
             raise InputError(f"the point R {ras[0]:.1f}, A {ras[1]:.1f}, S {ras[2]:.1f} mm lies outside the 13C grid "
                              f"({shape[2]} x {shape[1]} x {shape[0]} voxels)")
         return k, j, i
-
-    def _takeBackNames(self, result):
-        """Outputs of a repeated Apply named as the ones they replaced ("pyruvate kPL", not "pyruvate kPL_1")."""
-        import re
-        for node in [*result.map_nodes.values(), result.status_node, result.table_node]:
-            if node is None:
-                continue
-            plain = re.sub(r"_\d+$", "", node.GetName())
-            if plain != node.GetName() and self.scene.GetFirstNodeByName(plain) is None:
-                node.SetName(plain)
 
     def write_outputs(self, analysis, *args, **kwargs):
         # A last progress report (and Cancel check) after the fit, before any node is written.

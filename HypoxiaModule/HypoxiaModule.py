@@ -256,60 +256,12 @@ class HypoxiaModuleLogic(HypoxiaLogic, ScriptedLoadableModuleLogic):
                                                             progress=fitProgress, **nodes))
         finally:
             self._writeProgress = None
-        self._takeBackNames(result)
         return result
-
-    def run(self, settings=None, *args, **nodes):
-        """HypoxiaLogic.run, with the noise floor's sigma from the GRE's air when a tumour mask is given."""
-        settings, noiseNote = self.noiseSigmaFromAir((settings or HypoxiaSettings()).validated(), nodes)
-        result = HypoxiaLogic.run(self, settings, *args, **nodes)
-        if noiseNote:
-            result.analysis.notes.append(noiseNote)
-        return result
-
-    def _takeBackNames(self, result):
-        """Outputs of a repeated Apply named as the ones they replaced ("GRE R2*", not "GRE R2*_1").
-
-        The new nodes are made while the previous ones still exist (a failed run keeps those), so the
-        scene gives them unique names; once the previous ones are removed the plain names are free."""
-        import re
-        nodes = [*result.map_nodes.values(), *result.status_nodes.values(), result.class_node, result.table_node]
-        for node in nodes:
-            if node is None:
-                continue
-            plain = re.sub(r"_\d+$", "", node.GetName())
-            if plain != node.GetName() and self.scene.GetFirstNodeByName(plain) is None:
-                node.SetName(plain)
 
     def write_outputs(self, analysis, *args, **kwargs):
         # A last progress report (and Cancel check) after the fits, before any node is written.
         report(getattr(self, "_writeProgress", None), 0.92, "writing the maps")
         return HypoxiaLogic.write_outputs(self, analysis, *args, **kwargs)
-
-    @staticmethod
-    def noiseSigmaFromAir(settings, nodes):
-        """(settings, note): with a tumour mask and no noise sigma, sigma from the GRE's air background.
-
-        The Lib's automatic estimate takes every voxel outside the mask as background; with a tumour
-        mask that is body tissue, so sigma comes out at tissue signal and every echo falls below the
-        floor. Here the background is found from the signal instead (first echo below 5 % of its
-        99th percentile: air), over the whole volume.
-        """
-        from dataclasses import replace
-
-        import numpy as np
-
-        from HypoxiaModuleLib.noise_floor import estimate_noise_sigma
-        if not settings.noise_floor or settings.noise_sigma is not None or nodes.get("gre_node") is None \
-                or nodes.get("mask_node") is None:
-            return settings, ""
-        signal = echo_series(nodes["gre_node"], nodes.get("echo_times_s"), "multi-echo gradient echo")[0]
-        sigma, source = estimate_noise_sigma(np.moveaxis(np.abs(signal), 0, -1), mask=None)
-        if sigma is None:
-            return settings, f"noise floor: {source}; the automatic estimate of the fit was used"
-        return (replace(settings, noise_sigma=sigma),
-                f"noise sigma {sigma:.4g} estimated from the GRE series' air background ({source}), for the "
-                "GRE and spin-echo fits")
 
 
 def addSyntheticVisit(scene, visit=0, responder=True, shape=(4, 32, 32), noise_sigma=10.0, seed=0):

@@ -1,4 +1,5 @@
 """Second Apply replaces the first one's outputs instead of piling up duplicates."""
+import re
 
 # Colour tables are shared between runs (looked up by name), so they are never removed.
 _KEPT_CLASSES = ("vtkMRMLColorNode", "vtkMRMLScriptedModuleNode")
@@ -18,9 +19,26 @@ def run_replacing_outputs(scene, holderNode, key, function):
     attribute = f"TMEMonitor.Outputs.{key}"
     previous = (holderNode.GetAttribute(attribute) or "").split()
     removeNodes(scene, previous)
+    if previous:
+        _takeBackNames(scene, added)
     holderNode.SetAttribute(attribute, " ".join(node.GetID() for node in added
                                                 if not any(node.IsA(c) for c in _KEPT_CLASSES)))
     return result
+
+
+def _takeBackNames(scene, nodes):
+    """Outputs of a repeated run named as the ones they replaced ("GRE R2*", not "GRE R2*_1").
+
+    The new nodes are made while the previous ones still exist (a failed run keeps those), so the
+    scene gives them unique names; once the previous ones are removed the plain names are free."""
+    for node in nodes:
+        if node.GetScene() is not scene or node.IsA("vtkMRMLDisplayNode") or node.IsA("vtkMRMLStorageNode") \
+                or any(node.IsA(c) for c in _KEPT_CLASSES):
+            continue
+        name = node.GetName() or ""
+        plain = re.sub(r"_\d+$", "", name)
+        if plain != name and scene.GetFirstNodeByName(plain) is None:
+            node.SetName(plain)
 
 
 def removeNodes(scene, nodeIDs):
