@@ -169,6 +169,34 @@ CHANGE_RANGE_PERCENT = (-100.0, 100.0)
 MRS_AMPLITUDE_UNIT = "a.u."
 
 
+def entry(name, quantity, unit, display_unit=None, scale=1.0, colormap="viridis", value_range=None, **extra):
+    """A :class:`Quantity` for :func:`register` (display_unit None: the reader's form of ``unit``)."""
+    if unit not in UNITS:
+        raise KeyError(f"quantity '{name}': unknown unit '{unit}'; known: {', '.join(sorted(UNITS))}")
+    return _q(name, quantity, unit, display_unit, scale, colormap, value_range, **extra)
+
+
+def register(*entries, physical_limits=None):
+    """Add a technique's map entries (and optionally {name: (low, high)} physical limits) to the
+    registry. A technique module calls this once, at import of its quantity table, so that the
+    scene, statistics, report and writers show its maps like every other (no per-module display
+    table). Registering the same entry again is a no-op; a different entry under a name already
+    registered raises ValueError (two techniques must not give one map name two meanings)."""
+    for item in entries:
+        known = REGISTRY.get(item.name)
+        if known is not None and known != item:
+            raise ValueError(f"quantity '{item.name}' is already registered as {known}; "
+                             f"refusing the different entry {item}")
+    for name, limits in (physical_limits or {}).items():
+        known = PHYSICAL_LIMITS.get(name)
+        if known is not None and tuple(known) != tuple(limits):
+            raise ValueError(f"physical limits of '{name}' already registered as {known}; refusing {limits}")
+    for item in entries:
+        REGISTRY[item.name] = item
+    for name, limits in (physical_limits or {}).items():
+        PHYSICAL_LIMITS[name] = tuple(limits)
+
+
 def _with(base, name, **changes):
     return replace(base, name=name, **changes)
 

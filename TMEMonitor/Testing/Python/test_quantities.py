@@ -96,8 +96,31 @@ class RegistryConsistencyTest(unittest.TestCase):
             quantities.ucum("furlongs")
 
 
-if __name__ == "__main__":
-    unittest.main()
+class RegisterTest(unittest.TestCase):
+    """Techniques add their own entries (quantities.register) instead of keeping display tables."""
+
+    def tearDown(self):
+        quantities.REGISTRY.pop("test_quantity_x", None)
+        quantities.PHYSICAL_LIMITS.pop("test_quantity_x", None)
+
+    def test_registered_entry_is_looked_up_with_its_limits(self):
+        item = quantities.entry("test_quantity_x", "test X", "1/s", colormap="inferno", value_range=(0.0, 5.0))
+        quantities.register(item, physical_limits={"test_quantity_x": (0.0, None)})
+        quantities.register(item)                                  # the same again: no-op
+        self.assertTrue(quantities.is_registered("test_quantity_x"))
+        self.assertEqual(quantities.lookup("test_quantity_x").label, "test X (1/s)")
+        self.assertEqual(quantities.physical_limits("test_quantity_x"), (0.0, None))
+        self.assertEqual(quantities.lookup("se_test_quantity_x").display_range, (0.0, 2.5))
+
+    def test_a_second_meaning_for_a_name_is_refused(self):
+        quantities.register(quantities.entry("test_quantity_x", "test X", "1/s"))
+        with self.assertRaises(ValueError):
+            quantities.register(quantities.entry("test_quantity_x", "something else", "s"))
+        with self.assertRaises(ValueError):
+            quantities.register(quantities.entry("Ktrans", "not Ktrans", "1/s"))
+        with self.assertRaises(KeyError):
+            quantities.entry("test_quantity_y", "y", "furlongs")
+        self.assertEqual(quantities.lookup("test_quantity_x").quantity, "test X")
 
 
 class QuantityMapNodeTest(unittest.TestCase):
