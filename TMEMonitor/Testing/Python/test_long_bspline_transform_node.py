@@ -119,8 +119,11 @@ class BSplineTransformNodeTest(unittest.TestCase):
         dashboard.register_visits(self.scene, self.patient, method="rigid")
         node = self.transform_node(self.scene)
         self.assertTrue(node.IsA("vtkMRMLLinearTransformNode"))
-        # Restore the B-spline result for the other tests (order is not guaranteed).
-        dashboard.register_visits(self.scene, self.patient, method="bspline")
+        # Restore a B-spline result for the other tests (order is not guaranteed). The new run is
+        # the reference from now on: ITK's multi-threaded metric makes a repeated B-spline
+        # registration differ slightly from the first under load (the old flakiness).
+        type(self).summary = dashboard.register_visits(self.scene, self.patient, method="bspline")
+        type(self).result = self.summary.results["week 4"]
 
 
 if __name__ == "__main__":
