@@ -16,28 +16,57 @@ from dataclasses import dataclass, field
 
 from TMEMonitorLib.errors import InputError
 
-# Canonical roles and the spellings accepted for them.
+# The app's own roles and the spellings accepted for them. The technique roles (dce, vfa, dwi,
+# mrs, multi_echo_gre, mre_phase, hp_pyruvate, ...) come from the registered techniques'
+# InputRole declarations (known_roles): a new technique module's inputs are manifest roles
+# without a change here. The aliases below only add friendly spellings.
 ROLE_ALIASES = {
     "dce": ("dce", "dce-mri", "dynamic contrast"),
     "vfa": ("vfa", "variable flip angle", "t1 mapping"),
     "dwi": ("dwi", "diffusion", "ivim"),
     "mrs": ("mrs", "svs", "spectroscopy"),
+    "multi_echo_gre": ("multi echo gre", "megre", "r2star", "t2star"),
     "anatomy": ("anatomy", "anatomical", "t1w", "t2w", "structural"),
     "tumour": ("tumour", "tumor", "tumour segmentation", "tumor segmentation", "segmentation", "seg", "lesion"),
     "labels": ("labels", "tissue labels", "label map"),
 }
-ROLES = tuple(ROLE_ALIASES)
-ANALYSED_ROLES = ("dce", "dwi", "mrs")
+APP_ROLES = ("anatomy", "tumour", "labels")
 REQUIRED_COLUMNS = ("patient", "visit", "date", "role", "path")
 KNOWN_COLUMNS = REQUIRED_COLUMNS + ("site", "timepoint", "treatment_start", "flip_angles_deg")
 COLUMN_ALIASES = {"scanner": "site", "subject": "patient", "session": "visit", "file": "path"}
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
+def technique_roles():
+    """{role: technique title} of every input the registered techniques declare, in technique order."""
+    from TMEMonitorApp import techniques
+    out = {}
+    for technique in techniques.techniques():
+        for role in technique.inputs:
+            out.setdefault(role.role, technique.title)
+    return out
+
+
+def known_roles():
+    """Every role a manifest row may name: the techniques' inputs, then the app's volumes."""
+    return tuple(technique_roles()) + tuple(r for r in APP_ROLES if r not in technique_roles())
+
+
+def analysed_roles():
+    """Roles that make a visit analysable: a required input of some registered technique."""
+    from TMEMonitorApp import techniques
+    return tuple(dict.fromkeys(role for t in techniques.techniques() for role in t.required_roles()))
+
+
 def canonical_role(text):
-    key = (text or "").strip().lower().replace("_", " ")
+    """The role a manifest spelling names (an alias above or a technique's role name), else None."""
+    key = (text or "").strip().lower().replace("_", " ").replace("-", " ")
+    known = known_roles()
     for role, aliases in ROLE_ALIASES.items():
-        if key in aliases:
+        if role in known and key in {a.replace("-", " ") for a in aliases}:
+            return role
+    for role in known:
+        if key == role.replace("_", " "):
             return role
     return None
 
@@ -259,7 +288,7 @@ def validate(rows, source=""):
             if not (getattr(row, column if column != "role" else "role_text") or "").strip():
                 row_problems.append(f"empty {column}")
         if row.role_text and row.role is None:
-            row_problems.append(f"unknown role '{row.role_text}' (known: {', '.join(ROLES)})")
+            row_problems.append(f"unknown role '{row.role_text}' (known: {', '.join(known_roles())})")
         if row.date is None:
             row_problems.append(f"date '{row.date_text}' does not parse (expected YYYY-MM-DD)")
         if row.path and not os.path.exists(row.path):
@@ -316,8 +345,10 @@ def validate(rows, source=""):
                                         "(the response needs the baseline tumour)")
         for visit, visit_rows in visits.items():
             roles = {r.role for r in visit_rows}
-            if not roles & set(ANALYSED_ROLES):
-                patient_problems.append(f"visit '{visit}' has no DCE, DWI or MRS series to analyse")
+            if not roles & set(analysed_roles()):
+                wanted = ", ".join(f"{title} ({role})" for role, title in technique_roles().items()
+                                   if role in analysed_roles())
+                patient_problems.append(f"visit '{visit}' has no series a technique can analyse (roles: {wanted})")
             if len(visits) > 1 and "anatomy" not in roles:
                 patient_problems.append(f"visit '{visit}' has no anatomy image (needed to register it to baseline)")
         folder = folder_name(patient)
@@ -357,11 +388,12 @@ def _spec(patient, folder, rows, visits, dates, baseline, sites):
             if value != "":
                 covariates.setdefault(key, value)
     ordered = sorted(visits, key=lambda v: (v != baseline, dates[v]))
+    order = known_roles()
     out = []
     for name in ordered:
         series = [Series(role=r.role, path=r.path, flip_angles_deg=_flip_angles(r.flip_angles_deg)
                          if r.flip_angles_deg else None)
-                  for r in sorted(visits[name], key=lambda r: ROLES.index(r.role))]
+                  for r in sorted(visits[name], key=lambda r: order.index(r.role))]
         out.append(Visit(name=name, date=dates[name], baseline=name == baseline, day=(dates[name] - zero).days,
                          series=series))
     return PatientSpec(patient=patient, folder=folder, site=sites[0] if sites else "unknown", covariates=covariates,

@@ -22,23 +22,34 @@ PRIMARY_CRITERION = "RECIST 1.1"
 
 
 def technique_settings(settings):
-    """(DCESettings, DiffusionSettings) from the settings file's sections; InputError naming the key."""
-    from DCEModuleLib.settings import DCESettings
-    from DiffusionModuleLib.settings import DiffusionSettings
-    out = []
-    for section, cls in (("dce", DCESettings), ("dwi", DiffusionSettings)):
+    """{technique name: its validated settings object} for every settings section of a registered
+    technique (``Technique.settings_type``; JSON lists become tuples where the field's default is a
+    tuple); InputError naming the section and key."""
+    import dataclasses
+    from TMEMonitorApp import techniques
+    out = {}
+    for technique in techniques.techniques():
+        cls = technique.settings_type
+        if cls is None or technique.name not in settings:
+            continue
+        section = technique.name
         values = dict(settings.get(section) or {})
-        if "high_b_values" in values:
-            values["high_b_values"] = tuple(values["high_b_values"])
+        if dataclasses.is_dataclass(cls):
+            for item in dataclasses.fields(cls):
+                if isinstance(item.default, tuple) and isinstance(values.get(item.name), list):
+                    values[item.name] = tuple(values[item.name])
         try:
             instance = cls(**values)
         except TypeError as error:
             raise InputError(f"--settings: section '{section}': {error}") from None
-        try:
-            out.append(instance.validated())
-        except InputError as error:
-            raise InputError(f"--settings: section '{section}': {error}") from None
-    return tuple(out)
+        validate = getattr(instance, "validated", None)
+        if validate is not None:
+            try:
+                instance = validate()
+            except InputError as error:
+                raise InputError(f"--settings: section '{section}': {error}") from None
+        out[section] = instance
+    return out
 
 
 def run_patient(spec, settings, out_folder, progress=None):
@@ -48,8 +59,10 @@ def run_patient(spec, settings, out_folder, progress=None):
     from TMEMonitorLib import scene as tme_scene
     from TMEMonitorLib.scene import hierarchy
 
+    from . import manifest
+
     report = progress or (lambda fraction, message="": None)
-    dce_settings, dwi_settings = technique_settings(settings)
+    by_technique = technique_settings(settings)
     settings_text = json.dumps(settings, sort_keys=True, default=str)
     scene = tme_scene.create_scene()
     try:
@@ -61,11 +74,7 @@ def run_patient(spec, settings, out_folder, progress=None):
         for visit in spec.visits:
             item = dashboard.add_visit(scene, patient_item, visit.name, visit.date, day=visit.day,
                                        role="baseline" if visit.baseline else "on-treatment")
-            mrs_paths = []
             for series in visit.series:
-                if series.role == "mrs":
-                    mrs_paths.append(series.path)
-                    continue
                 options = {}
                 if series.role == "vfa":
                     options["flip_angles_deg"] = (series.flip_angles_deg or settings["vfa"].get("flip_angles_deg")
@@ -74,19 +83,17 @@ def run_patient(spec, settings, out_folder, progress=None):
                         raise InputError(f"VFA series '{series.path}': no flip angles (give the manifest column "
                                          "flip_angles_deg or settings vfa.flip_angles_deg)")
                 node = dashboard.add_series_to_visit(scene, item, series.path, series.role, **options)
-                _restore_acquisition_attributes(node, series.path)
-            visit_items.append((visit, item, mrs_paths))
+                _restore_acquisition_attributes(node, series.path)      # NRRD keys only; others: no-op
+            visit_items.append((visit, item))
 
         count = len(visit_items)
-        for index, (visit, item, mrs_paths) in enumerate(visit_items):
+        analysed = set(manifest.analysed_roles())
+        for index, (visit, item) in enumerate(visit_items):
             step = _scaled(report, 0.70 * index / count, 0.70 / count, f"visit {visit.name}")
-            roles = {s.role for s in visit.series}
-            if roles & {"dce", "dwi"}:
-                dashboard.run_visit_analyses(scene, item, dce_settings=dce_settings, dwi_settings=dwi_settings,
-                                             progress=step)
-            for path in mrs_paths:
-                from SpectroscopyModuleLib.logic import SpectroscopyLogic
-                SpectroscopyLogic(scene).run_svs(path, parent_item=item, name_prefix=f"{visit.name} MRS")
+            if {s.role for s in visit.series} & analysed:
+                # Every registered technique whose inputs the visit holds (the dashboard's "run visit
+                # analyses"), each with its settings section or its defaults.
+                dashboard.run_visit_analyses(scene, item, settings=by_technique, progress=step)
         method = settings["registration"]["method"]
         organ = settings["response"]["organ"]
         if method != "none":
@@ -122,7 +129,7 @@ def _scaled(report, start, width, label):
 
 def _write_maps(scene, dashboard, tme_scene, visit_items, out_folder, settings_text):
     written = []
-    for visit, item, _ in visit_items:
+    for visit, item in visit_items:
         folder = os.path.join("maps", _safe(visit.name))
         os.makedirs(os.path.join(out_folder, folder), exist_ok=True)
         for biomarker, node in sorted(dashboard.visit_biomarker_maps(scene, item).items()):

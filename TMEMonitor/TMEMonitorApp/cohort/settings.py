@@ -10,8 +10,9 @@ import os
 from TMEMonitorLib.errors import InputError
 
 DEFAULTS = {
-    # Keyword arguments of DCEModuleLib.settings.DCESettings / DiffusionModuleLib.settings.DiffusionSettings
-    # (checked by the patient runner against those classes); empty: the modules' defaults.
+    # Technique sections, one per registered technique named by its name (dce, dwi, mrs, hypoxia,
+    # hp13c, mre, ...): keyword arguments of its settings class (Technique.settings_type), checked
+    # by the patient runner against that class; missing or empty: the module's defaults.
     "dce": {},
     "dwi": {},
     "vfa": {"flip_angles_deg": None},          # used when neither the manifest nor the file gives them
@@ -26,7 +27,13 @@ DEFAULTS = {
     },
     "external": {"response_fall_percent": None},   # None: the published rule of each analyte
 }
-PATIENT_SECTIONS = ("dce", "dwi", "vfa", "registration", "response")
+APP_PATIENT_SECTIONS = ("vfa", "registration", "response")
+
+
+def technique_sections():
+    """Names of the registered techniques that take settings: the valid technique sections."""
+    from TMEMonitorApp import techniques
+    return tuple(t.name for t in techniques.techniques() if t.settings_type is not None)
 REGISTRATION_METHODS = ("none", "rigid", "affine", "bspline")
 
 
@@ -61,19 +68,21 @@ def load_settings(path=None):
 def merge(settings, given, source="settings"):
     if not isinstance(given, dict):
         raise InputError(f"--settings: '{source}' must hold a mapping of sections ({', '.join(DEFAULTS)})")
-    unknown = [k for k in given if k not in DEFAULTS]
+    known = list(DEFAULTS) + [name for name in technique_sections() if name not in DEFAULTS]
+    unknown = [k for k in given if k not in known]
     if unknown:
         raise InputError(f"--settings: '{source}': unknown section(s) {', '.join(unknown)} "
-                         f"(known: {', '.join(DEFAULTS)})")
+                         f"(known: {', '.join(known)})")
+    techniques = technique_sections()
     for section, values in given.items():
         if not isinstance(values, dict):
             raise InputError(f"--settings: '{source}': section '{section}' must be a mapping")
-        if section not in ("dce", "dwi"):          # technique sections are checked by their classes
+        if section not in techniques:          # technique sections are checked by their classes
             bad = [k for k in values if k not in DEFAULTS[section]]
             if bad:
                 raise InputError(f"--settings: '{source}': unknown key(s) {', '.join(bad)} in '{section}' "
                                  f"(known: {', '.join(DEFAULTS[section])})")
-        settings[section].update(values)
+        settings.setdefault(section, {}).update(values)
     method = settings["registration"]["method"]
     if method not in REGISTRATION_METHODS:
         raise InputError(f"--settings: registration method '{method}' is not one of {', '.join(REGISTRATION_METHODS)}")
@@ -88,7 +97,8 @@ def canonical_json(value):
 
 def patient_settings(settings):
     """The sections that change a patient's outputs (their hash decides --resume)."""
-    return {k: settings[k] for k in PATIENT_SECTIONS}
+    sections = [k for k in settings if k in technique_sections()] + list(APP_PATIENT_SECTIONS)
+    return {k: settings[k] for k in sections if k in settings}
 
 
 def settings_hash(settings):

@@ -11,7 +11,7 @@ import numpy as np
 from TMEMonitorLib import scene as tme_scene
 from TMEMonitorLib.errors import InputError
 from TMEMonitorLib.scene import hierarchy
-from TMEMonitorLib.techniques import BIOMARKER, FILE, ROLE, SERIES, SOURCE_PATH
+from TMEMonitorLib.techniques import BIOMARKER, FILE, ROLE, SERIES, SOURCE_PATH, VOLUME
 
 from .. import techniques
 from .patients import scene_item_name
@@ -35,8 +35,14 @@ def file_roles():
     return tuple(dict.fromkeys(r.role for t in techniques.techniques() for r in t.inputs if r.kind == FILE))
 
 
+def technique_volume_roles():
+    """3D image roles the registered techniques take (e.g. an MRE magnitude image)."""
+    return tuple(dict.fromkeys(r.role for t in techniques.techniques() for r in t.inputs
+                               if r.kind == VOLUME and r.role not in VOLUME_ROLES))
+
+
 def roles():
-    return tuple(series_roles()) + file_roles() + VOLUME_ROLES
+    return tuple(series_roles()) + file_roles() + technique_volume_roles() + VOLUME_ROLES
 
 
 def visit_nodes_by_role(scene, visit_item):
@@ -133,7 +139,7 @@ def add_series_to_visit(scene, visit_item, path, role, name=None, flip_angles_de
         elif axis_name != series[role]:
             raise InputError(f"{role} series '{path}' is indexed by {axis_name}, not {series[role]}; "
                              f"pass axis_name= or axis_values= if the file's axis is wrong")
-    elif role in VOLUME_ROLES:
+    elif role in VOLUME_ROLES or role in technique_volume_roles():
         data = read_volume(path)
         if role in ("labels", "tumour"):
             values = data.array[np.isfinite(data.array)]
@@ -163,7 +169,7 @@ def _add_data_node(scene, data, role, name, series, axis_values, axis_name, axis
     if role in series:
         return tme_scene.array_to_sequence(scene, data.array, axis_values, data.ijk_to_ras, name,
                                            axis_name=axis_name, axis_source=axis_source)
-    if role == "anatomy":
+    if role not in ("labels", "tumour"):                     # anatomy and technique images
         return tme_scene.array_to_volume(scene, data.array.astype(np.float32), data.ijk_to_ras, name)
     labels = np.nan_to_num(data.array).astype(np.uint16 if data.array.max() > 255 else np.uint8)
     if role == "labels":
