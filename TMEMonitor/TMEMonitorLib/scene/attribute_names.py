@@ -25,17 +25,15 @@ AXIS_SOURCE = "TMEMonitor.AxisSource"               # frame times / b-values of 
 FRAME_SOURCE_PREFIX = "TMEMonitor.FrameSource."     # + frame index
 AIF_SOURCE = "TMEMonitor.AIFSource"
 SOURCE_PREFIX = "TMEMonitor.Source."                # + acquisition key
-SOURCE_PATH = "TMEMonitor.SourcePath"               # file a node was read from
+# SOURCE_PATH (file a node was read from), ROLE, BIOMARKER, VISIT_ITEM and BIOMARKERS (a technique's
+# per-visit values as JSON) are part of the technique plug-in contract: defined there, named here too.
+from ..techniques import BIOMARKER, BIOMARKERS_JSON as BIOMARKERS, ROLE, SOURCE_PATH, VISIT_ITEM  # noqa: E402,F401
 READ_WARNINGS = "TMEMonitor.ReadWarnings"
 # --- visits, roles and the longitudinal dashboard
 VISIT_DATE = "DICOM.StudyDate"                      # DICOM's own name (YYYYMMDD)
 VISIT_DAY = "TMEMonitor.DayOnTreatment"
 VISIT_ROLE = "TMEMonitor.VisitRole"                 # baseline / on-treatment / post-treatment
 TREATMENT_START = "TMEMonitor.TreatmentStartDate"
-ROLE = "TMEMonitor.Role"
-BIOMARKER = "TMEMonitor.Biomarker"
-BIOMARKERS = "TMEMonitor.Biomarkers"
-VISIT_ITEM = "TMEMonitor.VisitItem"
 REGISTRATION_OF_VISIT = "TMEMonitor.RegistrationOfVisit"
 REGISTRATION_METHOD = "TMEMonitor.RegistrationMethod"
 REGISTRATION_QUALITY = "TMEMonitor.RegistrationQuality"
