@@ -2,15 +2,19 @@
 Lib packages free of Qt and of packages Slicer does not bundle at import time."""
 import ast
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import unittest
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
-MODULES = ("TMEMonitor", "DCEModule", "DiffusionModule", "SpectroscopyModule")
-# What a Lib package may import at module load (Slicer bundles these).
+sys.path.insert(0, os.path.join(ROOT, "Utilities"))
+from update_cmake_lists import MODULES, expected_lists as _expected_lists  # noqa: E402  (one list of modules)
+
+# What a Lib package may import at module load (Slicer bundles these, and the extension's own Libs).
 ALLOWED_TOP_LEVEL = {"numpy", "scipy", "SimpleITK", "vtk", "vtkmodules", "pydicom", "slicer",
-                     "TMEMonitorLib", "DCEModuleLib", "DiffusionModuleLib", "SpectroscopyModuleLib"}
+                     "TMEMonitorLib"} | {m + "Lib" for m in MODULES}
 
 
 def _stdlib_module_names():
@@ -47,6 +51,42 @@ class ExtensionLayoutTest(unittest.TestCase):
         for key in ("EXTENSION_LICENSE_FILE", "EXTENSION_README_FILE"):
             self.assertLess(text.index(f"set({key}"), use_file, key)
         self.assertNotIn("set(EXTENSION_LICENSE ", text)
+
+    def test_every_module_is_built_by_the_shared_macro(self):
+        top = open(os.path.join(ROOT, "CMakeLists.txt")).read()
+        include = top.index("CMake/TMEMonitorScriptedModule.cmake")
+        for module in MODULES:
+            self.assertLess(include, top.index(f"add_subdirectory({module})"), module)
+            text = open(os.path.join(ROOT, module, "CMakeLists.txt")).read()
+            self.assertIn(f"set(MODULE_NAME {module})", text)
+            self.assertTrue(text.rstrip().endswith("tme_monitor_scripted_module()"), module)
+
+    @unittest.skipUnless(shutil.which("cmake"), "cmake is not installed")
+    def test_cmake_configures_every_module_with_slicer_stand_ins(self):
+        """Configure the extension's module tree with recording stand-ins for Slicer's macros: the
+        CMake is valid and every module registers its scripts, resources, self-test and unittests."""
+        with tempfile.TemporaryDirectory() as folder:
+            source, build = os.path.join(folder, "src"), os.path.join(folder, "build")
+            os.makedirs(source)
+            with open(os.path.join(source, "CMakeLists.txt"), "w") as stream:
+                stream.write("cmake_minimum_required(VERSION 3.16)\nproject(Check NONE)\nset(BUILD_TESTING ON)\n"
+                             "macro(slicerMacroBuildScriptedModule)\n"
+                             "  cmake_parse_arguments(M \"WITH_GENERIC_TESTS\" \"NAME\" \"SCRIPTS;RESOURCES\" ${ARGN})\n"
+                             "  list(LENGTH M_SCRIPTS n)\n  message(STATUS \"module ${M_NAME} scripts ${n} "
+                             "generic ${M_WITH_GENERIC_TESTS}\")\nendmacro()\n"
+                             "macro(slicer_add_python_unittest)\n  cmake_parse_arguments(U \"\" \"SCRIPT\" \"\" ${ARGN})\n"
+                             "  message(STATUS \"unittest SCRIPT ${U_SCRIPT}\")\nendmacro()\n"
+                             f"include({ROOT}/CMake/TMEMonitorScriptedModule.cmake)\n")
+                for module in MODULES:
+                    stream.write(f"add_subdirectory({ROOT}/{module} {module})\n")
+            result = subprocess.run(["cmake", "-S", source, "-B", build], capture_output=True, text=True)
+            self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        for module in MODULES:
+            scripts, _, tests = _expected_lists(module)
+            self.assertIn(f"module {module} scripts {len(scripts)} generic TRUE", result.stdout)
+            self.assertIn(f"unittest SCRIPT {module}.py", result.stdout)
+            for test in tests:
+                self.assertIn(f"unittest SCRIPT {os.path.basename(test)}", result.stdout)
 
     def test_tests_are_not_shipped_as_module_scripts(self):
         for module in _present_modules():
