@@ -1,47 +1,36 @@
-"""DCE panel flows under Slicer v5.8.0 and v5.10.0's Python layer (Testing/SlicerHarness)."""
-import unittest
-
-from SlicerHarness import TAGS, SlicerEnvironment
-from SlicerHarness.flows import RunObserver, check_bindings_both_ways, node_counts
+"""DCE panel flows under Slicer v5.8.0 and v5.10.0's Python layer (Testing/SlicerHarness; the common
+flows are SlicerHarness.panel_flows.PanelFlows)."""
+from SlicerHarness.panel_flows import PanelFlows, for_each_tag
 
 
-class _DCEPanelFlows:
-    TAG = None
-
-    @classmethod
-    def setUpClass(cls):
-        from TMEMonitorLib import scene as tme_scene
-        from TMEMonitorApp.demo import build_demo_scene
-        cls.env = SlicerEnvironment(cls.TAG).__enter__()
-        build = build_demo_scene(cls.env.scene, size="tiny", seed=3, n_visits=1)
-        cls.visit = build.visits[0]
-        cls.mask = tme_scene.add_label_map(cls.env.scene, cls.visit.visit.tumour_mask, cls.visit.visit.ijk_to_ras,
-                                           "tumour mask")
-        cls.widget = cls.env.create_widget("DCEModule")
+class _DCEPanelFlows(PanelFlows):
+    MODULE, LABEL = "DCEModule", "DCE"
+    WORK_BUTTONS = ("applyButton", "previewAifButton")
+    CANCEL_AT = 3
+    BAD_INPUT_MESSAGE = "choose a DCE series"
 
     @classmethod
-    def tearDownClass(cls):
-        cls.env.__exit__(None, None, None)
+    def make_inputs(cls):
+        cls.build_demo_visit(seed=3)
 
-    def setUp(self):
-        self.env.dialogs.clear()
-        p = self.widget._parameterNode
+    def set_inputs(self, p):
         p.dceSeries, p.vfaSeries, p.mask, p.model = self.visit.nodes["dce"], self.visit.nodes["vfa"], self.mask, "tofts"
 
-    def apply(self, **observer):
-        ui = self.widget.ui
-        with RunObserver(self.env, self.widget, [ui.applyButton, ui.previewAifButton], **observer) as run:
-            ui.applyButton.click()
-        return run
+    def make_input_bad(self, p):
+        p.dceSeries = None
 
-    def test_a_setup_and_bindings_both_ways(self):
+    def check_setup(self):
         ui = self.widget.ui
         self.assertEqual(ui.modelComboBox.currentText, "tofts")
         self.assertIs(ui.dceSeriesSelector.currentNode(), self.visit.nodes["dce"])
         # node selectors keep the .ui's node types (the connector sets them from the annotation)
         self.assertEqual(ui.maskSelector.nodeTypes, ("vtkMRMLLabelMapVolumeNode", "vtkMRMLSegmentationNode"))
         self.assertEqual(ui.dceSeriesSelector.nodeTypes, ("vtkMRMLSequenceNode",))
-        check_bindings_both_ways(self, self.widget, self.env)
+
+    def check_apply_result(self, run):
+        self.assertIn("Done", self.widget.ui.statusLabel.text)
+        ktrans = self.env.scene.GetNodesByName(f"{self.visit.nodes['dce'].GetName()} Ktrans")
+        self.assertEqual(ktrans.GetNumberOfItems(), 1)
 
     def test_b_spin_boxes_keep_ui_ranges_and_special_text(self):
         ui = self.widget.ui
@@ -52,37 +41,8 @@ class _DCEPanelFlows:
         self.assertEqual(self.widget._parameterNode.hematocrit, 0.0)
         self.widget._parameterNode.hematocrit = 0.42
 
-    def test_c_apply_then_apply_again_replaces_outputs(self):
-        run = self.apply()
-        self.assertEqual(self.env.error_dialogs(), [])
-        self.assertIn("Done", self.widget.ui.statusLabel.text)
-        ktrans = self.env.scene.GetNodesByName(f"{self.visit.nodes['dce'].GetName()} Ktrans")
-        self.assertEqual(ktrans.GetNumberOfItems(), 1)
-        self.assertTrue(all(not any(b) for b in run.buttons_enabled), "work buttons enabled while running")
-        self.assertTrue(all(run.cancel_enabled))
-        self.assertTrue(self.widget.ui.applyButton.enabled)
-        self.assertFalse(self.widget.ui.cancelButton.enabled)
-        print(f"[{self.TAG}] DCE apply: {run.calls} progress updates, longest gap {run.longest_gap_s:.2f} s")
-        counts = node_counts(self.env.scene)
-        self.apply()
-        self.assertEqual(node_counts(self.env.scene), counts, "second Apply piled up nodes")
-
-    def test_d_cancel_mid_run_no_dialog_nothing_written(self):
-        counts = node_counts(self.env.scene)
-        run = self.apply(cancel_at=3)
-        self.assertGreaterEqual(run.calls, 3)
-        self.assertEqual(self.env.dialogs, [])
-        self.assertIn("cancelled", self.widget.ui.statusLabel.text)
-        self.assertEqual(node_counts(self.env.scene), counts)
-        self.assertTrue(self.widget.ui.applyButton.enabled)
-
-    def test_e_bad_input_shows_clear_error(self):
+    def test_e2_preview_aif_with_bad_input_shows_clear_error(self):
         self.widget._parameterNode.dceSeries = None
-        self.widget.ui.applyButton.click()
-        dialogs = self.env.error_dialogs()
-        self.assertEqual(len(dialogs), 1)
-        self.assertIn("choose a DCE series", dialogs[0]["text"])
-        self.env.dialogs.clear()
         self.widget.ui.previewAifButton.click()
         self.assertIn("choose a DCE series", self.env.error_dialogs()[0]["text"])
 
@@ -117,9 +77,4 @@ class _DCEPanelFlows:
         self.assertIn("choose a DCE series", self.env.error_dialogs()[0]["text"])
 
 
-class DCEPanelSlicer58(_DCEPanelFlows, unittest.TestCase):
-    TAG = TAGS[0]
-
-
-class DCEPanelSlicer510(_DCEPanelFlows, unittest.TestCase):
-    TAG = TAGS[1]
+DCEPanelSlicer58, DCEPanelSlicer510 = for_each_tag(_DCEPanelFlows, "DCEPanel")
