@@ -16,7 +16,8 @@ the phase of the longest TI (positive magnetisation) and fitted as real, signed 
 polarity search; real signed (phase-corrected) data are fitted likewise with ``signed=True``.
 
 Fit rule (for reproduction): T1 is searched in ``t1_bounds_s`` (default 0.01-20 s) on a 128-point
-log grid, refined by 60 golden-section steps inside the neighbouring grid points; a T1 within
+log grid, refined by 45 golden-section steps inside the neighbouring grid points (for the best null
+position and its two neighbours, the lowest residual kept); a T1 within
 1e-6 (relative) of a bound is flagged HIT_BOUND and kept; a fit with a <= 0 or b >= 0 (no
 recovery) is NOT_EXPLAINED and gives NaN.
 """
@@ -29,7 +30,7 @@ from TMEMonitorLib.progress import report
 DEFAULT_T1_BOUNDS_S = (0.01, 20.0)
 MIN_INVERSION_TIMES = 3
 _GRID_POINTS = 128
-_GOLDEN_ITERATIONS = 60
+_GOLDEN_ITERATIONS = 45
 _CHUNK = 100000
 
 
@@ -104,11 +105,8 @@ def _fit_fixed_k(y, ti, log_t1, k):
     return a, b, np.sum(d * d, axis=1) - explained
 
 
-def _fit_chunk(y, ti, signed, t1_lo, t1_hi):
-    grid = np.linspace(np.log(t1_lo), np.log(t1_hi), _GRID_POINTS)
-    g, k = _grid_search(y, ti, signed, grid)
-    lo = grid[np.maximum(g - 1, 0)]
-    hi = grid[np.minimum(g + 1, _GRID_POINTS - 1)]
+def _refine(y, ti, k, lo, hi):
+    """Golden-section search of log T1 in [lo, hi] per voxel with the null position k fixed."""
     inv_phi = (np.sqrt(5.0) - 1.0) / 2.0
     c = hi - inv_phi * (hi - lo)
     d = lo + inv_phi * (hi - lo)
@@ -124,6 +122,26 @@ def _fit_chunk(y, ti, signed, t1_lo, t1_hi):
                         np.where(left, f_new, fd), np.where(left, fc, f_new))
     log_t1 = 0.5 * (lo + hi)
     a, b, sse = _fit_fixed_k(y, ti, log_t1, k)
+    return log_t1, a, b, sse
+
+
+def _fit_chunk(y, ti, signed, t1_lo, t1_hi):
+    grid = np.linspace(np.log(t1_lo), np.log(t1_hi), _GRID_POINTS)
+    g, k_grid = _grid_search(y, ti, signed, grid)
+    lo = grid[np.maximum(g - 1, 0)]
+    hi = grid[np.minimum(g + 1, _GRID_POINTS - 1)]
+    # a sample next to the null may take either sign on the grid: refine the neighbouring null
+    # positions too and keep the best (magnitude data only)
+    best = None
+    for shift in ((0,) if signed else (0, -1, 1)):
+        k = np.clip(k_grid + shift, 0, ti.size)
+        candidate = _refine(y, ti, k, lo, hi) + (k,)
+        if best is None:
+            best = candidate
+        else:
+            better = candidate[3] < best[3]
+            best = tuple(np.where(better, new, old) for new, old in zip(candidate, best))
+    log_t1, a, b, sse, k = best
     edge = 1e-6
     at_bound = (log_t1 - np.log(t1_lo) < edge) | (np.log(t1_hi) - log_t1 < edge)
     return np.exp(log_t1), a, b, np.maximum(sse, 0.0), k, at_bound
