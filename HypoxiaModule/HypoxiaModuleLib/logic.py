@@ -17,13 +17,14 @@ from TMEMonitorLib.scene import hierarchy
 from TMEMonitorLib.statistics import statistics_table
 
 from . import gas_challenge, hypoxia_map
-from .pipeline import (DIVERGING_MAPS, DynamicData, EchoData, HypoxiaInputs, analyse_hypoxia, map_display)
+from .pipeline import DynamicData, EchoData, HypoxiaInputs, T1SeriesData, analyse_hypoxia
+from .quantity_names import map_display
 from .settings import HypoxiaSettings
 
 ECHO_AXIS_NAMES = ("echo_time", "echotime", "te", "echo time", "echo")
 TIME_UNIT_FACTORS = {"s": 1.0, "sec": 1.0, "second": 1.0, "seconds": 1.0, "ms": 1e-3, "msec": 1e-3}
 STATUS_LABELS = {"R2star": "R2* fit status", "R2": "R2 fit status", "R2prime": "R2' status", "dR1": "Delta R1 status",
-                 "dR2star": "Delta R2* status"}
+                 "dR2star": "Delta R2* status", "T1_air": "T1 (air) fit status", "T1_gas": "T1 (gas) fit status"}
 
 
 @dataclass
@@ -60,13 +61,48 @@ def echo_series(node, echo_times_s=None, what="multi-echo series"):
     return array, values * factor, source, ijk_to_ras
 
 
+INVERSION_AXIS_NAMES = ("inversion_time", "inversiontime", "ti", "inversion time", "time after inversion",
+                        "time_after_inversion", "time")
+FLIP_AXIS_NAMES = ("flip_angle", "flipangle", "flip angle", "fa", "flip")
+
+
+def t1_series(node, method, values=None, what="T1 series"):
+    """(array (images, k, j, i), values, source, ijk_to_ras, TR s or None) of a T1-mapping sequence node.
+
+    ``method`` "ir" / "look-locker": the index is the inversion time (time after inversion) in s or ms;
+    "vfa": the flip angle in degrees. ``values`` (s or deg) replace the index when given."""
+    if node is None or not node.IsA("vtkMRMLSequenceNode"):
+        raise InputError(f"{what}: expected a sequence node of images")
+    array, index, axis_name, unit, ijk_to_ras = tme_scene.sequence_to_array(node)
+    tr = node.GetAttribute("TMEMonitor.TR_s")
+    tr = float(tr) if tr not in (None, "") else None
+    if values is not None:
+        values = np.asarray(values, dtype=float).ravel()
+        if values.size != array.shape[0]:
+            raise InputError(f"{what} '{node.GetName()}': {values.size} value(s) given for {array.shape[0]} images")
+        return array, values, "given by the user", ijk_to_ras, tr
+    name = (axis_name or "").strip().lower()
+    source = node.GetAttribute("TMEMonitor.AxisSource") or f"sequence index '{axis_name}' ({unit})"
+    if method == "vfa":
+        if name not in FLIP_AXIS_NAMES or (unit or "deg").strip().lower() not in ("deg", "degree", "degrees", "°"):
+            raise MetadataError(f"{what} '{node.GetName()}' is indexed by '{axis_name}' ({unit}), not by flip angle "
+                                "in degrees, and no flip angles were given")
+        return array, index, source, ijk_to_ras, tr
+    factor = TIME_UNIT_FACTORS.get((unit or "").strip().lower())
+    if name not in INVERSION_AXIS_NAMES or factor is None:
+        raise MetadataError(f"{what} '{node.GetName()}' is indexed by '{axis_name}' ({unit}), not by inversion time "
+                            "in s or ms, and no inversion times were given (--ti-air / --ti-gas, ms)")
+    return array, index * factor, source, ijk_to_ras, tr
+
+
 class HypoxiaLogic:
     def __init__(self, scene):
         self.scene = scene
 
     def resolve_inputs(self, gre_node=None, echo_times_s=None, se_node=None, se_echo_times_s=None, field_map_node=None,
                        oe_node=None, bold_node=None, t1_air_node=None, t1_gas_node=None, t10_node=None,
-                       enhancement_node=None, mask_node=None):
+                       enhancement_node=None, mask_node=None, t1_series_air_node=None, t1_series_gas_node=None,
+                       t1_method="ir", t1_values_air=None, t1_values_gas=None):
         """(HypoxiaInputs, ijk_to_ras, metadata); InputError on any missing or mismatched input."""
         reference = None          # (shape, ijk_to_ras, name) of the first input
         inputs = HypoxiaInputs()
@@ -95,6 +131,13 @@ class HypoxiaLogic:
             setattr(inputs, kind, DynamicData(series.array, series.axis_values,
                                               series.provenance.get("axis_values", "")))
             metadata[kind] = series.metadata
+        for node, values, key, what in ((t1_series_air_node, t1_values_air, "t1_series_air", "T1 series before gas"),
+                                        (t1_series_gas_node, t1_values_gas, "t1_series_gas", "T1 series during gas")):
+            if node is None:
+                continue
+            array, values, source, ijk, tr = t1_series(node, t1_method, values, what)
+            adopt(array.shape[1:], ijk, f"{what} '{node.GetName()}'")
+            setattr(inputs, key, T1SeriesData(array, values, source, tr))
         volumes = (("t1_air_s", t1_air_node, "T1 map before gas"), ("t1_gas_s", t1_gas_node, "T1 map during gas"),
                    ("field_map_hz", field_map_node, "field map"), ("t10_s", t10_node, "T10 map"),
                    ("enhancement", enhancement_node, "enhancement map"))
@@ -126,6 +169,8 @@ class HypoxiaLogic:
             **nodes):
         """Analyse the given nodes (keywords of :meth:`resolve_inputs`) and write the outputs."""
         settings = (settings or HypoxiaSettings()).validated()
+        if nodes.get("t1_series_air_node") is not None or nodes.get("t1_series_gas_node") is not None:
+            nodes = dict({"t1_method": settings.t1_method}, **nodes)
         inputs, ijk_to_ras, metadata = self.resolve_inputs(**nodes)
         settings = self._with_metadata(settings, metadata)
         shape = inputs.mask.shape if inputs.mask is not None else _grid(inputs)
@@ -156,10 +201,9 @@ class HypoxiaLogic:
                              "echo_times_source": echo_source})
         description = "; ".join(analysis.notes)
         for name, values in analysis.maps.items():
-            quantity, unit, colormap = map_display(name)
-            node = tme_scene.add_parameter_map(scene, values, ijk_to_ras, f"{prefix} {quantity}", quantity, unit,
-                                               colormap, mask=analysis.mask, description=description,
-                                               symmetric=name in DIVERGING_MAPS)
+            quantity = map_display(name)[0]
+            node = tme_scene.add_quantity_map(scene, values, ijk_to_ras, f"{prefix} {quantity}", name,
+                                              mask=analysis.mask, description=description)
             tme_scene.set_acquisition_attributes(node, recorded)
             result.map_nodes[name] = node
         for name, status in analysis.status.items():
@@ -252,7 +296,7 @@ def _snap_constant(values):
 
 
 def _grid(inputs):
-    for data in (inputs.gre, inputs.se, inputs.oe, inputs.bold):
+    for data in (inputs.gre, inputs.se, inputs.oe, inputs.bold, inputs.t1_series_air):
         if data is not None:
             return data.signal.shape[1:]
     return np.shape(inputs.t1_air_s)

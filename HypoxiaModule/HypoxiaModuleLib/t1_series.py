@@ -14,6 +14,7 @@ import os
 import numpy as np
 
 from TMEMonitorLib.errors import InputError, MetadataError
+from TMEMonitorLib.relaxometry.inversion_recovery import checked_inversion_times
 
 T1_SERIES_METHODS = ("vfa", "ir", "look-locker")
 GEOMETRY_TOLERANCE_MM = 1e-3
@@ -100,6 +101,7 @@ def read_t1_series(path, method, values=None, option="--t1-air-series", values_o
             items, source = _from_dicom_series(path)
     if items:
         array, ti, ijk_to_ras, names = _stack(items, path, "inversion time")
+        ti = checked_inversion_times(ti, array.shape[0], f"{option} inversion times")
         return array, ti, f"{source}: {', '.join(names)}", ijk_to_ras, items[0][1].metadata
     if values is None:
         raise MetadataError(f"{option} {path}: no per-image inversion times found (a 4D file or a single series); "
@@ -108,5 +110,7 @@ def read_t1_series(path, method, values=None, option="--t1-air-series", values_o
     if series.array.shape[0] != len(values):
         raise InputError(f"{option} {path}: {len(values)} inversion time(s) given for {series.array.shape[0]} images "
                          f"({values_option})")
-    return series.array, np.asarray(values, float), f"command line {values_option} (ms)", series.ijk_to_ras, \
-        series.metadata
+    # checked here, before a sequence node is made: it orders frames by index value and would hide a
+    # duplicate (one frame replacing another) or an unsorted list
+    values = checked_inversion_times(values, series.array.shape[0], f"{option} inversion times ({values_option})")
+    return series.array, values, f"command line {values_option} (ms)", series.ijk_to_ras, series.metadata
