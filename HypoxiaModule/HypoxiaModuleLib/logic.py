@@ -280,6 +280,120 @@ class HypoxiaLogic:
         return tme_scene.add_plot(self.scene, name, te * 1000.0, {"measured": measured, "fit": fitted}, "TE", "signal",
                                   "ms", "a.u.", styles={"measured": "markers"})
 
+    def plot_region(self, analysis, ijk_to_ras, voxel=None, point_node=None, mask=None, what="plot"):
+        """(boolean region on the analysis grid, text): one voxel (k, j, i), the voxel under the first
+        control point of a markups node, a mask (array, label map or segmentation node) or, by default,
+        the analysed voxels."""
+        shape = tuple(analysis.shape)
+        if point_node is not None:
+            if point_node.GetNumberOfControlPoints() < 1:
+                raise InputError(f"{what}: markups '{point_node.GetName()}' has no point")
+            from TMEMonitorLib.scene.views import world_point
+            position = [0.0, 0.0, 0.0]
+            point_node.GetNthControlPointPosition(0, position)
+            ras = world_point(point_node, position)
+            ijk = np.linalg.inv(np.asarray(ijk_to_ras, float)) @ np.append(ras, 1.0)
+            voxel = tuple(int(round(v)) for v in ijk[2::-1])          # (i, j, k) -> (k, j, i)
+            label = f"voxel (k, j, i) {voxel} at point '{point_node.GetName()}'"
+        elif voxel is not None:
+            voxel = tuple(int(v) for v in voxel)
+            label = f"voxel (k, j, i) {voxel}"
+        if voxel is not None:
+            if len(voxel) != 3 or not all(0 <= v < n for v, n in zip(voxel, shape)):
+                raise InputError(f"{what}: voxel {voxel} lies outside the grid {shape}")
+            region = np.zeros(shape, bool)
+            region[voxel] = True
+            return region, label
+        if mask is None:
+            return np.asarray(analysis.mask, bool), "mean of the analysed voxels"
+        if hasattr(mask, "IsA"):
+            region = tme_scene.mask_from_node(self.scene, mask, shape, ijk_to_ras, what=f"{what} region")
+            label = f"mean over '{mask.GetName()}'"
+        else:
+            region = np.asarray(mask, bool)
+            label = "mean over the given region"
+            if region.shape != shape:
+                raise InputError(f"{what}: region of shape {region.shape} does not match the analysis grid {shape}")
+        if not region.any():
+            raise InputError(f"{what}: the region holds no voxel")
+        return region, label
+
+    def paradigm_plot(self, result, series, kind="oe", voxel=None, point_node=None, mask=None, name=None,
+                      t10_s=None):
+        """Chart of a dynamic series across the gas paradigm for a voxel, a markups point or a region's mean.
+
+        ``series``: the OE or BOLD sequence node (or (array (T, k, j, i), times s, ijk_to_ras)); ``kind``
+        "oe" or "bold". The curve is Delta R1(t) (OE, by exact SPGR inversion with T1 before gas from
+        ``t10_s``, the analysis' T1-on-air map or the fixed T10, and the analysis' TR and flip) or
+        Delta R2*(t) (BOLD, with the dynamic TE); the relative signal change (%) where those are unknown.
+        A second series holds the air (baseline) and gas epoch means, NaN in the wash-in and after the
+        gas; the chart's table has the epoch of every frame ("air", "wash-in", "gas", "air after gas")."""
+        from .paradigm import gas_epochs
+        analysis = getattr(result, "analysis", result)
+        settings = analysis.settings
+        if kind not in ("oe", "bold"):
+            raise InputError(f"paradigm plot: kind '{kind}' is not 'oe' or 'bold'")
+        what = "paradigm plot"
+        if hasattr(series, "IsA"):
+            data = tme_scene.series_from_node(series, expected_axis="time")
+            array, times, ijk_to_ras = data.array, np.asarray(data.axis_values, float), data.ijk_to_ras
+            title = series.GetName()
+        else:
+            array, times, ijk_to_ras = series
+            array, times, title = np.asarray(array), np.asarray(times, float), kind.upper()
+        if array.shape[1:] != tuple(analysis.shape) or array.shape[0] != times.size:
+            raise InputError(f"{what}: series of shape {array.shape} with {times.size} frame times does not match "
+                             f"the analysis grid {tuple(analysis.shape)}")
+        paradigm = settings.paradigm()
+        baseline, gas = gas_epochs(times, paradigm)
+        region, region_text = self.plot_region(analysis, ijk_to_ras, voxel, point_node, mask, what)
+        signal = np.abs(array[:, region]).astype(float).T                  # (voxels, T)
+        curve, label, unit = self._paradigm_curve(signal, baseline, kind, settings, analysis, region, t10_s)
+        step = np.full(times.size, np.nan)
+        step[baseline] = np.nanmean(curve[baseline])
+        step[gas] = np.nanmean(curve[gas])
+        on, off = float(paradigm.gas_on_s), paradigm.gas_off_s
+        epochs = np.where(times < on, "air", np.where(times < on + float(paradigm.wash_in_s), "wash-in", "gas"))
+        if off is not None:
+            epochs = np.where(times >= float(off), "air after gas", epochs)
+        chart_name = name or f"{title} {paradigm.gas} paradigm"
+        chart = tme_scene.add_plot(self.scene, chart_name, times, {label: curve, "air and gas epoch means": step},
+                                   "time", label, "s", unit, styles={label: "line+markers"})
+        table = chart.GetNthPlotSeriesNode(0).GetTableNode()
+        tme_scene.add_table(self.scene, table.GetName(), {"time": list(times), label: list(curve),
+                                                          "air and gas epoch means": list(step),
+                                                          "epoch": [str(e) for e in epochs]},
+                            units={"time": "s", label: unit, "air and gas epoch means": unit}, node=table)
+        chart.SetAttribute("TMEMonitor.PlotRegion", region_text)
+        chart.SetTitle(f"{chart_name}: {region_text}")
+        return chart
+
+    @staticmethod
+    def _paradigm_curve(signal, baseline, kind, settings, analysis, region, t10_s):
+        """(per-frame region mean, label, unit) of the change across the paradigm."""
+        import warnings
+        with np.errstate(divide="ignore", invalid="ignore"):
+            s_base = signal[:, baseline].mean(axis=1, keepdims=True)
+            if kind == "bold" and settings.dynamic_echo_time_s is not None:
+                ratio = signal / s_base
+                values = np.where(ratio > 0, -np.log(np.where(ratio > 0, ratio, 1.0)) / settings.dynamic_echo_time_s,
+                                  np.nan)
+                return np.nanmean(values, axis=0), "Delta R2*", "1/s"
+            t10 = t10_s
+            if t10 is None and "T1_air" in analysis.maps:
+                t10 = analysis.maps["T1_air"]
+            if t10 is None:
+                t10 = settings.t10_s
+            if kind == "oe" and t10 is not None and settings.tr_s is not None and settings.flip_angle_deg is not None:
+                from TMEMonitorLib.relaxometry.spgr import spgr_to_concentration
+                t10 = np.asarray(t10, float)
+                t10 = t10[region] if t10.ndim == 3 else np.broadcast_to(t10, signal.shape[:1])
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", RuntimeWarning)
+                    values = spgr_to_concentration(signal, baseline, t10, settings.tr_s, settings.flip_angle_deg, 1.0)
+                return np.nanmean(values, axis=0), "Delta R1", "1/s"
+            return np.nanmean(100.0 * (signal / s_base - 1.0), axis=0), "relative signal change", "%"
+
 
 def _snap_constant(values):
     """A map whose finite values differ only by rounding (range < 1e-9 of their size) as one value.

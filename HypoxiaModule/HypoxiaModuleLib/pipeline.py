@@ -254,6 +254,7 @@ def _fit_t1_series(analysis, inputs, settings, progress):
     unit = "deg" if method == "vfa" else "ms"
     scale = 1.0 if method == "vfa" else 1e3
     for epoch, data in (("air", air), ("gas", gas)):
+        analysis.maps[f"T1_{epoch}"] = np.where(analysis.mask, fit[f"T1_{epoch}"], np.nan)
         analysis.status[f"T1_{epoch}"] = fit[f"fit_{epoch}"]["status"]
         analysis.maps[f"T1_{epoch}_r2"] = fit[f"fit_{epoch}"]["r2"]
         analysis.notes.append(
@@ -261,4 +262,7 @@ def _fit_t1_series(analysis, inputs, settings, progress):
             + (f" ({settings.vfa_fit}, TR {tr * 1e3:g} ms)" if method == "vfa" else "")
             + f" from {np.size(data.values)} images at {', '.join(f'{v * scale:g}' for v in data.values)} {unit} "
             f"({data.source or 'given values'})")
+    if inputs.oe is not None:
+        analysis.notes.append("Delta R1 from the OE dynamic series; the T1 fit on air is its pre-gas T1 unless a "
+                              "T10 map is given")
     return fit
