@@ -252,7 +252,7 @@ class HypoxiaLogic:
             columns["mean"][-1], columns["n"][-1] = value, n
         return columns, column_units
 
-    def signal_plot(self, result, gre, voxel=None, mask=None, name="R2* signal vs TE"):
+    def signal_plot(self, result, gre, voxel=None, mask=None, name="R2* signal vs TE", point_node=None):
         """Chart of the measured signal vs TE (ms) with the fitted S0 exp(-R2* TE), for a voxel (k, j, i) or
         the mean over ``mask`` (default: the analysis mask). ``gre``: the GRE node or its array (E, k, j, i)."""
         analysis = getattr(result, "analysis", result)
@@ -263,6 +263,12 @@ class HypoxiaLogic:
         else:
             signal = np.asarray(gre)
         signal = np.abs(signal).astype(float)
+        if point_node is not None:
+            if not hasattr(gre, "IsA"):
+                raise InputError("signal plot: a markups point needs the GRE node (its geometry)")
+            region, _ = self.plot_region(analysis, echo_series(gre, analysis.echo_times_s)[3], point_node=point_node,
+                                         what="signal plot")
+            voxel = tuple(int(v) for v in np.argwhere(region)[0])
         if signal.shape != (analysis.echo_times_s.size,) + tuple(analysis.shape):
             raise InputError(f"signal plot: data of shape {signal.shape} do not match the analysis "
                              f"({analysis.echo_times_s.size} echoes of {analysis.shape})")
