@@ -15,9 +15,10 @@ sums), then golden-section refinement of log T1 with the best k fixed. Complex d
 the phase of the longest TI (positive magnetisation) and fitted as real, signed data without a
 polarity search; real signed (phase-corrected) data are fitted likewise with ``signed=True``.
 
-Fit rule (for reproduction): T1 is searched in ``t1_bounds_s`` (default 0.01-20 s) on a 128-point
-log grid, refined by 45 golden-section steps inside the neighbouring grid points (for the best null
-position and its two neighbours, the lowest residual kept); a T1 within
+Fit rule (for reproduction): T1 is searched in ``t1_bounds_s`` (default 0.01-20 s) on a 64-point
+log grid, refined by 40 golden-section steps inside the neighbouring grid points (with the best null
+position; where another null position fits better at the refined T1, refined again with it and the
+lower residual kept); a T1 within
 1e-6 (relative) of a bound is flagged HIT_BOUND and kept; a fit with a <= 0 or b >= 0 (no
 recovery) is NOT_EXPLAINED and gives NaN.
 """
@@ -29,8 +30,8 @@ from TMEMonitorLib.progress import report
 
 DEFAULT_T1_BOUNDS_S = (0.01, 20.0)
 MIN_INVERSION_TIMES = 3
-_GRID_POINTS = 128
-_GOLDEN_ITERATIONS = 45
+_GRID_POINTS = 64
+_GOLDEN_ITERATIONS = 40
 _CHUNK = 100000
 
 
@@ -67,31 +68,40 @@ def _solve(n, se, see, sd, sde):
 
 
 def _grid_search(y, ti, signed, grid):
-    """Best grid index and null position k per voxel (k = number of leading sign flips)."""
+    """Best grid index and null position k per voxel (k = number of leading sign flips).
+
+    The residual is the data's sum of squares minus the explained part, so the best (T1, k) maximises
+    the explained sum of squares (see sd^2 - 2 se sd sde + n sde^2) / det; sd (sum of the sign-restored
+    data) does not depend on T1 and is computed once."""
     n_vox, n = y.shape
-    best_cost = np.full(n_vox, np.inf)
+    best = np.full(n_vox, -np.inf)
     best_g = np.zeros(n_vox, dtype=int)
     best_k = np.zeros(n_vox, dtype=int)
-    total = np.sum(y * y, axis=1)
-    sum_y = y.sum(axis=1)
-    cum_y = np.concatenate([np.zeros((n_vox, 1)), np.cumsum(y, axis=1)], axis=1)     # (V, n+1)
+    if signed:
+        sd = y.sum(axis=1)[:, None]
+    else:
+        cum = np.zeros((n_vox, n + 1))
+        np.cumsum(y, axis=1, out=cum[:, 1:])
+        sd = cum[:, -1:] - 2.0 * cum                    # signs of the first k samples flipped
+    sd2 = sd * sd
+    cum_e = np.zeros((n_vox, n + 1))
     for g, log_t1 in enumerate(grid):
         e = np.exp(-ti / np.exp(log_t1))
-        se, see = e.sum(), np.dot(e, e)
-        ye = y * e
-        sum_ye = ye.sum(axis=1)
+        se, see = e.sum(), float(np.dot(e, e))
+        det = n * see - se * se
         if signed:
-            sd, sde = sum_y[:, None], sum_ye[:, None]
+            sde = (y @ e)[:, None]
         else:
-            cum_ye = np.concatenate([np.zeros((n_vox, 1)), np.cumsum(ye, axis=1)], axis=1)
-            sd = sum_y[:, None] - 2.0 * cum_y          # signs of the first k samples flipped
-            sde = sum_ye[:, None] - 2.0 * cum_ye
-        _, _, explained = _solve(float(n), se, see, sd, sde)
-        cost = total[:, None] - explained
-        k = np.argmin(cost, axis=1)
-        c = cost[np.arange(n_vox), k]
-        better = c < best_cost
-        best_cost[better], best_g[better], best_k[better] = c[better], g, k[better]
+            np.cumsum(y * e, axis=1, out=cum_e[:, 1:])
+            sde = cum_e[:, -1:] - 2.0 * cum_e
+        if det > 1e-12 * n * see:
+            explained = (see * sd2 + sde * (n * sde - 2.0 * se * sd)) / det
+        else:
+            explained = sd2 / n
+        k = np.argmax(explained, axis=1)
+        value = np.take_along_axis(explained, k[:, None], axis=1)[:, 0]
+        better = value > best
+        best[better], best_g[better], best_k[better] = value[better], g, k[better]
     return best_g, best_k
 
 
@@ -125,23 +135,39 @@ def _refine(y, ti, k, lo, hi):
     return log_t1, a, b, sse
 
 
+def _best_null_position(y, ti, log_t1):
+    """The null position k (0..n) with the lowest residual per voxel at per-voxel log T1."""
+    n_vox, n = y.shape
+    e = np.exp(-ti[None, :] / np.exp(log_t1)[:, None])
+    ye = y * e
+    zero = np.zeros((n_vox, 1))
+    sd = y.sum(axis=1)[:, None] - 2.0 * np.concatenate([zero, np.cumsum(y, axis=1)], axis=1)
+    sde = ye.sum(axis=1)[:, None] - 2.0 * np.concatenate([zero, np.cumsum(ye, axis=1)], axis=1)
+    _, _, explained = _solve(float(n), e.sum(axis=1)[:, None], np.sum(e * e, axis=1)[:, None], sd, sde)
+    return np.argmax(explained, axis=1)
+
+
 def _fit_chunk(y, ti, signed, t1_lo, t1_hi):
     grid = np.linspace(np.log(t1_lo), np.log(t1_hi), _GRID_POINTS)
-    g, k_grid = _grid_search(y, ti, signed, grid)
+    g, k = _grid_search(y, ti, signed, grid)
     lo = grid[np.maximum(g - 1, 0)]
     hi = grid[np.minimum(g + 1, _GRID_POINTS - 1)]
-    # a sample next to the null may take either sign on the grid: refine the neighbouring null
-    # positions too and keep the best (magnitude data only)
-    best = None
-    for shift in ((0,) if signed else (0, -1, 1)):
-        k = np.clip(k_grid + shift, 0, ti.size)
-        candidate = _refine(y, ti, k, lo, hi) + (k,)
-        if best is None:
-            best = candidate
-        else:
-            better = candidate[3] < best[3]
-            best = tuple(np.where(better, new, old) for new, old in zip(candidate, best))
-    log_t1, a, b, sse, k = best
+    log_t1, a, b, sse = _refine(y, ti, k, lo, hi)
+    if not signed:
+        # a sample next to the null may take the wrong sign on the grid: where another null position
+        # explains the data better at the refined T1, refine again with it and keep the lower residual
+        for _ in range(2):
+            k_new = _best_null_position(y, ti, log_t1)
+            redo = np.flatnonzero(k_new != k)
+            if redo.size == 0:
+                break
+            result = _refine(y[redo], ti, k_new[redo], lo[redo], hi[redo])
+            better = result[3] < sse[redo]
+            idx = redo[better]
+            log_t1[idx], a[idx], b[idx], sse[idx] = (value[better] for value in result)
+            k[idx] = k_new[redo][better]
+            if not better.any():
+                break
     edge = 1e-6
     at_bound = (log_t1 - np.log(t1_lo) < edge) | (np.log(t1_hi) - log_t1 < edge)
     return np.exp(log_t1), a, b, np.maximum(sse, 0.0), k, at_bound
