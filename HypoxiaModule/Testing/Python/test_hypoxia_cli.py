@@ -160,6 +160,57 @@ class HypoxiaT1SeriesCommandLineTest(unittest.TestCase):
         self.assertIn("command line --ti-gas", stdout)
         self.assertIn("inversion recovery", stdout)
 
+    def test_dicom_folder_with_one_series_per_inversion_time(self):
+        import dicom_writer
+        from HypoxiaModuleLib.t1_series import read_t1_series
+        from TMEMonitorLib.relaxometry.inversion_recovery import fit_inversion_recovery, inversion_recovery_signal
+        t1 = np.linspace(0.4, 2.0, 12).reshape(1, 3, 4)
+        folder = os.path.join(self.folder, "ir_dicom")
+        order = [3, 0, 5, 1, 4, 2]             # series numbers not in TI order
+        for number, index in enumerate(order):
+            image = inversion_recovery_signal(1000.0, -1900.0, t1, self.TI_S[index:index + 1])[..., 0]
+            dicom_writer.write_series(folder, np.rint(image)[None].astype(np.int16), series_number=number + 1,
+                                      frame_tags=[{"InversionTime": float(self.TI_S[index] * 1000.0)}],
+                                      prefix=f"S{number}_", description="IR")
+        array, ti, source, _, _ = read_t1_series(folder, "ir")
+        np.testing.assert_allclose(ti, self.TI_S)
+        self.assertIn("DICOM InversionTime", source)
+        fit = fit_inversion_recovery(np.moveaxis(array, 0, -1), ti)
+        np.testing.assert_allclose(fit["T1"], t1, rtol=0.01)          # stored as integers
+
+    def test_vfa_and_look_locker_series(self):
+        import SimpleITK as sitk
+        from HypoxiaModuleLib import synthesis
+        from TMEMonitorLib.relaxometry.look_locker import look_locker_signal
+        p = self.phantom
+        t1_gas = 1.0 / (1.0 / p.t1_s + p.delta_r1_per_s)
+        flips, tr = np.array([2.0, 5.0, 10.0, 15.0, 20.0]), 0.004
+        times = np.linspace(0.1, 4.0, 10)
+        cases = {"vfa": (lambda t1: synthesis.vfa(t1, 1000.0, flips, tr),
+                         ["--vfa-flip-angles", ",".join(f"{v:g}" for v in flips), "--vfa-tr", str(tr)]),
+                 "look-locker": (lambda t1: look_locker_signal(100.0, 180.0, t1 / 0.8, times),
+                                 ["--ti-air", ",".join(f"{v * 1000:g}" for v in times),
+                                  "--ti-gas", ",".join(f"{v * 1000:g}" for v in times)])}
+        for method, (model, extra) in cases.items():
+            paths = {}
+            for epoch, t1 in (("air", p.t1_s), ("gas", t1_gas)):
+                volumes = np.moveaxis(model(t1), -1, 0)
+                paths[epoch] = os.path.join(self.folder, f"{method}_{epoch}.nii.gz")
+                sitk.WriteImage(sitk.JoinSeries([sitk.GetImageFromArray(v.astype(np.float32)) for v in volumes]),
+                                paths[epoch])
+            out = os.path.join(self.folder, f"out-{method}")
+            with self.subTest(method=method):
+                code, stdout, stderr = run_hypoxia(["hypoxia", "--out", out, "--t1-air-series", paths["air"],
+                                                    "--t1-gas-series", paths["gas"], "--t1-method", method, *extra])
+                self.assertEqual(code, 0, stderr)
+                d_r1 = io.read_volume(os.path.join(out, "dR1.nrrd")).array
+                np.testing.assert_allclose(d_r1, p.delta_r1_per_s, atol=1e-5)
+        code, _, stderr = run_hypoxia(["hypoxia", "--out", os.path.join(self.folder, "bad-vfa"), "--t1-air-series",
+                                       paths["air"], "--t1-gas-series", paths["gas"], "--t1-method", "vfa", "--ti-air",
+                                       "1,2,3"])
+        self.assertEqual(code, 2)
+        self.assertIn("--vfa-flip-angles", stderr)
+
     def test_bad_t1_series_refused_nothing_written(self):
         ti = ",".join(f"{v * 1000:g}" for v in self.TI_S)
         cases = [(["hypoxia", "--t1-air-series", self.air_folder, "--t1-gas-series", self.gas_4d], "inversion times"),
