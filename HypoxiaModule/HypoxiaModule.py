@@ -5,10 +5,10 @@ import slicer
 from slicer.ScriptedLoadableModule import ScriptedLoadableModule, ScriptedLoadableModuleLogic, ScriptedLoadableModuleTest
 from slicer.parameterNodeWrapper import Choice, WithinRange, parameterNodeWrapper
 
-from HypoxiaModuleLib.logic import HypoxiaLogic, echo_series
+from HypoxiaModuleLib.logic import HypoxiaLogic, echo_series, t1_series
 from HypoxiaModuleLib.paradigm import GASES
 from HypoxiaModuleLib.relaxometry import METHODS as R2STAR_METHODS
-from HypoxiaModuleLib.settings import HypoxiaSettings
+from HypoxiaModuleLib.settings import T1_METHODS, HypoxiaSettings
 from TMEMonitorLib import scene as tme_scene
 from TMEMonitorLib.errors import InputError
 from TMEMonitorLib.scene import attribute_names
@@ -53,6 +53,11 @@ class HypoxiaModuleParameterNode:
     boldSeries: Optional[slicer.vtkMRMLSequenceNode]      # dynamic T2*-weighted across air -> gas -> air
     t1AirMap: Optional[slicer.vtkMRMLScalarVolumeNode]    # T1 (s) before gas
     t1GasMap: Optional[slicer.vtkMRMLScalarVolumeNode]    # T1 (s) during gas
+    t1AirSeries: Optional[slicer.vtkMRMLSequenceNode]     # T1-mapping images before gas (IR / Look-Locker / VFA)
+    t1GasSeries: Optional[slicer.vtkMRMLSequenceNode]     # T1-mapping images during gas
+    t1Method: Annotated[str, Choice(list(T1_METHODS))] = "ir"
+    tiAirMs: str = ""                                     # typed inversion times (ms); "" = from the series
+    tiGasMs: str = ""
     t10Map: Optional[slicer.vtkMRMLScalarVolumeNode]      # pre-gas T1 (s) for the OE conversion
     enhancementMap: Optional[slicer.vtkMRMLScalarVolumeNode]
     fieldMap: Optional[slicer.vtkMRMLScalarVolumeNode]    # B0 field map (Hz) for the field-gradient correction
@@ -74,6 +79,7 @@ class HypoxiaModuleParameterNode:
     fieldGradientCorrection: bool = True
     skipFirstSeEcho: bool = False
     shownMap: Annotated[str, Choice(list(SHOWN_MAPS))] = "R2*"
+    plotPoint: Optional[slicer.vtkMRMLMarkupsFiducialNode]   # plots at the voxel under its first point
 
 
 def parseEchoTimesMs(text, what):
@@ -100,7 +106,7 @@ def settingsFromParameterNode(p):
         wash_in_s=p.washInS, alpha=p.alpha,
         enhancement_threshold=p.enhancementThreshold if p.enhancementMap is not None else None,
         t10_s=given(p.fixedT10), tr_s=given(p.repetitionTimeMs, 1e-3), flip_angle_deg=given(p.flipAngle),
-        dynamic_echo_time_s=given(p.dynamicEchoTimeMs, 1e-3)).validated()
+        dynamic_echo_time_s=given(p.dynamicEchoTimeMs, 1e-3), t1_method=p.t1Method).validated()
 
 
 def inputNodesFromParameterNode(p):
@@ -108,7 +114,19 @@ def inputNodesFromParameterNode(p):
     return dict(gre_node=p.greSeries, echo_times_s=parseEchoTimesMs(p.echoTimesMs, "GRE echo times (ms)"),
                 se_node=p.seSeries, se_echo_times_s=parseEchoTimesMs(p.seEchoTimesMs, "spin-echo echo times (ms)"),
                 field_map_node=p.fieldMap, oe_node=p.oeSeries, bold_node=p.boldSeries, t1_air_node=p.t1AirMap,
-                t1_gas_node=p.t1GasMap, t10_node=p.t10Map, enhancement_node=p.enhancementMap, mask_node=p.mask)
+                t1_gas_node=p.t1GasMap, t10_node=p.t10Map, enhancement_node=p.enhancementMap, mask_node=p.mask,
+                t1_series_air_node=p.t1AirSeries, t1_series_gas_node=p.t1GasSeries, t1_method=p.t1Method,
+                t1_values_air=typedInversionTimes(p.tiAirMs, p.t1Method, "inversion times on air (ms)"),
+                t1_values_gas=typedInversionTimes(p.tiGasMs, p.t1Method, "inversion times on gas (ms)"))
+
+
+def typedInversionTimes(text, method, what):
+    """Typed inversion times (ms) as seconds, None when empty; refused for a VFA series (flip angles)."""
+    values = parseEchoTimesMs(text, what)
+    if values is not None and method == "vfa":
+        raise InputError(f"{what}: typed inversion times apply to the ir and look-locker methods, not vfa "
+                         "(a VFA series is indexed by its flip angles)")
+    return values
 
 
 class HypoxiaModuleWidget(ModuleWidgetBase):
@@ -122,25 +140,34 @@ class HypoxiaModuleWidget(ModuleWidgetBase):
         return HypoxiaModuleLogic()
 
     def workButtons(self):
-        return [self.ui.applyButton, self.ui.plotSignalButton]
+        return [self.ui.applyButton, self.ui.plotSignalButton, self.ui.plotParadigmButton]
 
     def connectWidgets(self):
         self.ui.applyButton.connect("clicked(bool)", self.onApply)
         self.ui.plotSignalButton.connect("clicked(bool)", self.onPlotSignal)
+        self.ui.plotParadigmButton.connect("clicked(bool)", self.onPlotParadigm)
+        for selector in (self.ui.t1AirSeriesSelector, self.ui.t1GasSeriesSelector):
+            selector.connect("currentNodeChanged(vtkMRMLNode*)", self.updateT1SeriesLabel)
+        for lineEdit in (self.ui.tiAirLineEdit, self.ui.tiGasLineEdit):
+            lineEdit.connect("editingFinished()", self.updateT1SeriesLabel)
+        self.ui.t1MethodComboBox.connect("currentIndexChanged(int)", self.updateT1SeriesLabel)
         self.ui.greSeriesSelector.connect("currentNodeChanged(vtkMRMLNode*)", self.updateEchoTimesLabel)
         self.ui.echoTimesLineEdit.connect("editingFinished()", self.updateEchoTimesLabel)
         self.ui.oeSeriesSelector.connect("currentNodeChanged(vtkMRMLNode*)", self.updateParadigmLabel)
         self.ui.boldSeriesSelector.connect("currentNodeChanged(vtkMRMLNode*)", self.updateParadigmLabel)
         self.ui.plotSignalButton.enabled = False
+        self.ui.plotParadigmButton.enabled = False
 
     def onSceneStartClose(self, caller, event):
         self._lastResult = None
         self.ui.plotSignalButton.enabled = False
+        self.ui.plotParadigmButton.enabled = False
         ModuleWidgetBase.onSceneStartClose(self, caller, event)
 
     def onParameterNodeSet(self):
         self.updateEchoTimesLabel()
         self.updateParadigmLabel()
+        self.updateT1SeriesLabel()
 
     def settings(self):
         return settingsFromParameterNode(self._parameterNode)
@@ -175,6 +202,25 @@ class HypoxiaModuleWidget(ModuleWidgetBase):
                 lines.append(f"<b>{label}:</b> {error}")
         self.ui.paradigmLabel.text = "<br>".join(lines)
 
+    def updateT1SeriesLabel(self, *args):
+        """Inversion times (or flip angles) of the T1 series and where they came from, or what is missing."""
+        lines = []
+        method = self.ui.t1MethodComboBox.currentText
+        for label, selector, lineEdit in (("on air", self.ui.t1AirSeriesSelector, self.ui.tiAirLineEdit),
+                                          ("on gas", self.ui.t1GasSeriesSelector, self.ui.tiGasLineEdit)):
+            series = selector.currentNode()
+            if series is None or self._parameterNode is None:
+                continue
+            try:
+                typed = typedInversionTimes(lineEdit.text, method, f"inversion times {label} (ms)")
+                array, values, source, _, _ = t1_series(series, method, typed, f"T1 series {label}")
+                shown = ", ".join(f"{v:g}" for v in values) + " deg" if method == "vfa" else \
+                    ", ".join(f"{v * 1e3:g}" for v in values) + " ms"
+                lines.append(f"T1 series {label}: {array.shape[0]} images, {shown} — from {source}")
+            except InputError as error:
+                lines.append(f"<b>T1 series {label}:</b> {error}")
+        self.ui.t1SeriesLabel.text = "<br>".join(lines)
+
     def onApply(self):
         result = self.runWithProgress("Hypoxia analysis", lambda progress: self.logic.runOnParameterNode(
             self._parameterNode, progress=progress))
@@ -182,6 +228,7 @@ class HypoxiaModuleWidget(ModuleWidgetBase):
             return
         self._lastResult = result
         self.ui.plotSignalButton.enabled = "R2star" in result.map_nodes
+        self.ui.plotParadigmButton.enabled = bool(set(result.analysis.responders) & {"dR1", "dR2star"})
         p = self._parameterNode
         key = SHOWN_MAPS[p.shownMap]
         shown = result.class_node if key == "classes" else result.map_nodes.get(key)
@@ -204,11 +251,39 @@ class HypoxiaModuleWidget(ModuleWidgetBase):
             return
         chart = self.runQuick("Signal vs TE", lambda: run_replacing_outputs(
             slicer.mrmlScene, p.parameterNode, f"HypoxiaSignalPlot.{p.greSeries.GetID()}",
-            lambda: self.logic.signal_plot(self._lastResult, p.greSeries, name=f"{p.greSeries.GetName()} signal vs TE")))
+            lambda: self.logic.signal_plot(self._lastResult, p.greSeries, name=f"{p.greSeries.GetName()} signal vs TE",
+                                           point_node=p.plotPoint)))
         if chart is None:
             return
         slicer.modules.plots.logic().ShowChartInLayout(chart)
-        self.ui.statusLabel.text = "Signal vs TE: mean over the analysed voxels, measured and fitted"
+        where = f"the voxel at '{p.plotPoint.GetName()}'" if p.plotPoint is not None else "the analysed voxels (mean)"
+        self.ui.statusLabel.text = f"Signal vs TE: {where}, measured and fitted"
+
+    def onPlotParadigm(self):
+        """Delta R1 (OE) or Delta R2* (BOLD) across the gas paradigm, for the picked point or the mask's mean."""
+        p = self._parameterNode
+        if self._lastResult is None:
+            return
+        responders = self._lastResult.analysis.responders
+        series, kind = (p.oeSeries, "oe") if "dR1" in responders and p.oeSeries is not None else (p.boldSeries, "bold")
+        if series is None:
+            return
+
+        def plot():
+            t10 = None
+            if kind == "oe" and p.t10Map is not None:
+                t10 = tme_scene.volume_from_node(p.t10Map, None, None, "T10 map")[0]
+            return self.logic.paradigm_plot(self._lastResult, series, kind, point_node=p.plotPoint,
+                                            mask=None if p.plotPoint is not None else p.mask,
+                                            name=f"{series.GetName()} gas paradigm", t10_s=t10)
+
+        chart = self.runQuick("Gas paradigm", lambda: run_replacing_outputs(
+            slicer.mrmlScene, p.parameterNode, f"HypoxiaParadigmPlot.{series.GetID()}", plot))
+        if chart is None:
+            return
+        slicer.modules.plots.logic().ShowChartInLayout(chart)
+        self.ui.statusLabel.text = (f"Gas paradigm ({kind.upper()}): {chart.GetAttribute('TMEMonitor.PlotRegion')}; "
+                                    "second series: the air and gas epoch means")
 
     @staticmethod
     def _proxyVolume(sequenceNode):
@@ -238,10 +313,10 @@ class HypoxiaModuleLogic(HypoxiaLogic, ScriptedLoadableModuleLogic):
     def runOnParameterNode(self, parameterNode, progress=None):
         """One analysis of the panel: the previous run's outputs for the same inputs are replaced, not piled up."""
         p = parameterNode
-        primary = p.greSeries or p.seSeries or p.oeSeries or p.boldSeries or p.t1AirMap
+        primary = p.greSeries or p.seSeries or p.oeSeries or p.boldSeries or p.t1AirMap or p.t1AirSeries
         if primary is None:
             raise InputError("choose a multi-echo gradient-echo series (or a spin-echo, OE / BOLD dynamic series, "
-                             "or T1 maps before and during gas)")
+                             "or T1 maps or T1 series before and during gas)")
         settings = settingsFromParameterNode(p)
         nodes = inputNodesFromParameterNode(p)
         segmentation = p.mask if p.mask is not None and p.mask.IsA("vtkMRMLSegmentationNode") else None

@@ -7,7 +7,7 @@ from TMEMonitorLib.progress_bar import ProgressBar
 
 from .paradigm import GASES
 from .relaxometry import METHODS
-from .settings import T1_METHODS, HypoxiaSettings
+from .settings import T1_METHODS, VFA_FITS, HypoxiaSettings
 
 
 def add_parser(subparsers):
@@ -48,13 +48,30 @@ def add_parser(subparsers):
     gas.add_argument("--tr", type=opt.positive(10.0, "s"), help="TR of --oe (s); default from the metadata")
     gas.add_argument("--flip-angle", type=opt.number(0.0, 180.0, "deg", low_open=True), help="flip angle of --oe (deg); default from the metadata")
     gas.add_argument("--dynamic-echo-time", type=opt.positive(1.0, "s"), help="TE of --bold (s); default from the metadata")
-    parser.add_argument("--t1-method", choices=T1_METHODS, default="nonlinear",
-                        help="T1 fit of the OE data (default: %(default)s)")
+    t1 = parser.add_argument_group("T1 before / during gas from two T1-mapping series (Delta R1)")
+    t1.add_argument("--t1-air-series", type=opt.existing_path("T1-mapping series"),
+                    help="T1-mapping acquisition before gas: IR / Look-Locker images (folder of NIfTI files with BIDS "
+                         "InversionTime, DICOM folder with one series per TI, or a 4D file with --ti-air) or VFA images")
+    t1.add_argument("--t1-gas-series", type=opt.existing_path("T1-mapping series"),
+                    help="T1-mapping acquisition during gas (as --t1-air-series)")
+    t1.add_argument("--t1-method", choices=T1_METHODS, default="ir",
+                    help="T1 mapping of --t1-air-series/--t1-gas-series: vfa (variable flip angle), ir (inversion "
+                         "recovery, magnitude with polarity restoration) or look-locker (T1 = T1* (B/A - 1)) "
+                         "(default: %(default)s)")
+    t1.add_argument("--ti-air", type=TIMES_MS, help="inversion times (ms; Look-Locker: times after inversion) of the "
+                    "images of --t1-air-series in file order, for a 4D file without per-image metadata")
+    t1.add_argument("--ti-gas", type=TIMES_MS, help="inversion times (ms) of --t1-gas-series, as --ti-air")
+    t1.add_argument("--vfa-flip-angles", type=opt.number_list(0.0, 180.0, "deg", low_open=True, max_count=64),
+                    help="flip angles (deg) of both VFA series in file order, overriding their metadata")
+    t1.add_argument("--vfa-tr", type=opt.positive(1.0, "s"), help="TR of the VFA series (s); default from the metadata")
+    t1.add_argument("--vfa-fit", choices=VFA_FITS, default="nonlinear", help="VFA T1 fit (default: %(default)s)")
     parser.set_defaults(func=run)
 
 
 # Echo times in ms as typed on the command line (converted to s where used).
 ECHO_TIMES_MS = opt.number_list(0.0, 10000.0, "ms", low_open=True, max_count=256)
+# Inversion times in ms as typed (0 allowed for a Look-Locker image at the inversion).
+TIMES_MS = opt.number_list(0.0, 100000.0, "ms", max_count=256)
 
 
 def _ms_list(values, option):
@@ -71,7 +88,8 @@ def settings_from_args(args):
         field_gradient_correction=not args.no_gradient_correction, r2_skip_first_echo=args.skip_first_se_echo,
         gas=args.gas, gas_on_s=args.gas_on, gas_off_s=args.gas_off, wash_in_s=args.wash_in, alpha=args.alpha,
         enhancement_threshold=args.enhancement_threshold, t10_s=args.t10, tr_s=args.tr, flip_angle_deg=args.flip_angle,
-        dynamic_echo_time_s=args.dynamic_echo_time, t1_method=args.t1_method).validated()
+        dynamic_echo_time_s=args.dynamic_echo_time, t1_method=args.t1_method,
+        vfa_fit=getattr(args, "vfa_fit", "nonlinear"), vfa_tr_s=getattr(args, "vfa_tr", None)).validated()
 
 
 def read_echo_series(path, echo_times_s, option):
@@ -103,13 +121,63 @@ def read_echo_series(path, echo_times_s, option):
     return series, echo_times_s, f"command line {option}-echo-times" if option == "--se" else "command line --echo-times"
 
 
+def _check_t1_series_options(args):
+    """InputError (before --out is touched) for an incomplete or contradictory set of T1-series options."""
+    from TMEMonitorLib.errors import InputError
+    if bool(args.t1_air_series) != bool(args.t1_gas_series):
+        raise InputError("T1 series: give both --t1-air-series and --t1-gas-series")
+    if args.t1_air_series and (args.t1_air or args.t1_gas):
+        raise InputError("give either T1 maps (--t1-air/--t1-gas) or T1 series (--t1-air-series/--t1-gas-series), "
+                         "not both")
+    if bool(args.t1_air) != bool(args.t1_gas):
+        raise InputError("T1 maps: give both --t1-air and --t1-gas")
+    typed = [flag for flag, value in (("--ti-air", args.ti_air), ("--ti-gas", args.ti_gas),
+                                      ("--vfa-flip-angles", args.vfa_flip_angles)) if value]
+    if typed and not args.t1_air_series:
+        raise InputError(f"{', '.join(typed)} given without --t1-air-series/--t1-gas-series")
+    if args.t1_method == "vfa" and (args.ti_air or args.ti_gas):
+        raise InputError("--ti-air/--ti-gas are inversion times; with --t1-method vfa give --vfa-flip-angles")
+    if args.t1_method != "vfa" and args.vfa_flip_angles:
+        raise InputError(f"--vfa-flip-angles applies to --t1-method vfa, not {args.t1_method}")
+
+
+def _read_t1_series(args, scene, nodes):
+    """Sequence nodes of the two T1-mapping series (index: inversion time s or flip angle deg, with its source)."""
+    import numpy as np
+
+    from TMEMonitorLib import scene as tme_scene
+
+    from .t1_series import read_t1_series
+    for option, path, typed_option, typed, key in (
+            ("--t1-air-series", args.t1_air_series, "--ti-air", args.ti_air, "t1_series_air_node"),
+            ("--t1-gas-series", args.t1_gas_series, "--ti-gas", args.ti_gas, "t1_series_gas_node")):
+        if args.t1_method == "vfa":
+            typed_option, typed = "--vfa-flip-angles", args.vfa_flip_angles
+            values = [float(v) for v in typed] if typed else None
+        else:
+            values = [float(v) / 1000.0 for v in typed] if typed else None
+        array, values, source, ijk_to_ras, metadata = read_t1_series(path, args.t1_method, values, option, typed_option)
+        unit = "deg" if args.t1_method == "vfa" else "ms"
+        shown = values if args.t1_method == "vfa" else np.asarray(values) * 1000.0
+        print(f"{option}: {array.shape[0]} images, {'flip angles' if unit == 'deg' else 'inversion times'} "
+              f"{', '.join(f'{v:g}' for v in shown)} {unit} from {source}")
+        node = tme_scene.array_to_sequence(scene, array, values, ijk_to_ras, option[2:].upper(),
+                                           axis_name="flip_angle" if args.t1_method == "vfa" else "inversion_time",
+                                           axis_unit="deg" if args.t1_method == "vfa" else "s", axis_source=source)
+        if isinstance(metadata.get("TR_s"), float):
+            node.SetAttribute("TMEMonitor.TR_s", repr(metadata["TR_s"]))
+        nodes[key] = node
+
+
 def run(args):
     from TMEMonitorLib import scene as tme_scene
     from TMEMonitorLib.errors import InputError
     from TMEMonitorLib.output_folder import OutputFolder
     settings = settings_from_args(args)
-    if not any((args.gre, args.se, args.oe, args.bold, args.t1_air)):
-        raise InputError("give at least one input: --gre, --se, --oe, --bold or --t1-air with --t1-gas")
+    if not any((args.gre, args.se, args.oe, args.bold, args.t1_air, args.t1_air_series)):
+        raise InputError("give at least one input: --gre, --se, --oe, --bold, --t1-air with --t1-gas or "
+                         "--t1-air-series with --t1-gas-series")
+    _check_t1_series_options(args)
     if args.gas_on is not None and args.gas_off is not None and args.gas_off <= args.gas_on:
         raise InputError(f"--gas-off {args.gas_off:g} s is not after --gas-on {args.gas_on:g} s")
     with OutputFolder(args.out, "hypoxia", getattr(args, "argv", ())) as out:     # --out checked first
@@ -163,6 +231,8 @@ def _analyse(args, settings, scene, out):
         if path:
             volume = io.read_volume(path)
             nodes[key] = tme_scene.array_to_volume(scene, volume.array, volume.ijk_to_ras, option[2:])
+    if args.t1_air_series:
+        _read_t1_series(args, scene, nodes)
     if args.mask:
         volume = io.read_volume(args.mask)
         nodes["mask_node"] = tme_scene.add_label_map(scene, volume.array > 0, volume.ijk_to_ras, "mask")

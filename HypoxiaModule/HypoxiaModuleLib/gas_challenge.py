@@ -10,7 +10,9 @@ of the gas-epoch frames against the baseline frames (unequal variances; Welch, B
 doi:10.1093/biomet/34.1-2.28). A responder voxel changes significantly in the expected direction:
 Delta R1 > 0 with O2 (O'Connor et al., Cancer Res 2016, doi:10.1158/0008-5472.CAN-15-2062);
 Delta R2* < 0 with carbogen or O2 (less deoxyhaemoglobin).
-T1 before and during gas from two VFA acquisitions: TMEMonitorLib.relaxometry.vfa_t1.fit_vfa, Delta R1 = R1_gas - R1_air.
+T1 before and during gas from two VFA acquisitions: TMEMonitorLib.relaxometry.vfa_t1.fit_vfa, Delta R1 = R1_gas - R1_air;
+or from two inversion-recovery / Look-Locker acquisitions (TMEMonitorLib.relaxometry.inversion_recovery,
+.look_locker): :func:`t1_before_during`.
 """
 import numpy as np
 from scipy import stats
@@ -128,6 +130,48 @@ def vfa_t1_before_during(vfa_air, vfa_gas, flip_angles_deg, tr_s, method="nonlin
                          "must share one grid")
     fit_air = fit_vfa(air, flip_angles_deg, tr_s, method=method, mask=mask, b1_map=b1_map)
     fit_gas = fit_vfa(gas, flip_angles_deg, tr_s, method=method, mask=mask, b1_map=b1_map)
+    delta, status = delta_r1_from_t1(fit_air["T1"], fit_gas["T1"], fit_air["status"], fit_gas["status"])
+    return {"T1_air": fit_air["T1"], "T1_gas": fit_gas["T1"], "dR1": delta, "status": status,
+            "fit_air": fit_air, "fit_gas": fit_gas}
+
+
+def _fit_t1(data, values, method, mask, tr_s, vfa_fit, what):
+    if method == "vfa":
+        from TMEMonitorLib.relaxometry.vfa_t1 import fit_vfa
+        if tr_s is None:
+            raise InputError(f"VFA T1 {what}: the repetition time is needed (--vfa-tr or series metadata)")
+        return fit_vfa(data, values, tr_s, method=vfa_fit, mask=mask)
+    if method == "ir":
+        from TMEMonitorLib.relaxometry.inversion_recovery import fit_inversion_recovery
+        return fit_inversion_recovery(data, values, mask=mask)
+    from TMEMonitorLib.relaxometry.look_locker import fit_look_locker
+    return fit_look_locker(data, values, mask=mask)
+
+
+def t1_before_during(series_air, series_gas, values_air, values_gas, method="ir", mask=None, tr_s=None,
+                     vfa_fit="nonlinear"):
+    """T1 before and during gas from two T1-mapping acquisitions (..., n) on one grid, and Delta R1.
+
+    ``method``: "ir" (inversion recovery, ``values`` = inversion times s), "look-locker" (times after
+    inversion s) or "vfa" (flip angles deg, with ``tr_s`` and the ``vfa_fit`` of fit_vfa). The two
+    acquisitions may use different inversion times / flip angles. Returns the dict of
+    :func:`vfa_t1_before_during` ("T1_air", "T1_gas" s, "dR1" 1/s, "status", "fit_air", "fit_gas").
+    """
+    if method not in ("vfa", "ir", "look-locker"):
+        raise InputError(f"T1 method '{method}' is not one of vfa, ir, look-locker (--t1-method)")
+    air = np.asarray(series_air)
+    gas = np.asarray(series_gas)
+    if air.shape[:-1] != gas.shape[:-1]:
+        raise InputError(f"T1 series before ({air.shape[:-1]}) and during gas ({gas.shape[:-1]}) are on different "
+                         "grids; the T1 maps must share one grid (resample one series onto the other first)")
+    for data, values, what in ((air, values_air, "before gas"), (gas, values_gas, "during gas")):
+        if values is None:
+            raise InputError(f"T1 series {what}: the {'flip angles' if method == 'vfa' else 'inversion times'} "
+                             "are missing (series metadata or typed values)")
+        if np.size(values) != data.shape[-1]:
+            raise InputError(f"T1 series {what}: {np.size(values)} value(s) for {data.shape[-1]} images")
+    fit_air = _fit_t1(air, values_air, method, mask, tr_s, vfa_fit, "before gas")
+    fit_gas = _fit_t1(gas, values_gas, method, mask, tr_s, vfa_fit, "during gas")
     delta, status = delta_r1_from_t1(fit_air["T1"], fit_gas["T1"], fit_air["status"], fit_gas["status"])
     return {"T1_air": fit_air["T1"], "T1_gas": fit_gas["T1"], "dR1": delta, "status": status,
             "fit_air": fit_air, "fit_gas": fit_gas}

@@ -1,7 +1,7 @@
 """The hypoxia analysis on arrays of one grid (slices, rows, cols): R2*/T2*, R2/T2, R2', gas-challenge
 change maps, the Perfused-Oxy-R class map. Qt- and MRML-free; the Logic resolves nodes into these
 arrays and writes the result as nodes."""
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -11,20 +11,11 @@ from . import field_gradient, gas_challenge, hypoxia_map
 from .echo_times import checked_echo_times
 from .relaxometry import fit_r2, fit_r2star, r2_prime
 
-# name -> (quantity, unit, colour map); T2* and T2 are shown in ms as clinicians read them.
-MAP_DISPLAY = {
-    "R2star": ("R2*", "1/s", "inferno"), "T2star": ("T2*", "ms", "viridis"), "S0": ("S0 (R2* fit)", "a.u.", "magma"),
-    "R2star_r2": ("R2* fit R2", "1", "viridis"), "R2star_n_echoes": ("R2* echoes used", "1", "viridis"),
-    "R2": ("R2", "1/s", "inferno"), "T2": ("T2", "ms", "viridis"), "R2prime": ("R2'", "1/s", "inferno"),
-    "dR1": ("Delta R1 (gas - air)", "1/s", "RdBu_r"), "dR1_p": ("Delta R1 p-value", "1", "viridis"),
-    "dR2star": ("Delta R2* (gas - air)", "1/s", "RdBu_r"), "dR2star_p": ("Delta R2* p-value", "1", "viridis"),
-    "T1_air": ("T1 on air", "s", "viridis"), "T1_gas": ("T1 on gas", "s", "viridis"),
-}
-DIVERGING_MAPS = ("dR1", "dR2star")
+# Display of every map (quantity, unit, colour map, default range): the project's quantity registry, to
+# which quantity_names adds the Hypoxia entries; map_display is a view of it.
+from .quantity_names import MAP_NAMES, is_diverging, map_display  # noqa: E402,F401
 
-
-def map_display(name):
-    return MAP_DISPLAY.get(name, (name, "1", "viridis"))
+DIVERGING_MAPS = tuple(name for name in MAP_NAMES if is_diverging(name))
 
 
 @dataclass
@@ -42,6 +33,14 @@ class DynamicData:
 
 
 @dataclass
+class T1SeriesData:
+    signal: np.ndarray              # (images, slices, rows, cols) of one T1-mapping acquisition
+    values: np.ndarray              # inversion times / times after inversion (s) or flip angles (deg)
+    source: str = ""                # where the values came from
+    tr_s: float = None              # VFA: repetition time (s) from the series metadata
+
+
+@dataclass
 class HypoxiaInputs:
     gre: EchoData = None                    # multi-echo gradient echo (R2*)
     se: EchoData = None                     # multi-echo spin echo (R2)
@@ -53,6 +52,8 @@ class HypoxiaInputs:
     t10_s: np.ndarray = None                # pre-gas T1 map for the OE conversion
     enhancement: np.ndarray = None          # DCE enhancement measure of the same visit
     mask: np.ndarray = None
+    t1_series_air: T1SeriesData = None      # T1-mapping acquisitions (IR, Look-Locker or VFA) before / during gas
+    t1_series_gas: T1SeriesData = None
 
 
 @dataclass
@@ -60,7 +61,7 @@ class HypoxiaAnalysis:
     settings: object
     shape: tuple
     mask: np.ndarray
-    maps: dict = field(default_factory=dict)          # name -> float array (units of MAP_DISPLAY)
+    maps: dict = field(default_factory=dict)          # name -> float array (units of the quantity registry)
     status: dict = field(default_factory=dict)        # "R2star", "R2", "R2prime", "dR1", "dR2star" -> uint8
     classes: np.ndarray = None                        # hypoxia_map class labels (uint8) or None
     responders: dict = field(default_factory=dict)    # "dR1" / "dR2star" -> bool map
@@ -84,6 +85,7 @@ def analyse_hypoxia(inputs, settings, progress=None):
     settings = settings.validated()
     grids = [x.signal.shape[1:] for x in (inputs.gre, inputs.se, inputs.oe, inputs.bold) if x is not None]
     grids += [np.shape(x) for x in (inputs.t1_air_s, inputs.t1_gas_s) if x is not None]
+    grids += [x.signal.shape[1:] for x in (inputs.t1_series_air, inputs.t1_series_gas) if x is not None]
     if not grids:
         raise InputError("no input: give a multi-echo gradient-echo series, an OE/BOLD dynamic series or T1 maps "
                          "before and during gas")
@@ -97,6 +99,7 @@ def analyse_hypoxia(inputs, settings, progress=None):
         _check_grid(name, value, shape)
     if (inputs.t1_air_s is None) != (inputs.t1_gas_s is None):
         raise InputError("T1 maps: give both the map before gas and the map during gas")
+    _check_t1_series(inputs, shape)
     echo_checks = [(inputs.gre, "gradient-echo echo times (--echo-times)"), (inputs.se, "spin-echo echo times (--se-echo-times)")]
     for data, what in echo_checks:
         if data is not None:
@@ -134,20 +137,26 @@ def analyse_hypoxia(inputs, settings, progress=None):
         if "R2star" in analysis.maps:
             analysis.maps["R2prime"], analysis.status["R2prime"] = r2_prime(
                 analysis.maps["R2star"], fit["R2"], analysis.status["R2star"], fit["status"])
+    t1_fit = None
+    if inputs.t1_series_air is not None:
+        t1_fit = _fit_t1_series(analysis, inputs, settings, progress)
+        inputs = replace(inputs, t1_air_s=t1_fit["T1_air"], t1_gas_s=t1_fit["T1_gas"])
     t10 = inputs.t10_s if inputs.t10_s is not None else (inputs.t1_air_s if inputs.t1_air_s is not None else settings.t10_s)
     if inputs.oe is not None:
         out = gas_challenge.delta_r1_dynamic(_to_voxels_last(inputs.oe.signal), inputs.oe.times_s, paradigm, t10,
                                              settings.tr_s, settings.flip_angle_deg, settings.alpha, mask)
         _store_change(analysis, "dR1", out, inputs.oe, paradigm)
     elif inputs.t1_air_s is not None:
-        delta, status = gas_challenge.delta_r1_from_t1(inputs.t1_air_s, inputs.t1_gas_s)
+        delta, status = gas_challenge.delta_r1_from_t1(inputs.t1_air_s, inputs.t1_gas_s, *(
+            (t1_fit["fit_air"]["status"], t1_fit["fit_gas"]["status"]) if t1_fit is not None else ()))
         status = np.where(mask, status, 3).astype(np.uint8)
         analysis.maps["dR1"] = np.where(mask, delta, np.nan)
         analysis.maps["T1_air"] = np.where(mask, inputs.t1_air_s, np.nan)
         analysis.maps["T1_gas"] = np.where(mask, inputs.t1_gas_s, np.nan)
         analysis.status["dR1"] = status
-        analysis.notes.append("Delta R1 = 1/T1(gas) - 1/T1(air) from two T1 maps (no per-voxel significance: "
-                              "one value per epoch)")
+        analysis.notes.append("Delta R1 = 1/T1(gas) - 1/T1(air) from two T1 "
+                              + ("fits" if t1_fit is not None else "maps")
+                              + " (no per-voxel significance: one value per epoch)")
     if inputs.bold is not None:
         if settings.dynamic_echo_time_s is None:
             raise InputError("BOLD dynamic series: its echo time is needed (--dynamic-echo-time or series metadata)")
@@ -204,3 +213,56 @@ def _store_change(analysis, name, out, data, paradigm):
         f"{name}: {paradigm.gas}, baseline frames {t[out['baseline_frames']][0]:g}-{t[out['baseline_frames']][-1]:g} s, "
         f"gas frames {t[out['gas_frames']][0]:g}-{t[out['gas_frames']][-1]:g} s (wash-in {paradigm.wash_in_s:g} s; "
         f"times from {data.source or 'given frame times'})")
+
+
+T1_SERIES_NAMES = {"vfa": "variable flip angle", "ir": "inversion recovery (RD-NLS, polarity restored)",
+                   "look-locker": "Look-Locker, T1 = T1* (B/A - 1)"}
+
+
+def _check_t1_series(inputs, shape):
+    """InputError unless the T1 series come as a pair on the analysis grid, without T1 maps."""
+    air, gas = inputs.t1_series_air, inputs.t1_series_gas
+    if air is None and gas is None:
+        return
+    if (air is None) != (gas is None):
+        raise InputError("T1 series: give both the acquisition before gas and the one during gas "
+                         "(--t1-air-series and --t1-gas-series)")
+    if inputs.t1_air_s is not None:
+        raise InputError("T1 before / during gas: give either T1 maps (--t1-air/--t1-gas) or T1 series "
+                         "(--t1-air-series/--t1-gas-series), not both")
+    for name, data in (("T1 series before gas", air), ("T1 series during gas", gas)):
+        _check_grid(name, data.signal[0], shape)
+        if data.values is None:
+            raise InputError(f"{name}: its inversion times / flip angles are missing (metadata or typed)")
+        if np.size(data.values) != data.signal.shape[0]:
+            raise InputError(f"{name}: {np.size(data.values)} inversion time(s) / flip angle(s) for "
+                             f"{data.signal.shape[0]} images")
+
+
+def _fit_t1_series(analysis, inputs, settings, progress):
+    """T1 before and during gas fitted from the two series; maps, statuses and a note on the analysis."""
+    air, gas = inputs.t1_series_air, inputs.t1_series_gas
+    method = settings.t1_method
+    tr = settings.vfa_tr_s if settings.vfa_tr_s is not None else (air.tr_s if air.tr_s == gas.tr_s else None)
+    if method == "vfa" and tr is None:
+        raise InputError("VFA T1 series: the repetition time is needed and the two series do not give one "
+                         "TR (--vfa-tr, s)")
+    fit = gas_challenge.t1_before_during(_to_voxels_last(np.abs(air.signal) if method == "vfa" else air.signal),
+                                         _to_voxels_last(np.abs(gas.signal) if method == "vfa" else gas.signal),
+                                         np.asarray(air.values, float), np.asarray(gas.values, float), method,
+                                         analysis.mask, tr, settings.vfa_fit)
+    unit = "deg" if method == "vfa" else "ms"
+    scale = 1.0 if method == "vfa" else 1e3
+    for epoch, data in (("air", air), ("gas", gas)):
+        analysis.maps[f"T1_{epoch}"] = np.where(analysis.mask, fit[f"T1_{epoch}"], np.nan)
+        analysis.status[f"T1_{epoch}"] = fit[f"fit_{epoch}"]["status"]
+        analysis.maps[f"T1_{epoch}_r2"] = fit[f"fit_{epoch}"]["r2"]
+        analysis.notes.append(
+            f"T1 on {epoch}: {T1_SERIES_NAMES[method]}"
+            + (f" ({settings.vfa_fit}, TR {tr * 1e3:g} ms)" if method == "vfa" else "")
+            + f" from {np.size(data.values)} images at {', '.join(f'{v * scale:g}' for v in data.values)} {unit} "
+            f"({data.source or 'given values'})")
+    if inputs.oe is not None:
+        analysis.notes.append("Delta R1 from the OE dynamic series; the T1 fit on air is its pre-gas T1 unless a "
+                              "T10 map is given")
+    return fit

@@ -6,7 +6,10 @@ from TMEMonitorLib.errors import InputError
 from .paradigm import GASES, GasParadigm
 from .relaxometry import METHODS as R2STAR_METHODS
 
-T1_METHODS = ("nonlinear", "linear", "two_point")
+# T1 mapping before / during gas from two acquisitions (t1_series.T1_SERIES_METHODS): variable flip angle
+# (TMEMonitorLib.relaxometry.vfa_t1 with the fit vfa_fit), inversion recovery or Look-Locker.
+T1_METHODS = ("vfa", "ir", "look-locker")
+VFA_FITS = ("nonlinear", "linear", "two_point")
 
 
 @dataclass
@@ -29,7 +32,9 @@ class HypoxiaSettings:
     tr_s: float = None                       # OE dynamic TR (s); None: series metadata
     flip_angle_deg: float = None             # OE dynamic flip (deg); None: series metadata
     dynamic_echo_time_s: float = None        # BOLD dynamic TE (s); None: series metadata
-    t1_method: str = "nonlinear"             # VFA T1 before / during gas (TMEMonitorLib.relaxometry.vfa_t1)
+    t1_method: str = "ir"                    # T1 series before / during gas: vfa | ir | look-locker
+    vfa_fit: str = "nonlinear"               # VFA T1 fit (TMEMonitorLib.relaxometry.vfa_t1): nonlinear | linear | two_point
+    vfa_tr_s: float = None                   # TR of the VFA T1 series (s); None: series metadata
 
     def as_dict(self):
         return asdict(self)
@@ -45,6 +50,8 @@ class HypoxiaSettings:
             raise InputError(f"gas '{self.gas}' is not one of {', '.join(GASES)}")
         if self.t1_method not in T1_METHODS:
             raise InputError(f"T1 method '{self.t1_method}' is not one of {', '.join(T1_METHODS)}")
+        if self.vfa_fit not in VFA_FITS:
+            raise InputError(f"VFA T1 fit '{self.vfa_fit}' is not one of {', '.join(VFA_FITS)}")
         if not 0.0 < float(self.alpha) < 0.5:
             raise InputError(f"alpha {self.alpha} must lie in (0, 0.5)")
         if not float(self.noise_floor_snr) > 0:
@@ -55,7 +62,7 @@ class HypoxiaSettings:
             raise InputError(f"minimum echoes used {self.min_echoes_used}: at least 2")
         if self.wash_in_s is None or not float(self.wash_in_s) >= 0:
             raise InputError(f"wash-in delay {self.wash_in_s} s must not be negative")
-        for name in ("noise_sigma", "t10_s", "tr_s", "flip_angle_deg", "dynamic_echo_time_s"):
+        for name in ("noise_sigma", "t10_s", "tr_s", "flip_angle_deg", "dynamic_echo_time_s", "vfa_tr_s"):
             value = getattr(self, name)
             if value is not None and not float(value) > 0:
                 raise InputError(f"{name.replace('_', ' ')}: {value} must be positive")

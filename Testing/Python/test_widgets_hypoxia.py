@@ -161,6 +161,84 @@ class _HypoxiaPanelFlows:
         self.widget.ui.echoTimesLineEdit.type_text("")
         self.assertIn("phantom EchoTime", self.widget.ui.echoTimesLabel.text)
 
+    def test_g_paradigm_plot_at_point_and_for_the_mask(self):
+        from TMEMonitorLib import scene as tme_scene
+        ui, p, scene = self.widget.ui, self.widget._parameterNode, self.env.scene
+        self.apply()
+        self.assertEqual(self.env.error_dialogs(), [])
+        self.assertTrue(ui.plotParadigmButton.enabled)
+        self.assertEqual(ui.plotPointSelector.nodeTypes, ("vtkMRMLMarkupsFiducialNode",))
+        # the mean over the tumour mask
+        ui.plotParadigmButton.click()
+        self.assertEqual(self.env.error_dialogs(), [])
+        self.assertIn("mean over", ui.statusLabel.text)
+        charts = node_counts(scene).get("vtkMRMLPlotChartNode", 0)
+        # a point on a tumour voxel: the plot is replaced, not piled up, and shows that voxel
+        k, j, i = (int(v) for v in np.argwhere(self.phantom.tumour)[0])
+        ijk_to_ras = tme_scene.series_from_node(self.nodes["oe"], expected_axis="time").ijk_to_ras
+        ras = (ijk_to_ras @ np.array([i, j, k, 1.0]))[:3]
+        point = scene.AddNewNodeByClass("vtkMRMLMarkupsFiducialNode", "hypoxia point")
+        point.AddControlPoint(*ras)
+        ui.plotPointSelector.setCurrentNode(point)
+        self.assertIs(p.plotPoint, point)
+        ui.plotParadigmButton.click()
+        self.assertEqual(self.env.error_dialogs(), [])
+        self.assertIn(f"({k}, {j}, {i})", ui.statusLabel.text)
+        self.assertEqual(node_counts(scene).get("vtkMRMLPlotChartNode", 0), charts)
+        chart = scene.GetFirstNodeByName(f"{self.nodes['oe'].GetName()} gas paradigm")
+        columns = tme_scene.table_to_columns(chart.GetNthPlotSeriesNode(0).GetTableNode())
+        self.assertEqual(sorted(set(columns["epoch"])), ["air", "air after gas", "gas", "wash-in"])
+        gas = np.asarray(columns["epoch"]) == "gas"
+        # noisy OE (SNR of an averaged acquisition): the voxel's gas-epoch mean near its true Delta R1
+        self.assertLess(abs(np.nanmean(np.asarray(columns["Delta R1"])[gas]) - self.phantom.delta_r1_per_s[k, j, i]),
+                        0.02)
+        ui.plotSignalButton.click()
+        self.assertEqual(self.env.error_dialogs(), [])
+        self.assertIn("hypoxia point", ui.statusLabel.text)
+        ui.plotPointSelector.setCurrentNode(None)
+        scene.RemoveNode(point)
+
+    def test_h_delta_r1_from_inversion_recovery_series(self):
+        from TMEMonitorLib import scene as tme_scene
+        from TMEMonitorLib.relaxometry.inversion_recovery import inversion_recovery_signal
+        ui, p, scene = self.widget.ui, self.widget._parameterNode, self.env.scene
+        ph = self.phantom
+        ijk_to_ras = tme_scene.series_from_node(self.nodes["oe"], expected_axis="time").ijk_to_ras
+        ti_s = np.array([0.05, 0.15, 0.4, 0.9, 1.8, 3.5])
+        t1_gas = 1.0 / (1.0 / ph.t1_s + ph.delta_r1_per_s)
+        series = {}
+        for epoch, t1 in (("air", ph.t1_s), ("gas", t1_gas)):
+            images = np.moveaxis(inversion_recovery_signal(500.0, -950.0, t1, ti_s), -1, 0).astype(np.float32)
+            series[epoch] = tme_scene.array_to_sequence(scene, images, ti_s * 1000.0, ijk_to_ras, f"IR {epoch}",
+                                                        axis_name="inversion_time", axis_unit="ms",
+                                                        axis_source="synthetic InversionTime")
+        p.greSeries = p.seSeries = p.oeSeries = None
+        p.enhancementMap = None
+        ui.t1AirSeriesSelector.setCurrentNode(series["air"])
+        ui.t1GasSeriesSelector.setCurrentNode(series["gas"])
+        ui.t1MethodComboBox.choose("ir")
+        self.assertEqual(p.t1Method, "ir")
+        self.assertIn("T1 series on air: 6 images, 50, 150, 400, 900, 1800, 3500 ms", ui.t1SeriesLabel.text)
+        self.assertIn("synthetic InversionTime", ui.t1SeriesLabel.text)
+        self.apply()
+        self.assertEqual(self.env.error_dialogs(), [])
+        d_r1 = scene.GetFirstNodeByName("IR air Delta R1 (gas - air)")
+        self.assertIsNotNone(d_r1)
+        tumour = ph.tumour
+        np.testing.assert_allclose(tme_scene.volume_to_array(d_r1)[tumour], ph.delta_r1_per_s[tumour], atol=1e-4)
+        self.assertIsNotNone(scene.GetFirstNodeByName("IR air T1 (air) fit status"))
+        # typed inversion times with the wrong count: a clear message, nothing written
+        counts = node_counts(scene)
+        ui.tiGasLineEdit.type_text("50, 150, 400")
+        self.assertIn("3 value(s) given for 6 images", ui.t1SeriesLabel.text)
+        self.env.dialogs.clear()
+        ui.applyButton.click()
+        self.assertIn("3 value(s) given for 6 images", self.env.error_dialogs()[-1]["text"])
+        self.assertEqual(node_counts(scene), counts)
+        ui.tiGasLineEdit.type_text("")
+        ui.t1AirSeriesSelector.setCurrentNode(None)
+        ui.t1GasSeriesSelector.setCurrentNode(None)
+
     def test_y_module_self_test(self):
         """HypoxiaModuleTest as Slicer's self-test runs it (it clears the scene first)."""
         self.module.HypoxiaModuleTest().runTest()

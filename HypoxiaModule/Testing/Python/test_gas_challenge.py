@@ -51,6 +51,33 @@ class ChangeMapTest(unittest.TestCase):
         with self.assertRaisesRegex(InputError, "different grids"):
             gas_challenge.delta_r1_from_t1(self.t1, self.t1[:2])
 
+    def test_delta_r1_from_ir_and_look_locker_exact(self):
+        from TMEMonitorLib.relaxometry.inversion_recovery import inversion_recovery_signal
+        from TMEMonitorLib.relaxometry.look_locker import look_locker_signal
+        t1_gas = 1.0 / (1.0 / self.t1 + self.dr1)
+        ti_air = np.array([0.05, 0.15, 0.4, 0.9, 1.8, 3.5])
+        ti_gas = np.array([0.1, 0.3, 0.7, 1.5, 3.0])            # the two acquisitions may differ
+        air = inversion_recovery_signal(500.0, -950.0, self.t1, ti_air)
+        gas = inversion_recovery_signal(500.0, -950.0, t1_gas, ti_gas)
+        out = gas_challenge.t1_before_during(air, gas, ti_air, ti_gas, method="ir")
+        np.testing.assert_allclose(out["dR1"], self.dr1, atol=1e-6)
+        np.testing.assert_allclose(out["T1_air"], self.t1, rtol=1e-6)
+        self.assertTrue(np.all(out["status"] == st.OK))
+        # Look-Locker: apparent T1* = T1 / (B/A - 1) with B/A = 1.8
+        times = np.linspace(0.1, 4.0, 12)
+        air = look_locker_signal(100.0, 180.0, self.t1 / 0.8, times)
+        gas = look_locker_signal(100.0, 180.0, t1_gas / 0.8, times)
+        out = gas_challenge.t1_before_during(air, gas, times, times, method="look-locker")
+        np.testing.assert_allclose(out["dR1"], self.dr1, atol=1e-6)
+        with self.assertRaisesRegex(InputError, "different grids"):
+            gas_challenge.t1_before_during(air, gas[:2], times, times, method="look-locker")
+        with self.assertRaisesRegex(InputError, "inversion times are missing"):
+            gas_challenge.t1_before_during(air, gas, times, None, method="ir")
+        with self.assertRaisesRegex(InputError, "11 value"):
+            gas_challenge.t1_before_during(air, gas, times, times[:-1], method="ir")
+        with self.assertRaisesRegex(InputError, "repetition time"):
+            gas_challenge.t1_before_during(air, gas, times, times, method="vfa")
+
     def test_delta_r2star_exact_noise_free(self):
         dr2s = np.linspace(-5.0, 2.0, 20).reshape(4, 5)
         signal = synthesis.bold_dynamic(40.0 + 0 * dr2s, dr2s, 1000.0, TIMES, self.paradigm, 0.02)

@@ -107,5 +107,130 @@ class HypoxiaCommandLineTest(unittest.TestCase):
         self.assertFalse(os.path.exists(out))
 
 
+class HypoxiaT1SeriesCommandLineTest(unittest.TestCase):
+    """--t1-air-series / --t1-gas-series with --t1-method ir: inversion times from BIDS sidecars (a folder of
+    per-TI NIfTI files) or typed for a 4D file (--ti-gas); Delta R1 exact on noise-free data."""
+    TI_S = np.array([0.05, 0.15, 0.4, 0.9, 1.8, 3.5])
+
+    @classmethod
+    def setUpClass(cls):
+        import json
+
+        import SimpleITK as sitk
+        from TMEMonitorLib.relaxometry.inversion_recovery import inversion_recovery_signal
+        cls.phantom = p = synthetic_visit().phantom
+        cls.folder = tempfile.mkdtemp(prefix="tme-hypoxia-t1-")
+        t1_gas = 1.0 / (1.0 / p.t1_s + p.delta_r1_per_s)
+        air = np.moveaxis(inversion_recovery_signal(1000.0, -1900.0, p.t1_s, cls.TI_S), -1, 0)
+        gas = np.moveaxis(inversion_recovery_signal(1000.0, -1900.0, t1_gas, cls.TI_S), -1, 0)
+        cls.air_folder = os.path.join(cls.folder, "ir_air")
+        os.makedirs(cls.air_folder)
+        # file names in an order that differs from the inversion times: the sidecars decide
+        for index, (ti, image) in enumerate(zip(cls.TI_S, air)):
+            base = os.path.join(cls.air_folder, f"ir_{(index * 7) % 11}")
+            sitk.WriteImage(sitk.GetImageFromArray(image.astype(np.float32)), base + ".nii.gz")
+            with open(base + ".json", "w") as handle:
+                json.dump({"InversionTime": float(ti), "EchoTime": 0.01}, handle)
+        cls.gas_4d = os.path.join(cls.folder, "ir_gas.nii.gz")
+        sitk.WriteImage(sitk.JoinSeries([sitk.GetImageFromArray(v.astype(np.float32)) for v in gas]), cls.gas_4d)
+        cls.small_4d = os.path.join(cls.folder, "ir_small.nii.gz")
+        sitk.WriteImage(sitk.JoinSeries([sitk.GetImageFromArray(v[:, :8].astype(np.float32)) for v in gas]),
+                        cls.small_4d)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.folder, ignore_errors=True)
+
+    def command(self, out, gas=None, *extra):
+        return ["hypoxia", "--out", out, "--t1-air-series", self.air_folder, "--t1-gas-series", gas or self.gas_4d,
+                "--t1-method", "ir", "--ti-gas", ",".join(f"{v * 1000:g}" for v in self.TI_S), *extra]
+
+    def test_delta_r1_from_ir_series(self):
+        out = os.path.join(self.folder, "out")
+        code, stdout, stderr = run_hypoxia(self.command(out))
+        self.assertEqual(code, 0, stderr)
+        p = self.phantom
+        d_r1 = io.read_volume(os.path.join(out, "dR1.nrrd")).array
+        np.testing.assert_allclose(d_r1, p.delta_r1_per_s, atol=1e-5)
+        t1_air = io.read_volume(os.path.join(out, "T1_air.nrrd")).array
+        np.testing.assert_allclose(t1_air, p.t1_s, rtol=1e-5)
+        for name in ("status_T1_air.nrrd", "status_T1_gas.nrrd", "status_dR1.nrrd", "T1_air_r2.nrrd"):
+            self.assertTrue(os.path.isfile(os.path.join(out, name)), name)
+        self.assertIn("BIDS sidecar InversionTime", stdout)
+        self.assertIn("command line --ti-gas", stdout)
+        self.assertIn("inversion recovery", stdout)
+
+    def test_dicom_folder_with_one_series_per_inversion_time(self):
+        import dicom_writer
+        from HypoxiaModuleLib.t1_series import read_t1_series
+        from TMEMonitorLib.relaxometry.inversion_recovery import fit_inversion_recovery, inversion_recovery_signal
+        t1 = np.linspace(0.4, 2.0, 12).reshape(1, 3, 4)
+        folder = os.path.join(self.folder, "ir_dicom")
+        order = [3, 0, 5, 1, 4, 2]             # series numbers not in TI order
+        for number, index in enumerate(order):
+            image = inversion_recovery_signal(1000.0, -1900.0, t1, self.TI_S[index:index + 1])[..., 0]
+            dicom_writer.write_series(folder, np.rint(image)[None].astype(np.int16), series_number=number + 1,
+                                      frame_tags=[{"InversionTime": float(self.TI_S[index] * 1000.0)}],
+                                      prefix=f"S{number}_", description="IR")
+        array, ti, source, _, _ = read_t1_series(folder, "ir")
+        np.testing.assert_allclose(ti, self.TI_S)
+        self.assertIn("DICOM InversionTime", source)
+        fit = fit_inversion_recovery(np.moveaxis(array, 0, -1), ti)
+        np.testing.assert_allclose(fit["T1"], t1, rtol=0.01)          # stored as integers
+
+    def test_vfa_and_look_locker_series(self):
+        import SimpleITK as sitk
+        from HypoxiaModuleLib import synthesis
+        from TMEMonitorLib.relaxometry.look_locker import look_locker_signal
+        p = self.phantom
+        t1_gas = 1.0 / (1.0 / p.t1_s + p.delta_r1_per_s)
+        flips, tr = np.array([2.0, 5.0, 10.0, 15.0, 20.0]), 0.004
+        times = np.linspace(0.1, 4.0, 10)
+        cases = {"vfa": (lambda t1: synthesis.vfa(t1, 1000.0, flips, tr),
+                         ["--vfa-flip-angles", ",".join(f"{v:g}" for v in flips), "--vfa-tr", str(tr)]),
+                 "look-locker": (lambda t1: look_locker_signal(100.0, 180.0, t1 / 0.8, times),
+                                 ["--ti-air", ",".join(f"{v * 1000:g}" for v in times),
+                                  "--ti-gas", ",".join(f"{v * 1000:g}" for v in times)])}
+        for method, (model, extra) in cases.items():
+            paths = {}
+            for epoch, t1 in (("air", p.t1_s), ("gas", t1_gas)):
+                volumes = np.moveaxis(model(t1), -1, 0)
+                paths[epoch] = os.path.join(self.folder, f"{method}_{epoch}.nii.gz")
+                sitk.WriteImage(sitk.JoinSeries([sitk.GetImageFromArray(v.astype(np.float32)) for v in volumes]),
+                                paths[epoch])
+            out = os.path.join(self.folder, f"out-{method}")
+            with self.subTest(method=method):
+                code, stdout, stderr = run_hypoxia(["hypoxia", "--out", out, "--t1-air-series", paths["air"],
+                                                    "--t1-gas-series", paths["gas"], "--t1-method", method, *extra])
+                self.assertEqual(code, 0, stderr)
+                d_r1 = io.read_volume(os.path.join(out, "dR1.nrrd")).array
+                np.testing.assert_allclose(d_r1, p.delta_r1_per_s, atol=1e-5)
+        code, _, stderr = run_hypoxia(["hypoxia", "--out", os.path.join(self.folder, "bad-vfa"), "--t1-air-series",
+                                       paths["air"], "--t1-gas-series", paths["gas"], "--t1-method", "vfa", "--ti-air",
+                                       "1,2,3"])
+        self.assertEqual(code, 2)
+        self.assertIn("--vfa-flip-angles", stderr)
+
+    def test_bad_t1_series_refused_nothing_written(self):
+        ti = ",".join(f"{v * 1000:g}" for v in self.TI_S)
+        cases = [(["hypoxia", "--t1-air-series", self.air_folder, "--t1-gas-series", self.gas_4d], "inversion times"),
+                 (self.command("", self.small_4d), "grid"),
+                 (["hypoxia", "--t1-air-series", self.air_folder, "--t1-gas-series", self.gas_4d, "--ti-gas",
+                   ti[:ti.rindex(",")]], "5 inversion time"),
+                 (["hypoxia", "--t1-air-series", self.air_folder, "--ti-gas", ti], "--t1-gas-series"),
+                 (["hypoxia", "--t1-air-series", self.air_folder, "--t1-gas-series", self.gas_4d, "--ti-gas",
+                   "50,150,150,900,1800,3500"], "duplicate")]
+        for index, (argv, words) in enumerate(cases):
+            out = os.path.join(self.folder, f"bad{index}")
+            argv = [a if a else out for a in argv]
+            if "--out" not in argv:
+                argv = argv[:1] + ["--out", out] + argv[1:]
+            with self.subTest(words=words):
+                code, _, stderr = run_hypoxia(argv)
+                self.assertEqual(code, 2, stderr)
+                self.assertIn(words, stderr)
+                self.assertFalse(os.path.exists(out))
+
+
 if __name__ == "__main__":
     unittest.main()

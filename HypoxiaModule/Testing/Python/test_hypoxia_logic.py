@@ -72,6 +72,54 @@ class HypoxiaLogicTest(unittest.TestCase):
         mrb = tme_scene.save_scene(self.scene, __import__("tempfile").mkdtemp() + "/hypoxia.mrb")
         self.assertTrue(mrb.endswith(".mrb"))
 
+    def test_paradigm_plot_voxel_and_region(self):
+        result = self.run_all()
+        p = self.visit.phantom
+        voxel = tuple(int(v) for v in np.argwhere(p.tumour & (p.delta_r1_per_s > 0.01))[0])
+        chart = self.logic.paradigm_plot(result, self.oe, "oe", voxel=voxel, t10_s=p.t1_s)
+        columns = tme_scene.table_to_columns(chart.GetNthPlotSeriesNode(0).GetTableNode())
+        times = np.asarray(columns["time"])
+        np.testing.assert_allclose(times, FRAME_TIMES_S)
+        epochs = np.asarray(columns["epoch"])
+        np.testing.assert_array_equal(epochs[times < 120.0], "air")
+        np.testing.assert_array_equal(epochs[(times >= 120.0) & (times < 180.0)], "wash-in")
+        np.testing.assert_array_equal(epochs[(times >= 180.0) & (times < 420.0)], "gas")
+        np.testing.assert_array_equal(epochs[times >= 420.0], "air after gas")
+        curve, means = np.asarray(columns["Delta R1"]), np.asarray(columns["air and gas epoch means"])
+        # noise-free: the curve is Delta R1(t) of the voxel; the gas-epoch mean is the map value
+        np.testing.assert_allclose(curve[epochs == "air"], 0.0, atol=1e-9)
+        np.testing.assert_allclose(means[epochs == "gas"], p.delta_r1_per_s[voxel], atol=1e-6)
+        self.assertTrue(np.all(np.isnan(means[(epochs == "wash-in") | (epochs == "air after gas")])))
+        self.assertIn(str(voxel), chart.GetAttribute("TMEMonitor.PlotRegion"))
+        # a region's mean, and the relative signal change where no T1 is known
+        plain = HypoxiaSettings(gas_on_s=120.0, gas_off_s=420.0, noise_floor=False)
+        bare = self.logic.run(plain, oe_node=self.oe, t10_node=self.t10)
+        chart = self.logic.paradigm_plot(bare, self.oe, "oe", mask=self.mask)
+        columns = tme_scene.table_to_columns(chart.GetNthPlotSeriesNode(0).GetTableNode())
+        self.assertIn("relative signal change", columns)
+        self.assertGreater(np.nanmax(columns["relative signal change"]), 0.0)
+        for bad in (dict(voxel=(99, 0, 0)), dict(mask=np.zeros((2, 2, 2), bool))):
+            with self.subTest(bad=list(bad)), self.assertRaises(InputError):
+                self.logic.paradigm_plot(result, self.oe, "oe", **bad)
+
+    def test_every_map_is_in_the_quantity_registry(self):
+        from HypoxiaModuleLib import quantity_names
+        from TMEMonitorLib import quantities
+        self.settings.dynamic_echo_time_s = 0.02
+        result = self.run_all(bold_node=tme_scene.array_to_sequence(self.scene, self.visit.oe, FRAME_TIMES_S, self.ijk,
+                                                                    "BOLD"))
+        names = set(result.analysis.maps) | set(quantity_names.MAP_NAMES)
+        self.assertTrue({"R2star", "T2star", "R2prime", "dR1", "dR2star", "dR1_p"} <= names)
+        missing = sorted(n for n in names if n not in quantities.REGISTRY)
+        self.assertEqual(missing, [], "Hypoxia maps missing from the quantity registry (quantity_names.py)")
+        self.assertEqual(quantities.lookup("T2star").unit, "ms")
+        self.assertTrue(quantities.lookup("dR1").symmetric)
+        self.assertIsNone(quantities.physical_limits("R2prime"))
+        self.assertEqual(quantities.REGISTRY["R2star"].display_range, (0.0, 100.0))
+        node = result.map_nodes["dR1"]
+        self.assertEqual(node.GetAttribute("TMEMonitor.MapName") or attribute_names.get(node, attribute_names.MAP_NAME),
+                         "dR1")
+
     def test_bad_input_leaves_scene_untouched(self):
         before = self.scene.GetNumberOfNodes()
         v = self.visit

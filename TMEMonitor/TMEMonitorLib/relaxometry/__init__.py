@@ -1,2 +1,3 @@
 """Relaxometry shared by the techniques: the SPGR signal equation and its exact inversion
-(``spgr``), and variable-flip-angle T1 mapping (``vfa_t1``)."""
+(``spgr``), variable-flip-angle T1 mapping (``vfa_t1``), inversion-recovery T1 mapping with
+polarity restoration (``inversion_recovery``) and Look-Locker / MOLLI T1 (``look_locker``)."""
