@@ -25,7 +25,7 @@ from .signal_models import ivim_rows as ivim_model
 
 NODES_PER_AXIS = 5        # Gauss-Hermite nodes per parameter: 125 grid points per voxel
 INFLATION = 1.3           # widen the Laplace covariance: posteriors have heavier tails than Gaussians
-CHUNK = 2048              # voxels per quadrature chunk: (CHUNK, 25, n_b) and (CHUNK, 125) arrays, a few MB
+CHUNK = 512               # voxels per quadrature chunk: (CHUNK, 25, n_b) and (CHUNK, 125) arrays stay in cache
 LATENT_LIMIT = 12.0       # |latent| bound: logit 12 is 6e-6 of the range from a bound
 MIN_GOOD_VOXELS = 10      # fewer well-fitted voxels than this: a weak prior instead of a learnt one
 MIN_EFFECTIVE_NODES = 2.0  # fewer: the quadrature grid missed the posterior (status FAILED)

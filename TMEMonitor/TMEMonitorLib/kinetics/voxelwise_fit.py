@@ -232,8 +232,9 @@ def fit(model, ct_mM, t_s, cp_mM, fit_delay=False, mask=None, bounds=None, delay
 
     t_min = (t - t[0]) / 60.0           # rates are per minute inside the models
     # Single-threaded unless asked: the frame-by-frame recursion and the LM iterations issue many
-    # small numpy calls whose Python side holds the GIL, so 2 threads measured 0.6-1.1x of one
-    # (issue 19; Testing/benchmarks/benchmark_peers.py prints the scaling).
+    # small numpy (and BLAS daxpy) calls whose Python side holds the GIL, so 2 threads measured
+    # 0.2-0.9x of one for every model but Patlak (1.2-2.0x) on a shared 2-core machine (issue 19;
+    # Testing/benchmarks/benchmark_peers.py prints the scaling of every whole-volume fit).
     threads = DEFAULT_THREADS if threads is None else max(1, int(threads))
     size = int(min(max(int(chunk_size), 1), max(256, -(-rows.size // threads))))
     chunks = [rows[start:start + size] for start in range(0, rows.size, size)]
