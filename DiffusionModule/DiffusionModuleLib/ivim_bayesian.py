@@ -11,8 +11,14 @@ Bretthorst, MRM 1993;29:642-647), which leaves the likelihood
 The posterior mean is an integral over three dimensions, done for all voxels at once by
 adaptive Gauss-Hermite quadrature: the grid is centred on each voxel's posterior mode (a
 batched MAP fit) and shaped by the Laplace covariance there (Liu & Pierce, Biometrika 1994,
-doi:10.1093/biomet/81.3.624), then re-centred once on the first pass's mean and covariance.
-Work is chunked so memory stays bounded for whole volumes.
+doi:10.1093/biomet/81.3.624), then re-centred once on the first pass's mean and covariance
+where those moved the grid (elsewhere the second grid would be the first). Work is chunked so
+memory stays bounded for whole volumes.
+
+Speed (issue 19): ivim.fit_ivim learns the prior from full fits of a sample of at most
+ivim.PRIOR_SAMPLE voxels and starts the mode search from the segmented fits elsewhere; the mode
+only centres the grid, so its search stops at MAP_FTOL; the latent moments and the prior term
+are products with node tables, since the grid is linear in the nodes.
 """
 import numpy as np
 
