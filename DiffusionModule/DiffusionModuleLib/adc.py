@@ -56,6 +56,9 @@ def loglinear(b, values, weights=None):
 # Voxels per block of the shared-design log-linear path: the block's arrays stay in cache, and
 # blocks run on all cores (numpy releases the GIL in its loops).
 LOGLINEAR_BLOCK = 16384
+# Threads for those blocks (None: one per core). Each block is a few large numpy operations that
+# release the GIL, so the blocks scale with cores (Testing/benchmarks/benchmark_peers.py prints it).
+THREADS = None
 
 
 def loglinear_with_quality(b, values):
@@ -80,8 +83,13 @@ def loglinear_with_quality(b, values):
     if n <= LOGLINEAR_BLOCK:
         block(0)
     else:
-        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-            list(pool.map(block, starts))
+        workers = THREADS or os.cpu_count() or 1
+        if workers == 1:
+            for start in starts:
+                block(start)
+        else:
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                list(pool.map(block, starts))
     return outputs
 
 

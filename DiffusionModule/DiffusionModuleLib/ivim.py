@@ -18,7 +18,7 @@ from TMEMonitorLib.fitting import status as fit_status
 from TMEMonitorLib.progress import report
 
 from .adc import loglinear
-from .ivim_bayesian import posterior_mean
+from .ivim_bayesian import population_prior_of, posterior_mean
 from .signal_models import ivim_jacobian, ivim_rows, ivim_rows_and_jacobian
 from .fit_frame import empty_outputs, finish, mark_failed, prepare, quality
 
@@ -40,6 +40,9 @@ DEFAULT_BOUNDS = {"S0": (0.5, 2.0), "f": (0.0, 1.0), "D": (0.0, 0.005), "Dstar":
 # MINPACK's default (More, Garbow & Hillstrom 1980, ANL-80-74); far below the noise of any DWI.
 FTOL = 1.49e-8
 MAX_REFERENCE_B = 50.0   # s/mm2: the lowest b must be at or below this to serve as the S0 reference
+# Voxels whose full fits give the Bayesian fit's population prior (a median and a 3x3 covariance:
+# a few thousand voxels fix them to a fraction of their spread); all voxels below this number.
+PRIOR_SAMPLE = 4000
 
 
 # The forward model and its Jacobian live in signal_models.py (shared with ivim_bayesian.py
@@ -126,18 +129,40 @@ def fit_ivim(signal, b_values, method=DEFAULT_METHOD, b_threshold=200.0, bounds=
     upper = np.array([limits[k][1] for k in PARAMETERS])
     se = np.full((rows.size, 4), np.nan)
     state_rows = np.full(rows.size, fit_status.OK, fit_status.DTYPE)
-    if method in ("full", "bayesian"):
-        share = 0.3 if method == "bayesian" else 0.9
-        fit = levenberg_marquardt.fit(lambda p: model(p, b), np.clip(params, lower, upper), v, lower, upper,
-                                      jacobian=lambda p: jacobian(p, b), weights=fit_weights, max_iter=100,
-                                      ftol=FTOL, evaluate=lambda p: ivim_rows_and_jacobian(p, b),
-                                      progress=lambda f, m="": report(progress, 0.1 + share * f, "IVIM full fit"))
+    def full_fit(start, values, weights, share):
+        return levenberg_marquardt.fit(lambda p: model(p, b), np.clip(start, lower, upper), values, lower, upper,
+                                       jacobian=lambda p: jacobian(p, b), weights=weights, max_iter=100,
+                                       ftol=FTOL, evaluate=lambda p: ivim_rows_and_jacobian(p, b),
+                                       progress=lambda f, m="": report(progress, 0.1 + share * f, "IVIM full fit"))
+
+    if method == "full":
+        fit = full_fit(params, v, fit_weights, 0.9)
         params, se, state_rows = fit["params"], fit["se"], fit["status"]
     if method == "bayesian":
+        start = np.clip(params, lower, upper)
+        start_status = state_rows
+        if prior is None:
+            # The population prior is learnt from full fits of an evenly spread sample of the voxels
+            # (all of them in small volumes); the posterior mode search starts from the segmented
+            # estimates elsewhere, so the full fit is not run twice over every voxel.
+            sample = np.arange(0, rows.size, max(1, -(-rows.size // PRIOR_SAMPLE)))
+            fit = full_fit(params[sample], v[sample], None if fit_weights is None else fit_weights[sample], 0.1)
+            start[sample], start_status = fit["params"], np.full(rows.size, fit_status.FAILED, fit_status.DTYPE)
+            start_status[sample] = fit["status"]
+            prior = population_prior_of(start[sample], fit["status"], lower, upper)
         sigma = None if prep.sigma is None else prep.sigma[rows] / reference
         params, se, state_rows = posterior_mean(
-            b, v, w, params, state_rows, lower, upper, prior=prior, sigma=sigma,
-            progress=lambda f, m="": report(progress, 0.4 + 0.55 * f, "IVIM Bayesian posterior"))
+            b, v, w, start, start_status, lower, upper, prior=prior, sigma=sigma,
+            progress=lambda f, m="": report(progress, 0.25 + 0.7 * f, "IVIM Bayesian posterior"))
+        # Where the grid missed the posterior from a segmented start (a few voxels in 10^4), once
+        # more from the full fit.
+        retry = np.flatnonzero((state_rows == fit_status.FAILED) & (start_status == fit_status.FAILED))
+        if retry.size:
+            fit = full_fit(start[retry], v[retry], None if fit_weights is None else fit_weights[retry], 0.0)
+            again = posterior_mean(b, v[retry], w[retry], fit["params"], fit["status"], lower, upper, prior=prior,
+                                   sigma=None if sigma is None else sigma[retry])
+            for target, values in zip((params, se, state_rows), again):
+                target[retry] = values
     rmse, r2 = quality(v, model(params, b), w)
     state_rows = mark_failed(state_rows, *params.T)
     out["S0"][rows] = params[:, 0] * reference

@@ -11,8 +11,14 @@ Bretthorst, MRM 1993;29:642-647), which leaves the likelihood
 The posterior mean is an integral over three dimensions, done for all voxels at once by
 adaptive Gauss-Hermite quadrature: the grid is centred on each voxel's posterior mode (a
 batched MAP fit) and shaped by the Laplace covariance there (Liu & Pierce, Biometrika 1994,
-doi:10.1093/biomet/81.3.624), then re-centred once on the first pass's mean and covariance.
-Work is chunked so memory stays bounded for whole volumes.
+doi:10.1093/biomet/81.3.624), then re-centred once on the first pass's mean and covariance
+where those moved the grid (elsewhere the second grid would be the first). Work is chunked so
+memory stays bounded for whole volumes.
+
+Speed (issue 19): ivim.fit_ivim learns the prior from full fits of a sample of at most
+ivim.PRIOR_SAMPLE voxels and starts the mode search from the segmented fits elsewhere; the mode
+only centres the grid, so its search stops at MAP_FTOL; the latent moments and the prior term
+are products with node tables, since the grid is linear in the nodes.
 """
 import numpy as np
 
@@ -25,12 +31,18 @@ from .signal_models import ivim_rows as ivim_model
 
 NODES_PER_AXIS = 5        # Gauss-Hermite nodes per parameter: 125 grid points per voxel
 INFLATION = 1.3           # widen the Laplace covariance: posteriors have heavier tails than Gaussians
-CHUNK = 256               # voxels per quadrature chunk: (CHUNK, 125, n_b) arrays stay a few MB
+CHUNK = 512               # voxels per quadrature chunk: (CHUNK, 25, n_b) and (CHUNK, 125) arrays stay in cache
 LATENT_LIMIT = 12.0       # |latent| bound: logit 12 is 6e-6 of the range from a bound
 MIN_GOOD_VOXELS = 10      # fewer well-fitted voxels than this: a weak prior instead of a learnt one
 MIN_EFFECTIVE_NODES = 2.0  # fewer: the quadrature grid missed the posterior (status FAILED)
 NOISE_FLOOR = 1e-5         # noise SD relative to S(b_min) assumed at least: no MRI reaches SNR 1e5
 PASSES = 2                # quadrature passes: the Laplace grid, then one re-centred on its moments
+RECENTRE_SHIFT = 0.1       # ... where the first pass's mean is further than this many grid SDs from the centre,
+RESHAPE_RATIO = 1.15       # or its SD differs from the grid's by more than this factor (see _grid_moves)
+# The mode only centres the first grid: its search stops when a step lowers the negative log
+# posterior (about n_b + 3 at the mode, in units where one posterior SD costs ~1/2) by less than this
+# fraction, i.e. within a few hundredths of an SD; the quadrature's own moments then re-centre it.
+MAP_FTOL = 1e-3
 
 
 def to_latent(p, lower, upper):
@@ -53,13 +65,19 @@ def population_prior(z, good):
     return mean, covariance
 
 
+def population_prior_of(params, status, lower, upper):
+    """:func:`population_prior` of fitted (S0, f, D, D*) rows (n, 4) with their fit status."""
+    z = to_latent(params[:, 1:], lower[1:], upper[1:])
+    return population_prior(z, (status == fit_status.OK) & np.all(np.isfinite(z), axis=1))
+
+
 def _hermite_rule(n):
     """Probabilists' Gauss-Hermite nodes (n,) and weights (n,) summing to 1."""
     x, w = np.polynomial.hermite_e.hermegauss(n)
     return x, w / w.sum()
 
 
-def _map_fit(b, v, w, start, lower, upper, mean, whitening, sigma):
+def _map_fit(b, v, w, start, lower, upper, mean, whitening, sigma, refine_sigma=False):
     """Posterior mode over (S0, latent f, D, D*) by the batched engine on data + prior residuals."""
     lo, hi = lower[1:], upper[1:]
 
@@ -96,9 +114,16 @@ def _map_fit(b, v, w, start, lower, upper, mean, whitening, sigma):
     q_lower = np.concatenate([[0.0], np.full(3, -LATENT_LIMIT)])
     q_upper = np.concatenate([[np.inf], np.full(3, LATENT_LIMIT)])
     fit = levenberg_marquardt.fit(residual_model, q0, y, q_lower, q_upper, jacobian=residual_jacobian,
-                                  args=(sigma, w), max_iter=100, ftol=1.49e-8, standard_errors=False,
+                                  args=(sigma, w), max_iter=100, ftol=MAP_FTOL, standard_errors=False,
                                   evaluate=residual_both)
     q = np.where(np.isfinite(fit["params"]), fit["params"], q0)
+    if refine_sigma:
+        # The noise SD from the residual at the mode (the start's residual overstates it when the
+        # start is a segmented fit), for the Laplace covariance that shapes the quadrature grid.
+        residual = (ivim_model(to_params(q), b) - v) * w
+        n_used = np.count_nonzero(w, axis=1)
+        at_mode = np.sqrt(np.einsum("ij,ij->i", residual, residual) / np.maximum(n_used - 4, 1))
+        sigma = np.maximum(np.where(np.isfinite(at_mode), at_mode, sigma), NOISE_FLOOR)
     jac = residual_jacobian(q, sigma, w)
     precision = np.matmul(np.swapaxes(jac, 1, 2), jac)
     with np.errstate(all="ignore"):
@@ -116,26 +141,76 @@ def _map_fit(b, v, w, start, lower, upper, mean, whitening, sigma):
 
 
 def _safe_cholesky(covariance, fallback):
-    """Cholesky factors per voxel; the fallback covariance where a matrix is not positive definite."""
-    c = np.where(np.all(np.isfinite(covariance), axis=(1, 2))[:, None, None], covariance, fallback)
-    c = 0.5 * (c + np.swapaxes(c, 1, 2)) + 1e-10 * np.eye(3)
-    eigen = np.linalg.eigvalsh(c)
-    c = np.where((eigen[:, :1] > 0)[:, :, None], c, fallback)
-    return np.linalg.cholesky(c)
+    """Cholesky factors (n, 3, 3) per voxel, written out for 3x3 as vector operations across the
+    voxels (LAPACK per 3x3 matrix costs more than the arithmetic); the fallback covariance's
+    factor where a matrix is not finite or not positive definite."""
+    c = 0.5 * (covariance + np.swapaxes(covariance, 1, 2)) + 1e-10 * np.eye(3)
+    with np.errstate(all="ignore"):
+        l00 = np.sqrt(c[:, 0, 0])
+        l10, l20 = c[:, 1, 0] / l00, c[:, 2, 0] / l00
+        p11 = c[:, 1, 1] - l10 * l10
+        l11 = np.sqrt(p11)
+        l21 = (c[:, 2, 1] - l20 * l10) / l11
+        p22 = c[:, 2, 2] - l20 * l20 - l21 * l21
+        l22 = np.sqrt(p22)
+    out = np.zeros_like(c)
+    out[:, 0, 0], out[:, 1, 0], out[:, 2, 0], out[:, 1, 1], out[:, 2, 1], out[:, 2, 2] = l00, l10, l20, l11, l21, l22
+    ok = (c[:, 0, 0] > 0) & (p11 > 0) & (p22 > 0) & np.all(np.isfinite(out), axis=(1, 2))
+    if not ok.all():
+        out[~ok] = np.linalg.cholesky(0.5 * (fallback + fallback.T) + 1e-10 * np.eye(3))
+    return out
 
 
 _NODE_CACHE = {}
 
 
 def _tensor_nodes(nodes, node_weights):
-    """Tensor-grid nodes u (m^3, 3) and log(product of weights) + |u|^2 / 2 (m^3,), computed once."""
+    """Tensor-grid nodes u (m^3, 3), log(product of weights) + |u|^2 / 2 (m^3,) and the table
+    [u_i, u_i u_j] transposed (12, m^3) (C-ordered, so products with it contract over the last
+    axis of both operands), computed once."""
     key = (nodes.tobytes(), node_weights.tobytes())
     if key not in _NODE_CACHE:
         u = np.stack(np.meshgrid(nodes, nodes, nodes, indexing="ij"), axis=-1).reshape(-1, 3)
         log_w = np.log(np.stack(np.meshgrid(node_weights, node_weights, node_weights, indexing="ij"),
                                 axis=-1).reshape(-1, 3)).sum(1)
-        _NODE_CACHE[key] = (u, log_w + 0.5 * np.sum(u * u, axis=1))
+        table = np.concatenate([u, (u[:, :, None] * u[:, None, :]).reshape(-1, 9)], axis=1)
+        _NODE_CACHE[key] = (u, log_w + 0.5 * np.sum(u * u, axis=1), (np.ascontiguousarray(table.T), table))
     return _NODE_CACHE[key]
+
+
+def _times_table(a, table):
+    """a (n, k) times the node table (k, M) -> (n, M), or a (n, M) times its transpose -> (n, k), by einsum over
+    contiguous last axes: no BLAS call, whose threads stall on a busy machine for these thin
+    products (a 2048 x 125 by 125 x 12 product took 15x longer threaded than on one thread)."""
+    by_node, by_term = table                        # (12, M) and (M, 12), both C-ordered
+    if a.shape[1] == by_node.shape[0]:
+        return np.einsum("nk,mk->nm", a, by_term)
+    return np.einsum("nm,km->nk", a, by_node)
+
+
+def _exp(x):
+    """exp in single precision, returned in double: numpy's float32 exp and log are about 4x faster
+    (vectorised) and the quadrature's cost is in them; their 6e-8 relative error perturbs the model
+    far below the noise floor, while every sum and difference stays in double precision."""
+    return np.exp(np.asarray(x, dtype=np.float32)).astype(float)
+
+
+def _log(x):
+    """log in single precision, returned in double (see :func:`_exp`)."""
+    return np.log(np.asarray(x, dtype=np.float32)).astype(float)
+
+
+def _from_latent_fast(z, lower, upper):
+    """:func:`from_latent` with the exponential of :func:`_exp` (z already clipped to a safe range)."""
+    return lower + (upper - lower) / (1 + _exp(-z))
+
+
+def _weighted_moments(weight, values):
+    """Mean and SD of ``values`` (shaped as ``weight``, (n, ...)) under normalised ``weight``."""
+    weight, values = weight.reshape(weight.shape[0], -1), values.reshape(values.shape[0], -1)
+    first = np.einsum("nk,nk->n", weight, values)
+    second = np.einsum("nk,nk->n", weight, values * values)
+    return first, np.sqrt(np.maximum(second - first * first, 0.0))
 
 
 def _quadrature(b, v, w, centre, cov, fallback, lower, upper, mean, whitening, sigma, nodes, node_weights):
@@ -143,67 +218,111 @@ def _quadrature(b, v, w, centre, cov, fallback, lower, upper, mean, whitening, s
 
     Latent order inside is (D*, D, f) so that, L being lower triangular, D* varies with
     the first node index only and D with the first two: exp(-b D*) and exp(-b D) are then
-    computed on m and m^2 points instead of m^3. Returns (mean of (S0, f, D, D*), their SDs,
-    latent mean (f, D, D*), latent covariance, effective number of nodes 1 / sum(weight^2)).
+    computed on m and m^2 points instead of m^3. z is linear in the shared nodes u, so the prior
+    term, the latent mean and covariance are small matrix products with node tables (BLAS), and
+    the parameter moments use the marginal weights of D* and D. Returns (mean of (S0, f, D, D*),
+    their SDs, latent mean (f, D, D*), latent covariance, effective number of nodes
+    1 / sum(weight^2)).
     """
     order = [2, 1, 0]
     m = nodes.size
+    n = v.shape[0]
     c0 = centre[:, order]
     L = _safe_cholesky(cov[:, order][:, :, order], fallback[order][:, order])
     lo, hi = lower[1:][order], upper[1:][order]
-    u, log_node = _tensor_nodes(nodes, node_weights)                                 # (m^3, 3), (m^3,)
-    z = c0[:, None, :] + np.matmul(u, np.swapaxes(L, 1, 2))                          # (n, m^3, 3)
-    z = np.clip(z, -LATENT_LIMIT - 4, LATENT_LIMIT + 4, out=z).reshape(-1, m, m, m, 3)
-    dstar = from_latent(z[:, :, 0, 0, 0], lo[0], hi[0])                              # (n, m)
-    d = from_latent(z[:, :, :, 0, 1], lo[1], hi[1])                                  # (n, m, m)
-    f = from_latent(z[..., 2], lo[2], hi[2])                                         # (n, m, m, m)
+    u, log_node, node_table = _tensor_nodes(nodes, node_weights)                    # (M, 3), (M,), (12, M)
+    limit = LATENT_LIMIT + 4
+    z_star = c0[:, 0, None] + L[:, 0, 0, None] * nodes                               # (n, m)
+    z_d = (c0[:, 1, None, None] + L[:, 1, 0, None, None] * nodes[:, None]
+           + L[:, 1, 1, None, None] * nodes[None, :])                                # (n, m, m)
+    z_f = (c0[:, 2, None, None, None] + L[:, 2, 0, None, None, None] * nodes[:, None, None]
+           + L[:, 2, 1, None, None, None] * nodes[None, :, None]
+           + L[:, 2, 2, None, None, None] * nodes[None, None, :])                   # (n, m, m, m)
+    dstar = _from_latent_fast(np.clip(z_star, -limit, limit), lo[0], hi[0])
+    d = _from_latent_fast(np.clip(z_d, -limit, limit), lo[1], hi[1])
+    f = _from_latent_fast(np.clip(z_f, -limit, limit), lo[2], hi[2])
     # g = e_d + f (e_star - e_d) (S0 = 1) is linear in f, which alone varies with the last node
     # index: the sums over b of g^2 and g v are quadratics in f whose coefficients need only the
     # m^2 (D*, D) points, so no (n, m^3, n_b) array is formed.
-    e_star = np.exp(-b * dstar[..., None])[:, :, None, :]                            # (n, m, 1, n_b)
-    e_d = np.exp(-b * d[..., None])                                                  # (n, m, m, n_b)
+    e_star = _exp(-b * dstar[..., None])[:, :, None, :]                              # (n, m, 1, n_b)
+    e_d = _exp(-b * d[..., None])                                                    # (n, m, m, n_b)
     diff = e_star - e_d
-    e_dw, diff_w = e_d * w[:, None, None, :], diff * w[:, None, None, :]             # weights are 0/1
+    if w is None:                                                                    # every sample used
+        e_dw, diff_w = e_d, diff
+        q = np.einsum("nb,nb->n", v, v)[:, None]
+        n_used = np.full((n, 1), b.size)
+    else:                                                                            # weights are 0/1
+        e_dw, diff_w = e_d * w[:, None, None, :], diff * w[:, None, None, :]
+        q = np.einsum("nb,nb->n", v * w, v)[:, None]
+        n_used = np.count_nonzero(w, axis=1)[:, None]
     a0 = np.einsum("nabk,nabk->nab", e_dw, e_d)[..., None]                           # (n, m, m, 1)
     a1 = np.einsum("nabk,nabk->nab", e_dw, diff)[..., None]
     a2 = np.einsum("nabk,nabk->nab", diff_w, diff)[..., None]
     v0 = np.einsum("nabk,nk->nab", e_dw, v)[..., None]
     v1 = np.einsum("nabk,nk->nab", diff_w, v)[..., None]
-    a = (a0 + f * (2.0 * a1 + f * a2)).reshape(v.shape[0], m ** 3)
-    c = (v0 + f * v1).reshape(v.shape[0], m ** 3)
-    q = np.einsum("nb,nb->n", v * w, v)[:, None]
-    n_used = np.count_nonzero(w, axis=1)[:, None]
+    a = (a0 + f * (2.0 * a1 + f * a2)).reshape(n, m ** 3)
+    c = (v0 + f * v1).reshape(n, m ** 3)
     # RSS at the best S0 = c / a, floored at the noise floor (noise-free input stays well posed).
     rss = np.maximum(q - c * c / a, n_used * NOISE_FLOOR ** 2)
     if sigma is None:
         # S0 and sigma integrated out (flat and Jeffreys priors): RSS^(-(n-1)/2) / sqrt(a).
-        log_like = -0.5 * np.log(a) - 0.5 * (n_used - 1) * np.log(rss)
+        log_like = -0.5 * _log(a) - 0.5 * (n_used - 1) * _log(rss)
     else:
-        log_like = -0.5 * np.log(a) - rss / (2 * sigma[:, None] ** 2)
-    z = z.reshape(v.shape[0], m ** 3, 3)[:, :, order]                                # back to (f, D, D*)
-    white = np.matmul(z - mean, whitening.T)
-    log_weight = log_like - 0.5 * np.sum(white * white, axis=2) + log_node
+        log_like = -0.5 * _log(a) - rss / (2 * sigma[:, None] ** 2)
+    # Prior: |W (z - mean)|^2 with z (f, D, D*) = centre + P L u: |delta|^2 + 2 (M' delta) u + u' M'M u.
+    transform = np.matmul(whitening, L[:, order, :])                                 # M = W P L (n, 3, 3)
+    delta = (centre - mean) @ whitening.T                                            # (n, 3)
+    linear = np.einsum("nij,ni->nj", transform, delta)                               # M' delta
+    quadratic = np.matmul(np.swapaxes(transform, 1, 2), transform).reshape(n, 9)
+    prior = np.einsum("ni,ni->n", delta, delta)[:, None] \
+        + _times_table(np.concatenate([2.0 * linear, quadratic], axis=1), node_table)
+    log_weight = log_like - 0.5 * prior + log_node
     log_weight -= log_weight.max(axis=1, keepdims=True)
-    weight = np.exp(log_weight)
+    weight = _exp(log_weight)
     weight /= weight.sum(axis=1, keepdims=True)
-    values = np.concatenate([(c / a)[..., None], f.reshape(-1, m ** 3, 1),
-                             np.broadcast_to(d[:, :, :, None], f.shape).reshape(-1, m ** 3, 1),
-                             np.broadcast_to(dstar[:, :, None, None], f.shape).reshape(-1, m ** 3, 1)], axis=-1)
-    row = weight[:, None, :]                                                          # (n, 1, m^3)
-    mean_p = np.matmul(row, values)[:, 0]
-    spread = values - mean_p[:, None, :]
-    sd_p = np.sqrt(np.maximum(np.matmul(row, spread * spread)[:, 0], 0.0))
-    mean_z = np.matmul(row, z)[:, 0]
-    dz = z - mean_z[:, None, :]
-    cov_z = np.matmul(np.swapaxes(dz * weight[..., None], 1, 2), dz)
-    effective_nodes = 1.0 / np.sum(weight * weight, axis=1)
+    effective_nodes = 1.0 / np.einsum("nk,nk->n", weight, weight)
+    # Parameter moments: f on every node, D and D* on their marginal weights.
+    cube = weight.reshape(n, m, m, m)
+    # Sums over the short last axes as m - 1 vector additions (a reduction over 5 elements is slow).
+    marginal_d = cube[..., 0].copy()
+    for k in range(1, m):
+        marginal_d += cube[..., k]
+    marginal_star = marginal_d[..., 0].copy()
+    for k in range(1, m):
+        marginal_star += marginal_d[..., k]
+    mean_p, sd_p = np.empty((n, 4)), np.empty((n, 4))
+    with np.errstate(all="ignore"):
+        s0 = c / a
+    for index, (wt, values) in enumerate(((weight, s0), (cube, f), (marginal_d, d), (marginal_star, dstar))):
+        mean_p[:, index], sd_p[:, index] = _weighted_moments(wt, values)
+    # Latent moments from those of u: mean c0 + L E[u], covariance L Cov[u] L'.
+    moments_u = _times_table(weight, node_table)                                     # E[u], E[u u']
+    mean_u = moments_u[:, :3]
+    cov_u = moments_u[:, 3:].reshape(n, 3, 3) - mean_u[:, :, None] * mean_u[:, None, :]
+    mean_z = (c0 + np.einsum("nij,nj->ni", L, mean_u))[:, order]
+    cov_z = np.matmul(np.matmul(L, cov_u), np.swapaxes(L, 1, 2))[:, order][:, :, order]
     return mean_p, sd_p, mean_z, cov_z, effective_nodes
+
+
+def _grid_moves(centre, cov, new_centre, new_cov):
+    """True where a pass's moments would move the grid enough to change the result: the mean
+    shifted by more than RECENTRE_SHIFT grid SDs along some axis, or an SD changed by more than a
+    factor RESHAPE_RATIO (elsewhere the next grid is the same grid, to a fraction of a node)."""
+    with np.errstate(all="ignore"):
+        sd = np.sqrt(np.einsum("nii->ni", cov))
+        new_sd = np.sqrt(np.einsum("nii->ni", new_cov))
+        shift = np.abs(new_centre - centre) / sd
+        ratio = new_sd / sd
+        steady = np.all((shift <= RECENTRE_SHIFT) & (ratio <= RESHAPE_RATIO) & (ratio >= 1.0 / RESHAPE_RATIO), axis=1)
+    return ~steady
 
 
 def posterior_mean(b, v, w, start, start_status, lower, upper, prior=None, sigma=None, progress=None):
     """Posterior means (n, 4) of (S0, f, D, D*) for normalised signals ``v`` with 0/1 weights ``w``.
 
-    ``start``: full-fit estimates (n, 4); ``lower``/``upper``: bounds (4,); ``prior``: optional
+    ``start``: estimates (n, 4) where the posterior mode search starts (full or segmented fits);
+    ``start_status``: their fit status (the voxels with OK give the population prior when ``prior``
+    is None); ``lower``/``upper``: bounds (4,); ``prior``: optional
     (mean, covariance) of latent (f, D, D*); ``sigma``: optional noise SD per voxel (normalised
     units), else sigma is integrated out. Returns (mean, posterior SD, status) per voxel.
     """
@@ -218,22 +337,35 @@ def posterior_mean(b, v, w, start, start_status, lower, upper, prior=None, sigma
     sigma_map = np.sqrt(np.einsum("ij,ij->i", residual, residual) / np.maximum(n_used - 4, 1))
     sigma_map = np.maximum(np.nan_to_num(sigma_map, nan=1.0) if sigma is None else sigma, NOISE_FLOOR)
     report(progress, 0.0, "IVIM posterior mode")
-    mode, laplace = _map_fit(b, v, w, start, lower, upper, mean, whitening, sigma_map)
+    mode, laplace = _map_fit(b, v, w, start, lower, upper, mean, whitening, sigma_map, refine_sigma=sigma is None)
     known_sigma = None if sigma is None else sigma_map
     nodes, node_weights = _hermite_rule(NODES_PER_AXIS)
     n = v.shape[0]
     params = np.full((n, 4), np.nan)
     spread = np.full((n, 4), np.nan)
     state = np.full(n, fit_status.OK, fit_status.DTYPE)
+    all_used = bool(np.all(w == 1))
     for first in range(0, n, CHUNK):
-        rows = slice(first, min(first + CHUNK, n))
+        rows = np.arange(first, min(first + CHUNK, n))
         centre, cov = mode[rows], laplace[rows] * INFLATION ** 2
-        for _ in range(PASSES):    # Laplace grid, then again on the previous pass's moments
-            mean_p, sd_p, centre, moments, effective = _quadrature(
-                b, v[rows], w[rows], centre, cov, covariance, lower, upper, mean, whitening,
-                None if known_sigma is None else known_sigma[rows], nodes, node_weights)
+        redo = np.arange(rows.size)
+        mean_p = sd_p = effective = None
+        for pass_index in range(PASSES):    # Laplace grid, then again on the previous pass's moments
+            sub = rows[redo]
+            result = _quadrature(b, v[sub], None if all_used else w[sub], centre[redo], cov[redo], covariance,
+                                 lower, upper, mean, whitening, None if known_sigma is None else known_sigma[sub],
+                                 nodes, node_weights)
+            if mean_p is None:
+                mean_p, sd_p, new_centre, moments, effective = result
+            else:
+                mean_p[redo], sd_p[redo], new_centre[redo], moments[redo], effective[redo] = result
             # Re-shape the grid from the moments only where enough nodes carried weight.
-            cov = np.where((effective >= 5)[:, None, None], moments * INFLATION ** 2, cov)
+            new_cov = np.where((effective >= 5)[:, None, None], moments * INFLATION ** 2, cov)
+            if pass_index + 1 < PASSES:
+                redo = np.flatnonzero(_grid_moves(centre, cov, new_centre, new_cov))
+            centre, cov = new_centre, new_cov
+            if redo.size == 0:
+                break
         params[rows], spread[rows] = mean_p, sd_p
         # The grid missed the posterior when nearly all weight sits on one node.
         state[rows] = np.where((effective >= MIN_EFFECTIVE_NODES) & np.all(np.isfinite(mean_p), axis=1),

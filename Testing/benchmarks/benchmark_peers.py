@@ -2,7 +2,7 @@
 
     python Testing/benchmarks/benchmark_peers.py [--peers-python /tmp/venv-peers/bin/python]
         [--repo PATH] [--voxels 20000] [--2cxm-voxels 2000] [--lmfit-voxels 100]
-        [--tasks ext_tofts ext_tofts_uniform tofts patlak 2cxm ivim] [--no-scaling]
+        [--tasks ext_tofts ext_tofts_uniform tofts patlak 2cxm ivim] [--no-scaling] [--quick]
 
 Peers: osipy 0.1.4 (OSIPI perfusion library; DCE and IVIM) and dipy (IVIM), each run in the
 separate peers environment that Utilities/setup_benchmark_peers.sh builds (osipy needs
@@ -13,9 +13,10 @@ checkout of the project (e.g. an older commit unpacked with ``git archive``) for
 Printed per task: voxels/s (wall) and voxels per CPU-second (all threads of the fitting
 process: on a loaded, shared machine the fairer figure), median and 95th-percentile errors per parameter (relative for
 rates, volumes and diffusivities; absolute for the IVIM f), and each peer's speed as a ratio to
-ours. Then the thread scaling of our whole-volume fits (1 and 2 threads; BLAS held to one
-thread so that the figure is the fit's own parallelism). The machine is shared: compare within
-one run, and repeat when ``uptime`` shows a high load.
+ours. Then the thread scaling of every whole-volume fit (DCE models, IVIM full / segmented /
+Bayesian, kurtosis, log-linear ADC): 1 and 2 threads, best of 3 runs, with the load average. The
+machine may be shared: compare within one run, and repeat when ``uptime`` shows a high load.
+``--quick`` runs everything on 5,000 voxels in about a minute.
 """
 import argparse
 import os
@@ -214,22 +215,69 @@ def ivim_task(args, rng, workdir):
                absolute=("f",))
 
 
+def best_rate(call, n, repeats=3):
+    """Voxels/s of the fastest of ``repeats`` runs (the machine is shared: the best run is the least disturbed)."""
+    best = 0.0
+    for _ in range(repeats):
+        start = time.perf_counter()
+        call()
+        best = max(best, n / (time.perf_counter() - start))
+    return best
+
+
+def in_two_threads(fit, data):
+    """``fit`` on the two halves of ``data`` at once in two threads (how a volume would be split)."""
+    from concurrent.futures import ThreadPoolExecutor
+    half = data.shape[0] // 2
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        list(pool.map(fit, (data[:half], data[half:])))
+
+
 def scaling(args, rng):
-    """Our whole-volume fits on 1 and 2 threads (the DCE fits' ``threads`` option)."""
+    """Every whole-volume fit on 1 and 2 threads: the DCE fits through their ``threads`` option,
+    the diffusion fits (no threads option: single-threaded) by fitting two halves of the volume at
+    once, the log-linear ADC through DiffusionModuleLib.adc.THREADS. Best of 3 runs each."""
+    from DiffusionModuleLib import adc, models
+    from DiffusionModuleLib.signal_models import ivim_signal
     from TMEMonitorLib import kinetics
-    print("\nthread scaling of our DCE fits (voxels/s; BLAS threads as set in the environment)")
-    for task in ("ext_tofts", "tofts", "patlak", "2cxm"):
+    from TMEMonitorLib.kinetics.voxelwise_fit import DEFAULT_THREADS
+    from TMEMonitorLib.noise import add_rician_noise
+    blas = {k: os.environ[k] for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS") if k in os.environ}
+    print(f"\nthread scaling of our whole-volume fits (voxels/s, best of 3; BLAS threads: {blas or 'library default'}; "
+          f"load average {os.getloadavg()[0]:.1f})")
+    print(f"  {'fit':34s} {'voxels':>7s} {'1 thread':>10s} {'2 threads':>10s} {'ratio':>6s}  default")
+    rows = []
+    for task in ("ext_tofts", "ext_tofts_uniform", "tofts", "patlak", "2cxm"):
         model, t = TASKS[task]
         n = args.voxels_2cxm if model == "2cxm" else args.voxels
         cp = parker_plasma(t)
-        truth = dce_truth(model, n, rng)
-        ct = kinetics.concentration(model, t, cp, **truth) + rng.normal(0, NOISE_MM, (n, t.size))
-        rates = {}
-        for threads in (1, 2, None):
-            _, seconds = timed(lambda th=threads: kinetics.fit(model, ct, t, cp, threads=th))
-            rates[threads] = n / seconds[0]
-        print(f"  {model:15s} 1 thread {rates[1]:10,.0f}  2 threads {rates[2]:10,.0f}  "
-              f"(x{rates[2] / rates[1]:.2f})  default {rates[None]:10,.0f}")
+        ct = kinetics.concentration(model, t, cp, **dce_truth(model, n, rng)) + rng.normal(0, NOISE_MM, (n, t.size))
+        one = best_rate(lambda: kinetics.fit(model, ct, t, cp, threads=1), n)
+        two = best_rate(lambda: kinetics.fit(model, ct, t, cp, threads=2, chunk_size=max(256, n // 8)), n)
+        rows.append((f"{task} (kinetics.fit)", n, one, two, f"{DEFAULT_THREADS} thread (threads option)"))
+    n = args.voxels
+    truth = {"D": rng.uniform(0.6e-3, 2.0e-3, n), "f": rng.uniform(0.03, 0.3, n), "Dstar": rng.uniform(0.02, 0.08, n)}
+    signal = add_rician_noise(ivim_signal(1.0, truth["D"], truth["f"], truth["Dstar"], B_IVIM), 1.0 / SNR_IVIM, rng)
+    b_kurtosis = np.array([0, 500, 1000, 1500, 2000, 2500], dtype=float)
+    kurtosis_signal = add_rician_noise(np.exp(-np.outer(truth["D"], b_kurtosis)
+                                              + np.outer(truth["D"] ** 2, b_kurtosis ** 2) * 0.8 / 6), 0.02, rng)
+    fits = [(f"IVIM {m} (fit_ivim)", signal, lambda x, m=m: models.fit_ivim(x, B_IVIM, method=m))
+            for m in ("full", "segmented", "bayesian")]
+    fits.append(("kurtosis (fit_kurtosis)", kurtosis_signal, lambda x: models.fit_kurtosis(x, b_kurtosis)))
+    for label, data, fit in fits:
+        one = best_rate(lambda: fit(data), n)
+        two = best_rate(lambda: in_two_threads(fit, data), n)
+        rows.append((label, n, one, two, "1 thread (no threads option)"))
+    adc_data = np.tile(signal, (max(1, 400000 // n), 1)).astype(np.float32)
+    rates = []
+    for threads in (1, 2):
+        adc.THREADS = threads
+        rates.append(best_rate(lambda: models.fit_adc(adc_data, B_IVIM), adc_data.shape[0]))
+    adc.THREADS = None
+    rows.append(("ADC log-linear float32 (fit_adc)", adc_data.shape[0], rates[0], rates[1], "one per core (adc.THREADS)"))
+    for label, voxels, one, two, default in rows:
+        print(f"  {label:34s} {voxels:7d} {one:10,.0f} {two:10,.0f} {two / one:5.2f}x  {default}")
+    sys.stdout.flush()
 
 
 def main():
@@ -244,7 +292,11 @@ def main():
     parser.add_argument("--dipy-voxels", type=int, default=500)
     parser.add_argument("--tasks", nargs="+", default=list(TASKS) + ["ivim"], choices=list(TASKS) + ["ivim"])
     parser.add_argument("--no-scaling", action="store_true")
+    parser.add_argument("--quick", action="store_true",
+                        help="a few seconds per model: 5,000 voxels (500 for 2CXM), 30 lmfit and 100 dipy voxels")
     args = parser.parse_args()
+    if args.quick:
+        args.voxels, args.voxels_2cxm, args.lmfit_voxels, args.dipy_voxels = 5000, 500, 30, 100
     if args.peers_python and not os.path.exists(args.peers_python):
         print(f"peers environment {args.peers_python} not found: run Utilities/setup_benchmark_peers.sh; "
               "printing ours and lmfit only")

@@ -297,7 +297,11 @@ def fit_residuals(residual, p0, n_residuals, lower, upper, jacobian=None, args=(
 
 
 def _batched_inverse(a):
-    """Inverses of a stack of square matrices; NaN for the (rare) exactly singular ones."""
+    """Inverses of a stack of square matrices; NaN for the (rare) exactly singular ones.
+    2x2 and 3x3 by the adjugate (vector operations across the stack: several times faster than
+    LAPACK called per matrix), larger ones by LAPACK."""
+    if a.shape[-1] in (2, 3):
+        return _adjugate_inverse(a)
     try:
         return np.linalg.inv(a)
     except np.linalg.LinAlgError:
@@ -308,6 +312,33 @@ def _batched_inverse(a):
             except np.linalg.LinAlgError:
                 pass
         return out
+
+
+def _norm_1(a):
+    """Matrix 1-norm (largest column sum of |a|) of each matrix of a stack (n, P, P); the
+    maximum over the few columns taken one column at a time (a reduction over a short axis is slow)."""
+    sums = np.abs(a).sum(axis=1)
+    out = sums[:, 0].copy()
+    for j in range(1, sums.shape[1]):
+        np.maximum(out, sums[:, j], out=out)
+    return out
+
+
+def _adjugate_inverse(a):
+    """Inverse of a stack (n, P, P), P = 2 or 3, as adjugate / determinant; inf or NaN where singular."""
+    if a.shape[-1] == 2:
+        p, q, r, s = a[:, 0, 0], a[:, 0, 1], a[:, 1, 0], a[:, 1, 1]
+        det = p * s - q * r
+        adjugate = np.stack([np.stack([s, -q], -1), np.stack([-r, p], -1)], 1)
+    else:
+        m = [[a[:, i, j] for j in range(3)] for i in range(3)]
+        # cofactor C_ij = (-1)^(i+j) minor_ij; the adjugate is C transposed
+        cof = [[m[(i + 1) % 3][(j + 1) % 3] * m[(i + 2) % 3][(j + 2) % 3]
+                - m[(i + 1) % 3][(j + 2) % 3] * m[(i + 2) % 3][(j + 1) % 3] for j in range(3)] for i in range(3)]
+        det = m[0][0] * cof[0][0] + m[0][1] * cof[0][1] + m[0][2] * cof[0][2]
+        adjugate = np.stack([np.stack([cof[j][i] for j in range(3)], -1) for i in range(3)], 1)
+    with np.errstate(all="ignore"):
+        return adjugate / det[:, None, None]
 
 
 def _standard_errors(model, jacobian, p, f, args, weights, cost, lower, upper, n_points, jac=None):
@@ -323,6 +354,17 @@ def _standard_errors(model, jacobian, p, f, args, weights, cost, lower, upper, n
         jac = finite_difference_jacobian(model, p, args, lower, upper, f) if jacobian is None else jacobian(p, *args)
     jac = _weighted(jac, weights)
     jtj = np.matmul(np.swapaxes(jac, 1, 2), jac)
+    return standard_errors_from_normal_matrix(jtj, cost, n_points)
+
+
+def standard_errors_from_normal_matrix(jtj, cost, n_points):
+    """sqrt(diag(jtj^-1) cost / (n_points - P)) for a stack jtj (n, P, P) of J^T J at the
+    solutions and their residual sums of squares ``cost`` (n,); NaN where jtj is (near) singular.
+    For fits that assemble J^T J themselves (e.g. from sums, kinetics/tofts_projection.py)."""
+    n, n_params = jtj.shape[0], jtj.shape[-1]
+    se = np.full((n, n_params), np.nan)
+    if n == 0:
+        return se
     dof = max(n_points - n_params, 1)
     with np.errstate(all="ignore"):
         d = np.sqrt(np.einsum("nii->ni", jtj))
@@ -333,8 +375,8 @@ def _standard_errors(model, jacobian, p, f, args, weights, cost, lower, upper, n
             # costs more than the whole inversion); singular matrices give inf or NaN and fail.
             scaled_ok = scaled[ok]
             inv = _batched_inverse(scaled_ok)
-            norm = np.abs(scaled_ok).sum(axis=1).max(axis=1)
-            norm_inv = np.abs(inv).sum(axis=1).max(axis=1)
+            norm = _norm_1(scaled_ok)
+            norm_inv = _norm_1(inv)
             well = np.isfinite(norm_inv) & (norm * norm_inv < 1e12)
             rows = np.flatnonzero(ok)[well]
             inv = inv[well] / (d[rows][:, :, None] * d[rows][:, None, :])

@@ -15,3 +15,12 @@ def r2(y, fitted):
     total = np.sum((y - y.mean(axis=-1, keepdims=True)) ** 2, axis=-1)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(total > 0, 1.0 - np.sum(residual * residual, axis=-1) / total, np.nan)
+
+
+def r2_from_sums(rss, y):
+    """:func:`r2` from a residual sum of squares already at hand (n,) and the data (n, T)."""
+    y = np.asarray(y, dtype=float)
+    centred = y - y.mean(axis=-1, keepdims=True)
+    total = np.einsum("...t,...t->...", centred, centred)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(total > 0, 1.0 - np.asarray(rss, dtype=float) / total, np.nan)

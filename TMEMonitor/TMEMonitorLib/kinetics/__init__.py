@@ -10,7 +10,9 @@ Public API (units: t in s, concentrations in mM, Ktrans/kep/PS/Fp in 1/min, frac
 
 Models, one file each: "tofts" (tofts.py), "extended_tofts" (extended_tofts.py), "patlak"
 (patlak.py), "2cxm" (two_compartment_exchange.py), "2cum" (two_compartment_uptake.py); the
-exact exponential convolution they share is in convolution.py.
+exact exponential convolution they share is in convolution.py. Without a fitted delay, Tofts and
+extended Tofts are fitted by variable projection (tofts_projection.py: a 1-D search on kep, the
+linear parameters in closed form), the bounded engine taking the voxels whose optimum lies on a bound.
 """
 from .forward import concentration  # noqa: F401
 from .monte_carlo import monte_carlo  # noqa: F401

@@ -14,6 +14,7 @@ exponentials computed once per distinct frame spacing; for few voxels and long s
 runs in closed form over blocks of frames.
 """
 import numpy as np
+from scipy.linalg.blas import daxpy as _axpy
 
 # Below these x = k dt the closed forms lose digits (errors ~ eps/x^2 for b, eps/x^3 for b'),
 # so truncated Taylor series are used instead (truncation < 1e-12 relative).
@@ -68,19 +69,15 @@ def _distinct_steps(dt):
     return result
 
 
-def exp_conv(c, t, k, derivative=False):
-    """Convolution of ``c`` with exp(-k t), and optionally its derivative with respect to k.
-
-    ``c``: input (T,) shared or (N, T) per voxel; ``t``: times (T,) (any units, any
-    spacing); ``k``: rates (N,) in the inverse unit of ``t`` (k >= 0).
-    Returns E (N, T), or (E, dE/dk) when ``derivative``.
-    """
+def exp_conv_frame_major(c, t, k, derivative=False):
+    """:func:`exp_conv` in the recursion's own frame-major layout: E (T, N), or (E, dE/dk) when
+    ``derivative``; no transposing copy (for callers that reduce over frames themselves)."""
     t = np.asarray(t, dtype=float)
     k = np.atleast_1d(np.asarray(k, dtype=float))
     c = np.asarray(c, dtype=float)
     n = k.shape[0]
     if t.size < 2:
-        zeros = np.zeros((n, t.size))
+        zeros = np.zeros((t.size, n))
         return (zeros, zeros.copy()) if derivative else zeros
     dt = np.diff(t)
     steps, which = _distinct_steps(dt)
@@ -94,6 +91,18 @@ def exp_conv(c, t, k, derivative=False):
     ct = np.ascontiguousarray(c.T) if c.ndim == 2 else c[:, None]     # (T, N) or (T, 1)
     run = _recursion_by_blocks if n < _FEW_VOXELS else _recursion_by_rows
     out, d_out = run(ct, dt, which, k, t - t[0], e, weights, derivative)
+    return (out, d_out) if derivative else out
+
+
+def exp_conv(c, t, k, derivative=False):
+    """Convolution of ``c`` with exp(-k t), and optionally its derivative with respect to k.
+
+    ``c``: input (T,) shared or (N, T) per voxel; ``t``: times (T,) (any units, any
+    spacing); ``k``: rates (N,) in the inverse unit of ``t`` (k >= 0).
+    Returns E (N, T), or (E, dE/dk) when ``derivative``.
+    """
+    out, d_out = exp_conv_frame_major(c, t, k, derivative=True) if derivative else \
+        (exp_conv_frame_major(c, t, k), None)
     # The recursion runs frame-major (T, N); the result is returned voxel-major and C-ordered:
     # one transposing copy here is several times cheaper than the mixed-order arithmetic that
     # a transposed view causes downstream (model - data, Jacobian assembly).
@@ -114,6 +123,9 @@ def _recursion_by_rows(ct, dt, which, k, elapsed, e, weights, derivative):
     out = np.zeros((dt.size + 1, n))
     d_out = np.zeros((dt.size + 1, n)) if derivative else None
     per_voxel = ct.shape[1] > 1 or n == 1
+    if not per_voxel:
+        _shared_input_rows(ct[:, 0], dt, which, e, weights, out, d_out)
+        return out, d_out
     for i in range(dt.size):
         j, h = which[i], dt[i]
         c0, c1 = ct[i], ct[i + 1]
@@ -132,6 +144,28 @@ def _recursion_by_rows(ct, dt, which, k, elapsed, e, weights, derivative):
         np.multiply(out[i], e[j], out=out[i + 1])
         out[i + 1] += u
     return out, d_out
+
+
+def _shared_input_rows(c, dt, which, e, weights, out, d_out):
+    """The frame-by-frame recursion for one input shared by all voxels, written as in-place
+    scaled vector additions (BLAS daxpy: y += alpha x, no temporaries), which halves the passes
+    over memory of the plain expression; frames where the input is zero add nothing."""
+    for i in range(dt.size):
+        j, h = which[i], dt[i]
+        c0, c1 = float(c[i]), float(c[i + 1])
+        row = np.multiply(out[i], e[j], out=out[i + 1])                     # e E_{i-1}
+        if d_out is not None:
+            # dE_i/dk = e dE_{i-1}/dk - dt e E_{i-1} + dt^2 (c_{i-1} d(a-b)/dx + c_i db/dx)
+            d_row = np.multiply(d_out[i], e[j], out=d_out[i + 1])
+            _axpy(row, d_row, a=-h)
+            if c0 != 0.0:
+                _axpy(weights[2][j], d_row, a=h * h * c0)
+            if c1 != 0.0:
+                _axpy(weights[3][j], d_row, a=h * h * c1)
+        if c0 != 0.0:
+            _axpy(weights[0][j], row, a=h * c0)
+        if c1 != 0.0:
+            _axpy(weights[1][j], row, a=h * c1)
 
 
 def _blocks(u, k, elapsed):

@@ -15,7 +15,7 @@ from ..errors import InputError
 from ..fitting import levenberg_marquardt
 from ..fitting import status as fit_status
 from ..progress import report
-from . import extended_tofts
+from . import extended_tofts, tofts_projection
 from .convolution import shift, shift_derivative
 from .registry import check_grid, model_module
 
@@ -26,6 +26,7 @@ DEFAULT_DELAY_BOUNDS_S = (0.0, 20.0)
 FTOL = 1.49e-8
 DEFAULT_THREADS = 1
 _LINEAR_MODELS = ("tofts", "extended_tofts", "patlak")
+_PROJECTED_MODELS = ("tofts", "extended_tofts")
 
 
 def _clean(p, module):
@@ -111,6 +112,23 @@ def _ranked_starts(starts, forward, y, keep):
 
 def _fit_rows(module, y, t, t_min, cp, lower, upper, fit_delay, delay_bounds_s, delay_step_s, max_iter, xtol, ftol,
               n_starts):
+    if not fit_delay and module.NAME in _PROJECTED_MODELS:
+        # Variable projection (tofts_projection.py) for the voxels whose optimum is inside the
+        # bounds; the bounded engine below for the others.
+        best = tofts_projection.fit(y, t_min, cp, lower, upper, max_iter=max_iter, ftol=ftol)
+        refit = np.flatnonzero(best.pop("refit"))
+        if refit.size:
+            bounded = _fit_rows_bounded(module, y[refit], t, t_min, cp, lower, upper, False, delay_bounds_s,
+                                        delay_step_s, max_iter, xtol, ftol, n_starts)
+            for key in best:
+                best[key][refit] = bounded[key]
+        return best
+    return _fit_rows_bounded(module, y, t, t_min, cp, lower, upper, fit_delay, delay_bounds_s, delay_step_s,
+                             max_iter, xtol, ftol, n_starts)
+
+
+def _fit_rows_bounded(module, y, t, t_min, cp, lower, upper, fit_delay, delay_bounds_s, delay_step_s, max_iter,
+                      xtol, ftol, n_starts):
     if fit_delay:
         delays = _grid_delays(module, y, t, t_min, cp, delay_bounds_s, delay_step_s)
         starts = _starts_for_delays(module, y, t, t_min, cp, delays)
@@ -214,8 +232,9 @@ def fit(model, ct_mM, t_s, cp_mM, fit_delay=False, mask=None, bounds=None, delay
 
     t_min = (t - t[0]) / 60.0           # rates are per minute inside the models
     # Single-threaded unless asked: the frame-by-frame recursion and the LM iterations issue many
-    # small numpy calls whose Python side holds the GIL, so 2 threads measured 0.6-1.1x of one
-    # (issue 19; Testing/benchmarks/benchmark_peers.py prints the scaling).
+    # small numpy (and BLAS daxpy) calls whose Python side holds the GIL, so 2 threads measured
+    # 0.2-0.9x of one for every model but Patlak (1.2-2.0x) on a shared 2-core machine (issue 19;
+    # Testing/benchmarks/benchmark_peers.py prints the scaling of every whole-volume fit).
     threads = DEFAULT_THREADS if threads is None else max(1, int(threads))
     size = int(min(max(int(chunk_size), 1), max(256, -(-rows.size // threads))))
     chunks = [rows[start:start + size] for start in range(0, rows.size, size)]
