@@ -7,29 +7,14 @@ import numpy as np
 from TMEMonitorLib.errors import InputError
 from TMEMonitorLib.fitting import status as st
 
-from . import flip_angles, kinetics, model_free, noise
+from . import flip_angles, kinetics, model_free, noise, quantity_names
 from .input_function import fit_kpl_with_input
 from .settings import HyperpolarizedSettings
 
-# name -> (quantity, unit, colour map); the maps stay on the coarse 13C grid
-MAP_DISPLAY = {
-    "kPL": ("kPL", "1/s", "inferno"), "se_kPL": ("kPL standard error", "1/s", "viridis"),
-    "kPL_ci95_low": ("kPL 95% CI lower", "1/s", "inferno"), "kPL_ci95_high": ("kPL 95% CI upper", "1/s", "inferno"),
-    "kPB": ("kPB", "1/s", "inferno"), "kPA": ("kPA", "1/s", "inferno"),
-    "R1L": ("R1 lactate", "1/s", "viridis"), "R1P": ("R1 pyruvate", "1/s", "viridis"),
-    "S0_lactate": ("initial lactate Mz", "a.u.", "viridis"), "S0_bicarbonate": ("initial bicarbonate Mz", "a.u.", "viridis"),
-    "S0_alanine": ("initial alanine Mz", "a.u.", "viridis"),
-    "AUC_ratio": ("lactate/pyruvate AUC ratio", "1", "inferno"), "r2": ("kPL fit R2", "1", "viridis"),
-    "nrmse": ("kPL fit NRMSE", "1", "viridis"), "SNR": ("pyruvate SNR", "1", "viridis"),
-    "lactate_TTP": ("lactate time to peak", "s", "viridis"), "lactate_mean_time": ("lactate mean time", "s", "viridis"),
-    "pyruvate_TTP": ("pyruvate time to peak", "s", "viridis"),
-    "input_rate": ("pyruvate input rate", "a.u./s", "viridis"), "arrival_s": ("pyruvate arrival", "s", "viridis"),
-    "duration_s": ("pyruvate bolus duration", "s", "viridis"), "gamma_beta_s": ("pyruvate input width", "s", "viridis"),
-}
-
-
-def map_display(name):
-    return MAP_DISPLAY.get(name, (name, "", "viridis"))
+# display of each map (quantity, unit, colour map): the quantity registry (quantity_names.py);
+# the maps stay on the coarse 13C grid
+MAP_DISPLAY = quantity_names.MAP_DISPLAY
+map_display = quantity_names.map_display
 
 
 @dataclass
