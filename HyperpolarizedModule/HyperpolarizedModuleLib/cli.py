@@ -17,8 +17,17 @@ def add_parser(subparsers):
                                                   ".seq.nrrd")
     data.add_argument("--mat", help="MATLAB v5 .mat file (variables: pyruvate, lactate, ... or S; TR; flips; "
                                     "flip_unit; voxel_size_mm - see README)")
-    data.add_argument("--mat-names", help="variable names in --mat overriding the defaults, e.g. "
-                                          "pyruvate=Spyr,lactate=Slac,tr=TR,flips=flips")
+    data.add_argument("--mat-names", help="variable names in --mat (or a --spectra .mat) overriding the defaults, "
+                                          "e.g. pyruvate=Spyr,lactate=Slac,tr=TR,flips=flips or spectra=fids")
+    data.add_argument("--spectra", help="dynamic 13C spectra (slab MRS or MRSI, one spectrum per frame): NIfTI-MRS "
+                                        "with a DIM_DYN dimension, or a .mat (spectra, dwell_s, spectrometer_mhz, "
+                                        "centre_ppm, TR, flips - see README); metabolite amplitudes from the "
+                                        "Spectroscopy module's peak fit")
+    data.add_argument("--centre-ppm", type=float, help="with --spectra: ppm at the receiver (centre) frequency, "
+                                                       "e.g. 171 when centred on pyruvate (default: from the file)")
+    data.add_argument("--spectra-metabolites", default="pyruvate,lactate",
+                      help="with --spectra: metabolites to fit and analyse, comma separated, among pyruvate, lactate, "
+                           "bicarbonate, alanine (default: %(default)s)")
     data.add_argument("--mask", help="label map / mask volume (voxels > 0 analysed; another grid is taken to the "
                                      "13C grid by coverage >= 0.5)")
     data.add_argument("--segments", help="label map on any grid for per-segment statistics (each label a segment)")
@@ -66,6 +75,16 @@ def _names(text):
     return out
 
 
+def _spectra_metabolites(text):
+    from TMEMonitorLib.errors import InputError
+    chosen = tuple(m.strip() for m in (text or "").split(",") if m.strip())
+    unknown = [m for m in chosen if m not in METABOLITES]
+    if unknown or "pyruvate" not in chosen or "lactate" not in chosen or len(set(chosen)) != len(chosen):
+        raise InputError(f"--spectra-metabolites '{text}': a comma list of distinct names among "
+                         f"{', '.join(METABOLITES)}, with pyruvate and lactate")
+    return chosen
+
+
 def settings_from_args(args):
     flips = {f"flip_{m}_deg": _flip_values(getattr(args, f"flip_{m}"), f"--flip-{m}") for m in METABOLITES}
     return HyperpolarizedSettings(
@@ -83,9 +102,26 @@ def run(args):
 
     settings = settings_from_args(args)
     files = {m: getattr(args, m) for m in METABOLITES if getattr(args, m)}
-    if args.mat and files:
-        raise InputError("give either --mat or per-metabolite series (--pyruvate, --lactate, ...), not both")
-    if args.mat:
+    given = [flag for flag, value in (("--mat", args.mat), ("--spectra", args.spectra),
+                                      ("per-metabolite series (--pyruvate, ...)", files)) if value]
+    if len(given) > 1:
+        raise InputError(f"give one kind of data, not {' and '.join(given)}")
+    spectra_metabolites = _spectra_metabolites(args.spectra_metabolites)
+    if args.centre_ppm is not None and not (args.spectra and -1000.0 < args.centre_ppm < 1000.0):
+        raise InputError(f"--centre-ppm {args.centre_ppm:g}: " + ("a ppm between -1000 and 1000 is expected"
+                                                                    if args.spectra else "only with --spectra"))
+    if args.spectra:
+        if settings.noise_model == "rician":
+            raise InputError("--noise-model rician is for magnitude images; amplitudes from --spectra are fitted as "
+                             "gaussian")
+        from .spectra_inputs import read_spectra
+        bar = ProgressBar("spectra")
+        inputs = read_spectra(args.spectra, centre_ppm=args.centre_ppm, metabolites=spectra_metabolites,
+                              names=_names(args.mat_names), flip_unit=args.flip_unit,
+                              flip_unit_source="--flip-unit" if args.flip_unit != "deg" else "--flip-unit default (deg)",
+                              progress=bar)
+        bar.done()
+    elif args.mat:
         inputs = read_mat(args.mat, _names(args.mat_names), flip_unit=args.flip_unit,
                           flip_unit_source="--flip-unit" if args.flip_unit != "deg" else "--flip-unit default (deg)")
     elif files:
@@ -93,7 +129,7 @@ def run(args):
             raise InputError("--pyruvate and --lactate are both needed")
         inputs = read_metabolite_files(files, frame_time_s=args.tr)
     else:
-        raise InputError("no data: give --pyruvate and --lactate series, or --mat")
+        raise InputError("no data: give --pyruvate and --lactate series, --mat or --spectra")
     if settings.tr_s is None and inputs.tr_s is not None:
         from dataclasses import replace
         settings = replace(settings, tr_s=inputs.tr_s)
@@ -135,10 +171,15 @@ def _analyse(args, settings, inputs, scene):
     provenance = dict(inputs.provenance)
     if settings.tr_s is not None and args.tr is not None:
         provenance["TR"] = "command line --tr"
+    noise_estimate = None
+    if settings.noise_sigma is None and np.isfinite(inputs.extras.get("amplitude_sd", np.nan)):
+        noise_estimate = (inputs.extras["amplitude_sd"], "median standard error of the fitted spectral amplitudes")
     bar = ProgressBar("hp13c")
     analysis = analyse_hyperpolarized(series, settings, frame_times_s=inputs.frame_times_s, flips=inputs.flips_deg,
-                                      mask=mask, progress=bar, provenance=provenance)
+                                      mask=mask, progress=bar, provenance=provenance, noise_estimate=noise_estimate)
     bar.done()
+    if "poor_frames" in inputs.extras:
+        analysis.maps["spectral_fit_poor_frames"] = np.where(analysis.mask, inputs.extras["poor_frames"], np.nan)
     # Only now (input accepted) the sequences go into the scene, for the bundle.
     for metabolite, array in series.items():
         node = tme_scene.array_to_sequence(scene, np.real(array) if np.iscomplexobj(array) else array,

@@ -51,11 +51,13 @@ def _checked_curves(series):
 
 
 def analyse_hyperpolarized(series, settings, frame_times_s=None, flips=None, mask=None, progress=None,
-                           provenance=None):
+                           provenance=None, noise_estimate=None):
     """Fit ``series`` {metabolite: (T, k, j, i)} and return a :class:`HyperpolarizedAnalysis`.
 
     ``frame_times_s`` (T,) give the TR when ``settings.tr_s`` is None; ``flips`` {metabolite:
-    schedule in degrees} are used where the settings give none. InputError before any output."""
+    schedule in degrees} are used where the settings give none. ``noise_estimate`` (sigma, where it came from) is used
+    when the settings give no sigma (amplitudes of fitted spectra: their standard error); else sigma is
+    estimated from the data. InputError before any output."""
     settings = (settings or HyperpolarizedSettings()).validated()
     provenance = dict(provenance or {})
     curves = _checked_curves(series)
@@ -99,6 +101,8 @@ def analyse_hyperpolarized(series, settings, frame_times_s=None, flips=None, mas
             real[name] = np.asarray(array, dtype=float)
     if settings.noise_sigma is not None:
         sigma, source = float(settings.noise_sigma), "settings (--noise-sigma)"
+    elif noise_estimate is not None:
+        sigma, source = float(noise_estimate[0]), str(noise_estimate[1])
     else:
         background = ~analysed if mask is not None and (~analysed).sum() >= 5 else None
         sigma, source = noise.estimate_sigma(real["pyruvate"], background=background, magnitude=not complex_data,

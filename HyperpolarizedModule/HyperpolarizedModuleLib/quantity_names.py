@@ -36,6 +36,8 @@ HP_ENTRIES = (
     entry("lactate_TTP", "lactate time to peak", "s", colormap="viridis", value_range=(0.0, 90.0)),
     entry("pyruvate_TTP", "pyruvate time to peak", "s", colormap="viridis", value_range=(0.0, 90.0)),
     entry("lactate_mean_time", "lactate mean time", "s", colormap="viridis", value_range=(0.0, 90.0)),
+    entry("spectral_fit_poor_frames", "frames with a poor spectral fit", "", colormap="magma",
+          description="dynamic spectra: frames whose peak fit did not converge or left a residual > 2x noise"),
     entry("input_rate", "pyruvate input rate", "a.u./s", colormap="viridis"),
     entry("arrival_s", "pyruvate arrival", "s", colormap="viridis"),
     entry("duration_s", "pyruvate bolus duration", "s", colormap="viridis", value_range=(0.0, 60.0)),
