@@ -156,3 +156,34 @@ class SpectraCommandLineTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class SpectraLogicTest(unittest.TestCase):
+    """HyperpolarizedLogic.add_spectra_series: amplitude sequence nodes from a spectra file, then run()."""
+
+    @classmethod
+    def setUpClass(cls):
+        SpectraCommandLineTest.setUpClass.__func__(cls)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.folder, ignore_errors=True)
+
+    def test_nodes_from_spectra_then_kpl(self):
+        from HyperpolarizedModuleLib.logic import HyperpolarizedLogic
+        from HyperpolarizedModuleLib.settings import HyperpolarizedSettings
+        from TMEMonitorLib import scene as tme_scene
+        scene = tme_scene.create_scene()
+        try:
+            logic = HyperpolarizedLogic(scene)
+            before = scene.GetNumberOfNodes()
+            with self.assertRaisesRegex(InputError, "TR"):               # the NIfTI-MRS MRSI file has no frame time
+                logic.add_spectra_series(self.nifti, centre_ppm=CENTRE)
+            self.assertEqual(scene.GetNumberOfNodes(), before)
+            nodes, inputs = logic.add_spectra_series(self.mat)              # TR, flips and centre from the .mat
+            self.assertEqual(sorted(nodes), ["lactate", "pyruvate"])
+            result = logic.run(nodes, HyperpolarizedSettings(flip_pyruvate_deg=FP, flip_lactate_deg=FL, min_snr=3.0))
+            np.testing.assert_allclose(result.analysis.maps["kPL"].ravel(), KPL, rtol=0.03)
+            self.assertIn("spectral amplitudes", result.analysis.noise_source)
+        finally:
+            tme_scene.release_scene(scene)
