@@ -20,9 +20,9 @@ def add_parser(subparsers):
     from ..radiomics import PRESET_CHOICES
     parser = subparsers.add_parser(
         "radiomics", help="IBSI radiomics features of an image in a mask, or of every visit of a saved scene")
-    parser.add_argument("image", metavar="IMAGE", type=opt.existing_path("image or .mrb scene"),
+    parser.add_argument("image", metavar="IMAGE",
                         help="image file (NIfTI, NRRD ...) or a saved patient scene (.mrb)")
-    parser.add_argument("--mask", type=opt.existing_file("mask"), help="mask / label map on the image grid (image files only)")
+    parser.add_argument("--mask", help="mask / label map on the image grid (image files only)")
     parser.add_argument("--out", required=True, type=opt.output_folder(), help="output folder for features.csv, settings.json, summary.txt")
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--settings", type=opt.existing_file("settings file"), help="parameter file (JSON; YAML when PyYAML is installed): "
