@@ -30,6 +30,7 @@ R1_BOUNDS = (1.0 / 50.0, 1.0 / 10.0)   # 1/s, as the UCSF toolbox (13C T1 10-50 
 R1_BICARBONATE, R1_ALANINE = 1.0 / 15.0, 1.0 / 25.0   # 1/s, UCSF toolbox defaults
 DEFAULT_MIN_SNR = 5.0              # peak pyruvate / sigma below this: low SNR, not fitted
 NOISE_MODELS = ("gaussian", "rician")
+SE_CHUNK = 4096                    # voxels per chunk of the propagated-SE computation
 PRODUCTS = ("lactate", "bicarbonate", "alanine")
 RATE_NAMES = {"lactate": "kPL", "bicarbonate": "kPB", "alanine": "kPA"}
 
@@ -234,9 +235,12 @@ def fit_kpl(pyruvate, lactate, tr_s, flip_pyruvate_deg, flip_lactate_deg, r1_pyr
         if good.any():
             # SE with the driving pyruvate's noise propagated (uncertainty.py); the engine's SE (product
             # noise only) is kept as se_<name>_lactate_only.
-            cov, _, _ = uncertainty.propagated_covariance(model, result["params"][good], y[good],
-                                                          pyr_flat[rows[good]], pyruvate_to_mz)
-            se[rows[good]] = uncertainty.standard_errors(cov)
+            kept = rows[good]
+            for start in range(0, kept.size, SE_CHUNK):          # bounded memory: G is (n, M, T) per chunk
+                part = slice(start, start + SE_CHUNK)
+                cov, _, _ = uncertainty.propagated_covariance(model, result["params"][good][part], y[good][part],
+                                                              pyr_flat[kept[part]], pyruvate_to_mz)
+                se[kept[part]] = uncertainty.standard_errors(cov)
         signals = model.signals(np.where(good[:, None], result["params"], 0.0), pyr_mz)
         for x, s in zip(products, signals):
             fitted[x][rows] = np.where(good[:, None], s, np.nan)
