@@ -1,5 +1,6 @@
 """HyperpolarizedModule: kPL, AUC ratio, SNR and status maps from hyperpolarized [1-13C]pyruvate MRI (thin Slicer
 classes; the work is in HyperpolarizedModuleLib)."""
+import os
 from typing import Annotated, Optional, Union
 
 import slicer
@@ -69,6 +70,8 @@ class HyperpolarizedModuleParameterNode:
     noiseSigma: Annotated[float, WithinRange(0.0, 1.0e9)] = 0.0        # signal units; 0: estimated
     minSnr: Annotated[float, WithinRange(0.0, 1000.0)] = 5.0
     shownMap: Annotated[str, Choice(list(SHOWN_MAPS))] = "kPL"
+    spectraPath: str = ""                                                  # dynamic spectra file (optional)
+    centrePpm: Annotated[float, WithinRange(0.0, 400.0)] = 0.0            # ppm at the receiver; 0: from the file
 
 
 def settingsFromParameterNode(p):
@@ -101,12 +104,13 @@ class HyperpolarizedModuleWidget(ModuleWidgetBase):
         return HyperpolarizedModuleLogic()
 
     def workButtons(self):
-        return [self.ui.applyButton, self.ui.plotButton, self.ui.pickVoxelButton]
+        return [self.ui.applyButton, self.ui.plotButton, self.ui.pickVoxelButton, self.ui.fitSpectraButton]
 
     def connectWidgets(self):
         self.ui.applyButton.connect("clicked(bool)", self.onApply)
         self.ui.plotButton.connect("clicked(bool)", self.onPlot)
         self.ui.pickVoxelButton.connect("clicked(bool)", self.onPickVoxel)
+        self.ui.fitSpectraButton.connect("clicked(bool)", self.onFitSpectra)
         for selector in (self.ui.pyruvateSeriesSelector, self.ui.lactateSeriesSelector):
             selector.connect("currentNodeChanged(vtkMRMLNode*)", self.updateAcquisitionLabel)
         self.ui.repetitionTimeSpinBox.connect("valueChanged(double)", self.updateAcquisitionLabel)
@@ -155,6 +159,25 @@ class HyperpolarizedModuleWidget(ModuleWidgetBase):
             lines.append(f"{metabolite} flip: {flip} deg from the series' TMEMonitor.{FLIP_ATTRIBUTE}" if flip
                          else f"{metabolite} flip: not in the series; type it below")
         self.ui.acquisitionLabel.text = "<br>".join(lines)
+
+    def onFitSpectra(self):
+        """Dynamic spectra -> amplitude series (the Logic's add_spectra_series), chosen as the inputs."""
+        p = self._parameterNode
+        path = (p.spectraPath or "").strip()
+
+        def work(progress):
+            if not path:
+                raise InputError("choose the dynamic spectra file (NIfTI-MRS with DIM_DYN, or .mat)")
+            return self.logic.add_spectra_series(path, tr_s=p.repetitionTimeS if p.repetitionTimeS > 0 else None,
+                                                 centre_ppm=p.centrePpm if p.centrePpm > 0 else None,
+                                                 progress=progress)
+        outcome = self.runWithProgress("Fitting dynamic spectra", work)
+        if outcome is None:
+            return
+        nodes, inputs = outcome
+        p.pyruvateSeries, p.lactateSeries = nodes["pyruvate"], nodes["lactate"]
+        self.ui.statusLabel.text = "<br>".join([f"Amplitude series from {os.path.basename(path)}: "
+                                                f"{', '.join(n.GetName() for n in nodes.values())}", *inputs.notes])
 
     def onApply(self):
         result = self.runWithProgress("Hyperpolarized 13C analysis", lambda progress: self.logic.runOnParameterNode(

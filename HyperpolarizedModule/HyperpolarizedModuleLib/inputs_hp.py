@@ -40,6 +40,7 @@ class HyperpolarizedInputs:
     flips_deg: dict = field(default_factory=dict)     # metabolite -> schedule (deg)
     provenance: dict = field(default_factory=dict)
     notes: list = field(default_factory=list)
+    extras: dict = field(default_factory=dict)        # e.g. the per-frame quality of spectra fits
 
 
 def frames_first(array, name):
@@ -53,8 +54,8 @@ def frames_first(array, name):
     return np.transpose(array.reshape(spatial + (array.shape[-1],)), (3, 2, 1, 0))
 
 
-def _get(variables, role, names):
-    candidates = (names[role],) if names and role in names else ALIASES[role]
+def _get(variables, role, names, aliases=None):
+    candidates = (names[role],) if names and role in names else (aliases or ALIASES)[role]
     for name in candidates:
         if name in variables:
             return name, variables[name]
@@ -97,6 +98,17 @@ def read_mat(path, names=None, flip_unit="deg", flip_unit_source="--flip-unit de
     if "pyruvate" not in series or "lactate" not in series:
         raise InputError(f".mat '{path}': no pyruvate and lactate variables (pyruvate/pyr, lactate/lac, or S); "
                          f"found {sorted(k for k in variables if not k.startswith('__'))}")
+    tr_s, flips, ijk_to_ras, more, notes = mat_acquisition(variables, names, series["pyruvate"].shape[0], series,
+                                                           flip_unit, flip_unit_source)
+    provenance.update(more)
+    return HyperpolarizedInputs(series=series, ijk_to_ras=ijk_to_ras, tr_s=tr_s, flips_deg=flips,
+                                provenance=provenance, notes=notes)
+
+
+def mat_acquisition(variables, names, n_frames, metabolites, flip_unit, flip_unit_source):
+    """(TR s or None, {metabolite: flips deg}, ijk_to_ras, provenance, notes) from .mat variables (layout above)."""
+    provenance, notes = {}, []
+    series = tuple(metabolites)
     tr_name, tr = _get(variables, "tr", names)
     tr_s = None
     if tr is not None:
@@ -106,7 +118,6 @@ def read_mat(path, names=None, flip_unit="deg", flip_unit_source="--flip-unit de
     if unit_value is not None:
         flip_unit, flip_unit_source = _text(unit_value), f".mat variable '{unit_name}'"
     flips = {}
-    n_frames = series["pyruvate"].shape[0]
     flips_name, all_flips = _get(variables, "flips", names)
     if all_flips is not None:
         table = np.atleast_2d(np.asarray(all_flips, dtype=float))
@@ -138,8 +149,7 @@ def read_mat(path, names=None, flip_unit="deg", flip_unit_source="--flip-unit de
         if position.size != 3 or not np.all(np.isfinite(position)):
             raise InputError(f".mat variable '{origin_name}': expected three numbers (RAS mm of voxel (0, 0, 0))")
         ijk_to_ras[:3, 3] = position
-    return HyperpolarizedInputs(series=series, ijk_to_ras=ijk_to_ras, tr_s=tr_s, flips_deg=flips,
-                                provenance=provenance, notes=notes)
+    return tr_s, flips, ijk_to_ras, provenance, notes
 
 
 def read_metabolite_files(paths, frame_time_s=None):

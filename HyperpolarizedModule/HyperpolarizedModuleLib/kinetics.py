@@ -22,7 +22,7 @@ from TMEMonitorLib.errors import InputError
 from TMEMonitorLib.fitting import levenberg_marquardt
 from TMEMonitorLib.fitting import status as st
 
-from . import flip_angles, noise, precursor_product
+from . import flip_angles, noise, precursor_product, uncertainty
 from .model_free import auc_ratio, mean_time, time_to_peak  # noqa: F401  (public here)
 
 KPL_BOUNDS = (0.0, 1.0)            # 1/s; kPL of tumours and organs 0.005-0.5 1/s
@@ -30,6 +30,7 @@ R1_BOUNDS = (1.0 / 50.0, 1.0 / 10.0)   # 1/s, as the UCSF toolbox (13C T1 10-50 
 R1_BICARBONATE, R1_ALANINE = 1.0 / 15.0, 1.0 / 25.0   # 1/s, UCSF toolbox defaults
 DEFAULT_MIN_SNR = 5.0              # peak pyruvate / sigma below this: low SNR, not fitted
 NOISE_MODELS = ("gaussian", "rician")
+SE_CHUNK = 4096                    # voxels per chunk of the propagated-SE computation
 PRODUCTS = ("lactate", "bicarbonate", "alanine")
 RATE_NAMES = {"lactate": "kPL", "bicarbonate": "kPB", "alanine": "kPA"}
 
@@ -129,7 +130,8 @@ def fit_kpl(pyruvate, lactate, tr_s, flip_pyruvate_deg, flip_lactate_deg, r1_pyr
     against the Rician mean and needs ``noise_sigma``. With ``noise_sigma`` voxels whose peak
     pyruvate SNR < ``min_snr`` are not fitted (status NO_SIGNAL, "low SNR").
 
-    Returns a dict: "kPL" (1/s), "S0_lactate" (initial lactate Mz, a.u.), "se_kPL", "kPL_ci95_low",
+    Returns a dict: "kPL" (1/s), "S0_lactate" (initial lactate Mz, a.u.), "se_kPL" (with the noise of the
+    driving pyruvate propagated, uncertainty.py), "se_kPL_lactate_only" (product noise only), "kPL_ci95_low",
     "kPL_ci95_high", "r2" and "nrmse" of the lactate curve, "status" (uint8, TMEMonitorLib.fitting.status),
     "lactate_fit" (..., T) fitted lactate signal; "kPB"/"kPA"/"S0_*" and fitted curves of the other
     products when given; "R1L"/"R1P" when fitted; "snr" when ``noise_sigma`` is given; "notes" (list).
@@ -203,27 +205,42 @@ def fit_kpl(pyruvate, lactate, tr_s, flip_pyruvate_deg, flip_lactate_deg, r1_pyr
     model = InputlessModel(products, names, dt, p_scale, p_mz_scale, p_known, x_scales, x_mz_scales, r1,
                            noise_sigma if noise_model == "rician" else None)
     rows = np.flatnonzero(fit_these)
-    driver = pyr_flat[rows]
+
+    def pyruvate_to_mz(measured):
+        driver = measured
+        if noise_model == "rician":
+            # The measured pyruvate drives the model: remove its Rician floor too, E[M^2] = nu^2 + 2 sigma^2
+            # (Gudbjartsson & Patz 1995, doi:10.1002/mrm.1910340618).
+            driver = np.sqrt(np.clip(measured * measured - 2.0 * noise_sigma ** 2, 0.0, None))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(p_known, driver / np.where(p_known, p_scale, 1.0), 0.0)
+
     if noise_model == "rician":
-        # The measured pyruvate drives the model: remove its Rician floor too, E[M^2] = nu^2 + 2 sigma^2
-        # (Gudbjartsson & Patz 1995, doi:10.1002/mrm.1910340618).
-        driver = np.sqrt(np.clip(driver * driver - 2.0 * noise_sigma ** 2, 0.0, None))
         notes.append("pyruvate magnitude de-floored: sqrt(max(M^2 - 2 sigma^2, 0))")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        pyr_mz = np.where(p_known, driver / np.where(p_known, p_scale, 1.0), 0.0)
+    pyr_mz = pyruvate_to_mz(pyr_flat[rows])
     y = np.concatenate([flat[x][rows] for x in products], axis=1)
     p0 = _start(names, products, flat, rows, pyr_mz, p_known, dt, x_scales, x_mz_scales, r1, lower, upper)
     out_params = np.full((n_vox, len(names)), np.nan)
     se = np.full((n_vox, len(names)), np.nan)
+    se_products_only = np.full((n_vox, len(names)), np.nan)
     fitted = {x: np.full((n_vox, n_frames), np.nan) for x in products}
     if rows.size:
         with np.errstate(invalid="ignore"):        # the engine's start rule meets the unbounded S0 (inf - inf)
             result = levenberg_marquardt.fit(model, p0, y, lower, upper, args=(pyr_mz,), max_iter=400, xtol=1e-8,
                                              ftol=1e-10, progress=progress)
         out_params[rows] = result["params"]
-        se[rows] = result["se"]
+        se_products_only[rows] = result["se"]
         state[rows] = result["status"]
         good = np.all(np.isfinite(result["params"]), axis=1)
+        if good.any():
+            # SE with the driving pyruvate's noise propagated (uncertainty.py); the engine's SE (product
+            # noise only) is kept as se_<name>_lactate_only.
+            kept = rows[good]
+            for start in range(0, kept.size, SE_CHUNK):          # bounded memory: G is (n, M, T) per chunk
+                part = slice(start, start + SE_CHUNK)
+                cov, _, _ = uncertainty.propagated_covariance(model, result["params"][good][part], y[good][part],
+                                                              pyr_flat[kept[part]], pyruvate_to_mz)
+                se[kept[part]] = uncertainty.standard_errors(cov)
         signals = model.signals(np.where(good[:, None], result["params"], 0.0), pyr_mz)
         for x, s in zip(products, signals):
             fitted[x][rows] = np.where(good[:, None], s, np.nan)
@@ -232,6 +249,7 @@ def fit_kpl(pyruvate, lactate, tr_s, flip_pyruvate_deg, flip_lactate_deg, r1_pyr
         out[name] = out_params[:, i].reshape(lead)
         if name.startswith("k") or name.startswith("R1"):
             out[f"se_{name}"] = se[:, i].reshape(lead)
+    out["se_kPL_lactate_only"] = se_products_only[:, names.index("kPL")].reshape(lead)
     dof = max(len(products) * n_frames - len(names), 1)
     t975 = stats.t.ppf(0.975, dof)
     out["kPL_ci95_low"] = out["kPL"] - t975 * out["se_kPL"]

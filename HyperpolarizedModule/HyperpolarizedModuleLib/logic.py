@@ -22,6 +22,8 @@ from .pipeline import analyse_hyperpolarized, map_display
 from .settings import METABOLITES, HyperpolarizedSettings
 
 FLIP_ATTRIBUTE = "flip_angle_deg"            # TMEMonitor.flip_angle_deg on a metabolite node (degrees)
+# TMEMonitor.amplitude_sd on amplitude series fitted from spectra: their noise SD (signal units)
+AMPLITUDE_SD_ATTRIBUTE = "amplitude_sd"
 STATISTICS_MAPS = ("kPL", "AUC_ratio", "kPB", "kPA", "r2", "SNR", "lactate_TTP", "lactate_mean_time")
 
 
@@ -73,11 +75,46 @@ class HyperpolarizedLogic:
                     raise InputError(f"{metabolite} '{node.GetName()}' is on another grid ({series.array.shape[1:]}) "
                                      f"than '{reference[2]}' ({reference[0][1:]}); metabolite images must share one grid")
             arrays[metabolite] = series.array
+            if metabolite == "pyruvate" and isinstance(series.metadata.get(AMPLITUDE_SD_ATTRIBUTE), float):
+                provenance["amplitude_sd"] = series.metadata[AMPLITUDE_SD_ATTRIBUTE]
             flip = series.metadata.get(FLIP_ATTRIBUTE)
             if isinstance(flip, float):
                 flips[metabolite] = flip
                 provenance[f"flip_{metabolite}"] = f"TMEMonitor.{FLIP_ATTRIBUTE} attribute of '{node.GetName()}' (deg)"
         return arrays, times, flips, reference[1], provenance
+
+    def add_spectra_series(self, path, tr_s=None, centre_ppm=None, metabolites=("pyruvate", "lactate"), names=None,
+                           flip_unit="deg", progress=None):
+        """Dynamic 13C spectra (NIfTI-MRS with DIM_DYN, or .mat; spectra_inputs.py) -> one amplitude sequence
+        node per metabolite (indexed by time, s), fitted with the Spectroscopy module's peak fit, ready for
+        :meth:`run`. The TR comes from ``tr_s`` or the file; a constant flip of the file is recorded on the
+        nodes (TMEMonitor.flip_angle_deg), the amplitudes' noise SD too (used as the noise sigma by run).
+        Returns ({metabolite: node}, HyperpolarizedInputs). InputError before any node is added."""
+        from TMEMonitorLib.scene.inputs import RemoveAddedNodesOnError
+
+        from .spectra_inputs import read_spectra
+        inputs = read_spectra(path, centre_ppm=centre_ppm, metabolites=metabolites, names=names, flip_unit=flip_unit,
+                              progress=progress)
+        tr, source = (tr_s, "given TR (s)") if tr_s is not None else (inputs.tr_s, inputs.provenance.get("TR"))
+        if tr is None or not (np.isfinite(tr) and tr > 0):
+            raise InputError(f"spectra {path}: the time between frames is not in the file; give the TR (s)")
+        n_frames = inputs.series["pyruvate"].shape[0]
+        times = np.arange(n_frames) * float(tr)
+        poor = int(np.sum(inputs.extras["spectral_quality"] == 2))
+        nodes = {}
+        with RemoveAddedNodesOnError(self.scene):
+            for metabolite, array in inputs.series.items():
+                node = tme_scene.array_to_sequence(self.scene, array, times, inputs.ijk_to_ras, f"{metabolite} (spectra)",
+                                                   axis_source=source)
+                record = {AMPLITUDE_SD_ATTRIBUTE: inputs.extras["amplitude_sd"],
+                          "spectra": inputs.provenance.get(metabolite, path),
+                          "spectral_fit_poor_frames": poor}
+                flips = inputs.flips_deg.get(metabolite)
+                if flips is not None and np.ndim(flips) == 0:
+                    record[FLIP_ATTRIBUTE] = float(flips)
+                tme_scene.set_acquisition_attributes(node, record)
+                nodes[metabolite] = node
+        return nodes, inputs
 
     def analysis_mask(self, mask_node, shape, ijk_to_ras):
         """The analysis mask on the 13C grid: a node on that grid as it is, else by coverage >= 0.5."""
@@ -100,8 +137,12 @@ class HyperpolarizedLogic:
         segments, missed = None, []
         if statistics_segmentation is not None:
             segments, missed = self._statistics_masks(statistics_segmentation, shape, ijk_to_ras)
+        noise_estimate = None
+        if "amplitude_sd" in provenance:          # amplitudes fitted from spectra: their standard error
+            noise_estimate = (provenance.pop("amplitude_sd"), f"median standard error of the spectral amplitudes of "
+                                                              f"'{nodes['pyruvate'].GetName()}'")
         analysis = analyse_hyperpolarized(arrays, settings, frame_times_s=times, flips=flips, mask=mask,
-                                          progress=progress, provenance=provenance)
+                                          progress=progress, provenance=provenance, noise_estimate=noise_estimate)
         analysis.notes.extend(f"segment '{name}' covers no 13C voxel by half or more: no statistics for it"
                               for name in missed)
         return self.write_outputs(analysis, ijk_to_ras, name_prefix, parent_item, segments)

@@ -7,29 +7,14 @@ import numpy as np
 from TMEMonitorLib.errors import InputError
 from TMEMonitorLib.fitting import status as st
 
-from . import flip_angles, kinetics, model_free, noise
+from . import flip_angles, kinetics, model_free, noise, quantity_names
 from .input_function import fit_kpl_with_input
 from .settings import HyperpolarizedSettings
 
-# name -> (quantity, unit, colour map); the maps stay on the coarse 13C grid
-MAP_DISPLAY = {
-    "kPL": ("kPL", "1/s", "inferno"), "se_kPL": ("kPL standard error", "1/s", "viridis"),
-    "kPL_ci95_low": ("kPL 95% CI lower", "1/s", "inferno"), "kPL_ci95_high": ("kPL 95% CI upper", "1/s", "inferno"),
-    "kPB": ("kPB", "1/s", "inferno"), "kPA": ("kPA", "1/s", "inferno"),
-    "R1L": ("R1 lactate", "1/s", "viridis"), "R1P": ("R1 pyruvate", "1/s", "viridis"),
-    "S0_lactate": ("initial lactate Mz", "a.u.", "viridis"), "S0_bicarbonate": ("initial bicarbonate Mz", "a.u.", "viridis"),
-    "S0_alanine": ("initial alanine Mz", "a.u.", "viridis"),
-    "AUC_ratio": ("lactate/pyruvate AUC ratio", "1", "inferno"), "r2": ("kPL fit R2", "1", "viridis"),
-    "nrmse": ("kPL fit NRMSE", "1", "viridis"), "SNR": ("pyruvate SNR", "1", "viridis"),
-    "lactate_TTP": ("lactate time to peak", "s", "viridis"), "lactate_mean_time": ("lactate mean time", "s", "viridis"),
-    "pyruvate_TTP": ("pyruvate time to peak", "s", "viridis"),
-    "input_rate": ("pyruvate input rate", "a.u./s", "viridis"), "arrival_s": ("pyruvate arrival", "s", "viridis"),
-    "duration_s": ("pyruvate bolus duration", "s", "viridis"), "gamma_beta_s": ("pyruvate input width", "s", "viridis"),
-}
-
-
-def map_display(name):
-    return MAP_DISPLAY.get(name, (name, "", "viridis"))
+# display of each map (quantity, unit, colour map): the quantity registry (quantity_names.py);
+# the maps stay on the coarse 13C grid
+MAP_DISPLAY = quantity_names.MAP_DISPLAY
+map_display = quantity_names.map_display
 
 
 @dataclass
@@ -66,11 +51,13 @@ def _checked_curves(series):
 
 
 def analyse_hyperpolarized(series, settings, frame_times_s=None, flips=None, mask=None, progress=None,
-                           provenance=None):
+                           provenance=None, noise_estimate=None):
     """Fit ``series`` {metabolite: (T, k, j, i)} and return a :class:`HyperpolarizedAnalysis`.
 
     ``frame_times_s`` (T,) give the TR when ``settings.tr_s`` is None; ``flips`` {metabolite:
-    schedule in degrees} are used where the settings give none. InputError before any output."""
+    schedule in degrees} are used where the settings give none. ``noise_estimate`` (sigma, where it came from) is used
+    when the settings give no sigma (amplitudes of fitted spectra: their standard error); else sigma is
+    estimated from the data. InputError before any output."""
     settings = (settings or HyperpolarizedSettings()).validated()
     provenance = dict(provenance or {})
     curves = _checked_curves(series)
@@ -114,6 +101,8 @@ def analyse_hyperpolarized(series, settings, frame_times_s=None, flips=None, mas
             real[name] = np.asarray(array, dtype=float)
     if settings.noise_sigma is not None:
         sigma, source = float(settings.noise_sigma), "settings (--noise-sigma)"
+    elif noise_estimate is not None:
+        sigma, source = float(noise_estimate[0]), str(noise_estimate[1])
     else:
         background = ~analysed if mask is not None and (~analysed).sum() >= 5 else None
         sigma, source = noise.estimate_sigma(real["pyruvate"], background=background, magnitude=not complex_data,

@@ -3,7 +3,7 @@ contract): its inputs at a visit, how it analyses one, the biomarkers it reports
 lactate/pyruvate AUC ratio), its synthetic acquisition of the phantom and its ``tme-monitor hp13c`` command."""
 from TMEMonitorLib.techniques import SERIES, Biomarker, FigureStyle, InputRole, SyntheticSeries, Technique, visit_name
 
-from . import cli
+from . import cli, quantity_names  # noqa: F401  (registers the 13C maps in the quantity registry)
 from .settings import HyperpolarizedSettings
 
 # Input roles of the visit's nodes -> the Logic's metabolite names.

@@ -46,6 +46,7 @@ UNITS = {
     "ppm": ("[ppm]", "ppm"),
     "Hz": ("Hz", "Hz"),
     "a.u.": ("[arb'U]", "arbitrary units"),
+    "a.u./s": ("[arb'U]/s", "arbitrary units/s"),
     "kPa": ("kPa", "kPa"),
     "1/s per s": ("/s2", "1/s²"),
     "code": ("{code}", "category code"),

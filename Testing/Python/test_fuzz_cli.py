@@ -13,9 +13,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fuzz import cli_cases, cli_inputs  # noqa: E402
 
 
-# The sub-commands whose options are declared with TMEMonitorLib.cli_options (issue 11). Newer
-# sub-commands (radiomics, cohort, hp13c) are to be added here once their options are declared.
-COMMANDS = ("demo", "info", "dce", "dwi", "mrs", "report", "hypoxia", "mre")
+# Every sub-command (options declared with TMEMonitorLib.cli_options, issue 11); nested ones by their
+# words ("cohort demo"). radiomics and hp13c run on tiny inputs (fuzz/cli_inputs.py); demo, report and the
+# cohort commands get nonsense only (accepted values would run a whole cohort/demo).
+COMMANDS = ("demo", "info", "dce", "dwi", "mrs", "report", "hypoxia", "mre", "radiomics", "cohort demo",
+            "cohort run", "hp13c")
 
 
 def _register_undiscovered_commands():
@@ -74,7 +76,12 @@ class CommandLineFuzzTest(unittest.TestCase):
             self.assertIn(command, commands)
         options = {(case[0], case[1]) for case in self.outcomes}
         for required in (("mrs", "--zero-fill"), ("mrs", "--line-broadening"), ("mrs", "--metabolites"),
-                         ("dwi", "--bvals"), ("dce", "--out"), ("dce", "--t10"), ("demo", "--visits")):
+                         ("dwi", "--bvals"), ("dce", "--out"), ("dce", "--t10"), ("demo", "--visits"),
+                         ("hp13c", "--flip-pyruvate"), ("hp13c", "--tr"), ("hp13c", "--spectra"),
+                         ("hp13c", "--centre-ppm"), ("hp13c", "--excitations-per-frame"), ("hp13c", "--mat"),
+                         ("radiomics", "--label"), ("radiomics", "--settings"), ("radiomics", "image"),
+                         ("cohort demo", "--patients"), ("cohort demo", "--visits"), ("cohort run", "--workers"),
+                         ("cohort run", "--connect-timeout"), ("cohort run", "manifest")):
             self.assertIn(required, options)
         self.assertGreater(len(self.outcomes), 500)
 

@@ -254,6 +254,44 @@ class _HyperpolarizedPanelFlows:
         pick.AddControlPoint(900.0, 0.0, 0.0)
         self.assertIn("outside the 13C grid", self.env.error_dialogs()[-1]["text"])
 
+    def test_h_dynamic_spectra_become_the_inputs(self):
+        """A dynamic spectra file (.mat: FIDs, dwell, 13C frequency, centre ppm, TR, flips) is fitted into
+        pyruvate / lactate amplitude series, chosen as the inputs; Apply then gives kPL."""
+        from scipy import io as sio
+
+        from HyperpolarizedModuleLib import dynamic_spectra, synthesis
+        ui, p = self.widget.ui, self.widget._parameterNode
+        kpl = np.array([0.03, 0.06])
+        curves = synthesis.simulate(kpl, 3.0, 16, 10.0, 30.0)
+        amplitudes = {m: np.moveaxis(curves[m], -1, 0) * 100.0 for m in ("pyruvate", "lactate")}
+        fid = dynamic_spectra.synthesize_fids(amplitudes, 2e-4, 32.1, 177.0, n_points=256, noise_sd=1.0, rng=7)
+        path = os.path.join(self.env.temporary_path, "dynamic_spectra.mat")
+        sio.savemat(path, {"spectra": fid, "dwell_s": 2e-4, "spectrometer_mhz": 32.1, "centre_ppm": 177.0,
+                           "TR": 3.0, "flip_pyruvate": 10.0, "flip_lactate": 30.0})
+        # no file chosen: a clear message, nothing added
+        counts = node_counts(self.env.scene)
+        p.spectraPath = ""
+        ui.fitSpectraButton.click()
+        self.assertIn("choose the dynamic spectra file", self.env.error_dialogs()[-1]["text"])
+        self.assertEqual(node_counts(self.env.scene), counts)
+        self.env.dialogs.clear()
+        ui.spectraPathLineEdit.type_text(path)
+        self.assertEqual(ui.centrePpmSpinBox.text, "from the file")
+        ui.fitSpectraButton.click()
+        self.assertEqual(self.env.error_dialogs(), [])
+        self.assertEqual(p.pyruvateSeries.GetName(), "pyruvate (spectra)")
+        self.assertEqual(p.lactateSeries.GetName(), "lactate (spectra)")
+        self.assertIn("peak fit", ui.statusLabel.text)
+        self.assertIn("16 frames, TR 3 s from the frame times", ui.acquisitionLabel.text)
+        p.mask = None
+        p.minSnr = 3.0
+        self.apply()
+        self.assertEqual(self.env.error_dialogs(), [])
+        from TMEMonitorLib import scene as tme_scene
+        kpl_node = self.env.scene.GetFirstNodeByName("pyruvate (spectra) kPL")
+        np.testing.assert_allclose(tme_scene.volume_to_array(kpl_node).ravel(), kpl, rtol=0.05)
+        p.spectraPath = ""
+
     def test_y_module_self_test(self):
         """HyperpolarizedModuleTest as Slicer's self-test runs it (it clears the scene first)."""
         self.module.HyperpolarizedModuleTest().runTest()

@@ -25,11 +25,14 @@ def run_hp13c(argv):
     from TMEMonitorLib.errors import InputError
     parser = argparse.ArgumentParser()
     cli.add_parser(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(argv)
     out, err = text_io.StringIO(), text_io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try:
+            args = parser.parse_args(argv)          # option types refuse bad values here (exit 2)
+            args.argv = list(argv)
             code = args.func(args)
+        except SystemExit as stop:
+            code = stop.code
         except InputError as error:
             print(f"error: {error}", file=err)
             code = 2

@@ -15,24 +15,26 @@ SIZE_FEATURES = ("morph_volume", "stat_mean", "stat_cov", "ih_entropy")
 
 
 def add_parser(subparsers):
+    from TMEMonitorLib import cli_options as opt
+
     from ..radiomics import PRESET_CHOICES
     parser = subparsers.add_parser(
         "radiomics", help="IBSI radiomics features of an image in a mask, or of every visit of a saved scene")
     parser.add_argument("image", metavar="IMAGE",
                         help="image file (NIfTI, NRRD ...) or a saved patient scene (.mrb)")
     parser.add_argument("--mask", help="mask / label map on the image grid (image files only)")
-    parser.add_argument("--out", required=True, help="output folder for features.csv, settings.json, summary.txt")
+    parser.add_argument("--out", required=True, type=opt.output_folder(), help="output folder for features.csv, settings.json, summary.txt")
     group = parser.add_mutually_exclusive_group()
-    group.add_argument("--settings", help="parameter file (JSON; YAML when PyYAML is installed): "
+    group.add_argument("--settings", type=opt.existing_file("settings file"), help="parameter file (JSON; YAML when PyYAML is installed): "
                                           "interpolation, re-segmentation, discretisation, families ...")
-    group.add_argument("--preset", help=f"settings preset: {', '.join(PRESET_CHOICES)} (default: default)")
+    group.add_argument("--preset", type=opt.text(), help=f"settings preset: {', '.join(PRESET_CHOICES)} (default: default)")
     parser.add_argument("--label", type=int, nargs="+", metavar="N",
                         help="mask label value(s), one region each (default: every non-zero voxel as one region)")
-    parser.add_argument("--name", help="image name in the table (default: the file name)")
-    parser.add_argument("--patient", help="scene: patient name (default: the only patient)")
+    parser.add_argument("--name", type=opt.text(), help="image name in the table (default: the file name)")
+    parser.add_argument("--patient", type=opt.text(), help="scene: patient name (default: the only patient)")
     parser.add_argument("--regions", nargs="+", choices=["tumour", "habitats"], default=["tumour", "habitats"],
                         help="scene: regions (default: %(default)s)")
-    parser.add_argument("--maps", nargs="+", metavar="MAP",
+    parser.add_argument("--maps", nargs="+", metavar="MAP", type=opt.text(),
                         help="scene: images by name (anatomy, Ktrans, ADC ...; default: the anatomy and every "
                              "technique map)")
     parser.add_argument("--organ", default="breast", choices=["breast", "brain", "prostate", "liver"],

@@ -5,36 +5,37 @@ import time
 
 
 def add_parser(subparsers):
+    from TMEMonitorLib import cli_options as opt
     parser = subparsers.add_parser("cohort", help="a trial's patients and visits in parallel on Dask "
                                                   "(synthetic demo cohort, run, resume, harmonise)")
     commands = parser.add_subparsers(dest="cohort_command", metavar="{demo,run}",
                                      help="demo: write a synthetic multi-site cohort; run: process a manifest")
     demo = commands.add_parser("demo", help="write a synthetic multi-site cohort with known truth and site effects")
-    demo.add_argument("--patients", type=int, default=8, help="number of patients (default: %(default)s)")
-    demo.add_argument("--sites", type=int, default=2, help="number of sites (default: %(default)s)")
-    demo.add_argument("--visits", type=int, default=3, help="visits per patient, 2 to 5 (default: %(default)s)")
+    demo.add_argument("--patients", type=opt.integer(1, 10000), default=8, help="number of patients (default: %(default)s)")
+    demo.add_argument("--sites", type=opt.integer(1, 1000), default=2, help="number of sites (default: %(default)s)")
+    demo.add_argument("--visits", type=opt.integer(2, 5), default=3, help="visits per patient, 2 to 5 (default: %(default)s)")
     demo.add_argument("--size", default="tiny", choices=["tiny", "small", "default"],
                       help="volume size of each synthetic patient (default: %(default)s)")
-    demo.add_argument("--out", required=True, help="output folder (data, manifest.csv, external.csv, truth.json)")
-    demo.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
-    demo.add_argument("--techniques", default="dce,dwi",
+    demo.add_argument("--out", required=True, type=opt.output_folder(), help="output folder (data, manifest.csv, external.csv, truth.json)")
+    demo.add_argument("--seed", type=opt.integer(0, 2 ** 32 - 1), default=0, help="random seed (default: %(default)s)")
+    demo.add_argument("--techniques", default="dce,dwi", type=opt.text(),
                       help="registered techniques whose acquisitions each visit gets, comma separated "
                            "(default: %(default)s; e.g. dce,dwi,mrs)")
     demo.set_defaults(func=run_demo)
     run = commands.add_parser("run", help="process every patient of a manifest and write the cohort table and report")
-    run.add_argument("manifest", help="manifest CSV (patient, visit, date, role, path, site) or a BIDS-like folder")
-    run.add_argument("--out", required=True, help="output folder")
-    run.add_argument("--settings", help="settings file (JSON, or YAML with PyYAML installed)")
+    run.add_argument("manifest", type=opt.existing_path("manifest CSV or BIDS-like folder"), help="manifest CSV (patient, visit, date, role, path, site) or a BIDS-like folder")
+    run.add_argument("--out", required=True, type=opt.output_folder(), help="output folder")
+    run.add_argument("--settings", type=opt.existing_file("settings file"), help="settings file (JSON, or YAML with PyYAML installed)")
     where = run.add_mutually_exclusive_group()
-    where.add_argument("--scheduler", help="address of an existing Dask scheduler, e.g. tcp://host:8786")
-    where.add_argument("--workers", type=int, help="worker processes of the local cluster (default: sized to the machine)")
+    where.add_argument("--scheduler", type=opt.text(), help="address of an existing Dask scheduler, e.g. tcp://host:8786")
+    where.add_argument("--workers", type=opt.integer(1, 4096), help="worker processes of the local cluster (default: sized to the machine)")
     where.add_argument("--serial", action="store_true", help="run the patients one by one in this process (no Dask)")
-    run.add_argument("--connect-timeout", type=float, default=10.0,
+    run.add_argument("--connect-timeout", type=opt.positive(86400.0, "s"), default=10.0,
                      help="seconds to wait for --scheduler before giving up (default: %(default)s)")
     run.add_argument("--resume", action="store_true",
                      help="skip patients whose outputs are complete and whose inputs and settings are unchanged")
     run.add_argument("--skip-invalid", action="store_true", help="run the valid patients when the manifest has problems")
-    run.add_argument("--external", help="CSV of non-imaging biomarkers: patient, date, analyte, value, unit")
+    run.add_argument("--external", type=opt.existing_file("external biomarker CSV"), help="CSV of non-imaging biomarkers: patient, date, analyte, value, unit")
     run.add_argument("--harmonise", action="store_true", help="ComBat harmonisation across sites (settings: harmonisation)")
     run.set_defaults(func=run_cohort)
     parser.set_defaults(func=lambda args: (parser.print_help(), 2)[1])

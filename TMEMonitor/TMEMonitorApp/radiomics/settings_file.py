@@ -16,8 +16,11 @@ PRESET_CHOICES = (DEFAULT_PRESET,) + tuple(sorted(PRESETS))
 def _read_mapping(path, flag):
     if not os.path.isfile(path):
         raise InputError(f"{flag} '{path}': file not found")
-    with open(path, encoding="utf-8") as handle:
-        text = handle.read()
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+    except UnicodeDecodeError:
+        raise InputError(f"{flag} '{path}': not a text file (JSON or YAML settings are expected)") from None
     if path.lower().endswith((".yaml", ".yml")):
         try:
             import yaml

@@ -49,7 +49,7 @@ def _kind(action):
         return "out"
     if name in ("existing_path", "existing_file"):
         return "file" if name == "existing_file" else "path"
-    if name in ("number_list", "name_list", "_steps", "_directions", "_t10_per_tissue"):
+    if name in ("number_list", "name_list", "_steps", "_directions", "_t10_per_tissue", "_flip_schedule"):
         return "list"
     return "text"
 
@@ -74,21 +74,26 @@ def nonsense_values(kind, paths, out):
     return [("", True)]
 
 
-def _option_table(parser):
-    """{command: (subparser, [actions])} of the parser."""
+def _option_table(parser, prefix=""):
+    """{command: (subparser, [actions])} of the parser; nested sub-commands ('cohort demo') are
+    commands of their own (the words joined by a space)."""
     table = {}
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
             for command, sub in action.choices.items():
-                table[command] = (sub, [a for a in sub._actions if a.dest not in SKIP_DESTS])
+                name = f"{prefix}{command}"
+                nested = _option_table(sub, prefix=f"{name} ")
+                table.update(nested)
+                table[name] = (sub, [a for a in sub._actions if a.dest not in SKIP_DESTS
+                                     and not isinstance(a, argparse._SubParsersAction)])
     return table
 
 
-def _replace(argv, action, value):
+def _replace(argv, action, value, n_command_words=1):
     """``argv`` with ``action`` given ``value`` (once per argument slot it takes)."""
     count = action.nargs if isinstance(action.nargs, int) else 1
-    if not action.option_strings:            # positional: replace it (position 1, after the command)
-        return [argv[0], value] + argv[2:]
+    if not action.option_strings:            # positional: replace it (the first one after the command words)
+        return argv[:n_command_words] + [value] + argv[n_command_words + 1:]
     flag = action.option_strings[-1]
     argv = list(argv)
     for flag_name in action.option_strings:
@@ -110,8 +115,9 @@ def generate(parser, bases, paths, out, commands=None):
         if commands is not None and command not in commands:
             continue
         base = bases.get(command)
+        words = command.split()
         if base is None:
-            base = [command] + ([paths["mrs"]] if any(not a.option_strings for a in actions) else [])
+            base = words + ([paths["mrs"]] if any(not a.option_strings for a in actions) else [])
             base += ["--out", out] if any(a.dest == "out" for a in actions) else []
             run_accepted = False
         else:
@@ -124,7 +130,7 @@ def generate(parser, bases, paths, out, commands=None):
             for value, never_valid in nonsense_values(kind, paths, out):
                 if not run_accepted and not never_valid:
                     continue                  # would run the whole demo/report: not a fuzz case
-                argv = _replace(base, action, value)
+                argv = _replace(base, action, value, len(words))
                 cases.append((command, name, value, argv, never_valid))
     return cases
 

@@ -83,11 +83,38 @@ def mre_nifti(folder, shape=(4, 8, 8), frequencies=(60.0,), offsets=4):
     return path
 
 
+def hp13c_series(folder, shape=(1, 3, 3), n_frames=12, tr_s=3.0):
+    """Pyruvate and lactate dynamic series (.seq.nrrd, frames 3 s apart) of a known kPL, SNR ~ 100."""
+    from HyperpolarizedModuleLib import synthesis
+    curves = synthesis.simulate(np.full(shape, 0.05), tr_s, n_frames, 20.0, 30.0, snr=100, rng=2)
+    times = np.arange(n_frames) * tr_s
+    return {m: _write_sequence(np.moveaxis(curves[m], -1, 0), times, os.path.join(folder, f"hp_{m}.seq.nrrd"))
+            for m in ("pyruvate", "lactate")}
+
+
+def radiomics_image(folder, shape=(8, 8, 8)):
+    """A small image and a spherical mask (NRRD) for radiomics."""
+    import SimpleITK as sitk
+    rng = np.random.default_rng(3)
+    k, j, i = np.indices(shape)
+    mask = ((k - 4) ** 2 + (j - 4) ** 2 + (i - 4) ** 2 <= 9).astype(np.uint8)
+    image = (100.0 + 20.0 * mask + rng.normal(0, 5, shape)).astype(np.float32)
+    paths = {}
+    for name, array in (("image", image), ("mask", mask)):
+        volume = sitk.GetImageFromArray(array)
+        volume.SetSpacing((2.0, 2.0, 2.0))
+        paths[name] = os.path.join(folder, f"radiomics_{name}.nrrd")
+        sitk.WriteImage(volume, paths[name])
+    return paths
+
+
 def make_all(folder):
     """{name: path} of every input, plus 'binary' (random bytes), 'text' (not a number list)."""
     paths = {"dce": dce_concentration(folder), "dwi": dwi_nifti(folder), "mrs": mrs_nifti(folder),
              "mre": mre_nifti(folder)}
     paths["gre"], paths["gre_te_s"] = gre_series(folder)
+    paths["hp13c"] = hp13c_series(folder)
+    paths["radiomics"] = radiomics_image(folder)
     paths["binary"] = os.path.join(folder, "binary.dat")
     with open(paths["binary"], "wb") as handle:
         handle.write(np.random.default_rng(0).bytes(4096))
@@ -109,6 +136,9 @@ def base_commands(paths, out):
         "hypoxia": ["hypoxia", "--out", out, "--gre", paths["gre"], "--echo-times", te_ms, "--no-noise-floor"],
         "mre": ["mre", paths["mre"], "--out", out, "--inversions", "mdev"],
         "info": ["info", paths["dwi"]],
+        "hp13c": ["hp13c", "--out", out, "--pyruvate", paths["hp13c"]["pyruvate"], "--lactate",
+                  paths["hp13c"]["lactate"], "--flip-pyruvate", "20", "--flip-lactate", "30"],
+        "radiomics": ["radiomics", paths["radiomics"]["image"], "--mask", paths["radiomics"]["mask"], "--out", out],
         "demo": None,          # options only: nonsense is refused at parse time, accepted values are not run
         "report": None,
     }
