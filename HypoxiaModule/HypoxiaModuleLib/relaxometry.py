@@ -32,7 +32,7 @@ from TMEMonitorLib.fitting import levenberg_marquardt as lm
 from TMEMonitorLib.fitting import status as st
 from TMEMonitorLib.progress import report
 
-from . import noise_floor
+from . import loglinear, noise_floor
 from .arlo import arlo_t2star
 from .echo_times import checked_echo_times, echo_spacing
 from .field_gradient import MIN_FACTOR
@@ -41,7 +41,10 @@ METHODS = ("nonlinear", "loglinear", "arlo")
 DEFAULT_R2STAR_BOUNDS_PER_S = (0.0, 2000.0)
 FALLBACK_R2STAR_PER_S = 50.0
 MIN_ECHOES_USED = 2
-_CHUNK = 32768
+BOUND_TOLERANCE = 1e-9          # closed forms: within this fraction of the bound span = on the bound
+# Voxels per chunk: the closed forms' echo-major temporaries (a few (E, n) float64 arrays) stay in
+# a core's cache; the LM engine's per-iteration overhead wants larger chunks.
+_CHUNK = {"loglinear": 8192, "arlo": 8192, "nonlinear": 32768}
 DEFAULT_THREADS = 2
 
 
@@ -51,24 +54,6 @@ def _over_voxels(value, lead, name, dtype=float):
         return np.broadcast_to(arr, lead).reshape(-1)
     except ValueError:
         raise InputError(f"{name}: shape {arr.shape} does not match the signal's voxel shape {lead}") from None
-
-
-def _loglinear(y, te, used):
-    """Weighted log-linear fit per row: (R2*, S0); NaN where fewer than 2 used echoes."""
-    w = y * y
-    w *= used
-    log_y = np.log(np.maximum(y, 1e-300))
-    log_y *= w                                                           # w ln S (0 where unused)
-    sw, swx, swxx = w.sum(axis=1), w @ te, w @ (te * te)
-    swy, swxy = log_y.sum(axis=1), log_y @ te
-    with np.errstate(divide="ignore", invalid="ignore"):
-        det = sw * swxx - swx * swx
-        slope = (sw * swxy - swx * swy) / det
-        intercept = (swy - slope * swx) / sw
-        ok = used[:, 1]                                                  # leading run: >= 2 echoes used
-        r2star = np.where(ok, -slope, np.nan)
-        s0 = np.where(ok, np.exp(intercept), np.nan)
-    return r2star, s0
 
 
 def _model(te):
@@ -87,32 +72,19 @@ def _jacobian(te):
     return jacobian
 
 
-def _quality(y, fitted, used):
-    """(rmse, r2) over the used echoes only."""
-    n = used.sum(axis=1)
-    u = used.astype(float)
-    yu = y * u
-    resid = yu - fitted * u
-    sse = np.einsum("ij,ij->i", resid, resid)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        sy = yu.sum(axis=1)
-        sst = np.einsum("ij,ij->i", yu, yu) - sy * sy / n      # sum of squares about the mean
-        rmse = np.sqrt(sse / n)
-        r2 = np.where(sst > 0, 1.0 - sse / sst, np.nan)
-    return rmse, r2
-
-
 def _clip_to_bounds(r2star, lo, hi):
-    """(clipped R2*, on-bound flag) for closed-form estimates."""
+    """(clipped R2*, on-bound flag) for closed-form estimates: within rounding (1e-9 of the bound
+    span) of a bound or beyond it -> the bound (a constant signal gives R2* = 0, not +-1e-14)."""
+    tol = BOUND_TOLERANCE * (hi - lo)
     finite = np.isfinite(r2star)
-    out_low = finite & (r2star <= lo)
-    out_high = finite & (r2star >= hi)
-    return np.clip(r2star, lo, hi), out_low | out_high
+    out_low = finite & (r2star <= lo + tol)
+    out_high = finite & (r2star >= hi - tol)
+    return np.where(out_low, lo, np.where(out_high, hi, r2star)), out_low | out_high
 
 
 def _run_chunks(work, chunks, threads, progress, message):
     """``work(chunk)`` for every chunk, on ``threads`` threads; progress reported from this thread."""
-    total = max(sum(c.size for c in chunks), 1)
+    total = max(sum(c.stop - c.start if isinstance(c, slice) else c.size for c in chunks), 1)
     threads = min(DEFAULT_THREADS if threads is None else max(int(threads), 1), max(len(chunks), 1))
     done = 0
     if threads == 1:
@@ -133,23 +105,24 @@ def _run_chunks(work, chunks, threads, progress, message):
             raise
 
 
-def _fit_rows(y, te, method, spacing, f, sigma, noise_floor_snr, lo, hi, min_used):
-    """The fit of one chunk of rows (N, E): a dict of per-row results."""
-    extra = None if f is None else np.abs(f) >= MIN_FACTOR
-    used = noise_floor.used_echoes(y, sigma, noise_floor_snr, extra)
-    n_used = used.sum(axis=1)
-    y_fit = y if f is None else np.where(used, y / np.where(used, f, 1.0), y)
+def _fit_rows(y, te, method, spacing, step, f, threshold, lo, hi, min_used):
+    """The fit of one chunk of rows (n, E): a dict of per-row results.
+
+    The closed forms, the echoes used and the quality run echo-major (loglinear.py); the
+    nonlinear refinement runs on the shared LM engine, rows grouped by their number of echoes."""
+    y_t = np.array(y.T, dtype=float, order="C")
+    f_t = None if f is None else np.ascontiguousarray(f.T)
+    chunk = loglinear.Chunk(y_t, threshold, f_t, MIN_FACTOR)
+    n_used = chunk.n_used
     enough = n_used >= min_used
     if method == "arlo":
         with np.errstate(divide="ignore", invalid="ignore"):
-            r2star = 1.0 / arlo_t2star(y_fit, spacing, used)
+            r2star = 1.0 / arlo_t2star(chunk.y_fit, spacing, chunk.used)
     else:
-        r2star, s0 = _loglinear(y_fit, te, used)
+        r2star, s0 = loglinear.loglinear(chunk, te)
     r2star, on_bound = _clip_to_bounds(r2star, lo, hi)
     if method == "arlo":
-        decay = np.where(used, np.exp(-r2star[:, None] * te), 0.0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            s0 = np.sum(decay * np.where(used, y_fit, 0.0), axis=1) / np.sum(decay * decay, axis=1)
+        s0 = loglinear.amplitude(chunk, te, r2star, step)
     ok = enough & np.isfinite(r2star) & np.isfinite(s0)
     state = np.where(ok, np.where(on_bound, st.HIT_BOUND, st.OK), st.FAILED).astype(st.DTYPE)
     se = np.full(y.shape[0], np.nan)
@@ -160,23 +133,19 @@ def _fit_rows(y, te, method, spacing, f, sigma, noise_floor_snr, lo, hi, min_use
             rows = np.flatnonzero(enough & (n_used == k))
             fallback = ~(np.isfinite(r2star[rows]) & np.isfinite(s0[rows]))
             r_start = np.clip(np.where(fallback, FALLBACK_R2STAR_PER_S, r2star[rows]), lo, hi)
-            s_start = np.where(fallback, y[rows, 0] * np.exp(r_start * te[0]), s0[rows])
+            s_start = np.where(fallback, y_t[0, rows] * np.exp(r_start * te[0]), s0[rows])
             p0 = np.stack([np.maximum(s_start, 0.0), r_start], axis=1)
             te_k = te[:k]
             fit_args = () if f is None else (f[rows, :k],)
-            result = lm.fit(_model(te_k), p0, y[rows, :k], [0.0, lo], [np.inf, hi], jacobian=_jacobian(te_k),
+            y_k = np.ascontiguousarray(y_t[:k, rows].T)
+            result = lm.fit(_model(te_k), p0, y_k, [0.0, lo], [np.inf, hi], jacobian=_jacobian(te_k),
                             args=fit_args, chunk_size=rows.size)
             s0[rows], r2star[rows] = result["params"][:, 0], result["params"][:, 1]
             state[rows] = result["status"]
             se[rows] = result["se"][:, 1]
     state[~enough] = st.NO_SIGNAL
     keep = enough & np.isfinite(r2star) & np.isfinite(s0)      # a failed LM keeps its best estimate
-    fitted = np.multiply.outer(-r2star, te)
-    np.exp(fitted, out=fitted)
-    fitted *= s0[:, None]
-    if f is not None:
-        fitted *= f
-    rmse, r2 = _quality(y, fitted, used)
+    rmse, r2 = loglinear.quality(chunk, te, r2star, s0, step)
     return {"R2star": np.where(keep, r2star, np.nan), "S0": np.where(keep, s0, np.nan),
             "rmse": np.where(keep, rmse, np.nan), "r2": np.where(keep, r2, np.nan), "se_R2star": se,
             "n_echoes_used": n_used, "status": state}
@@ -184,7 +153,7 @@ def _fit_rows(y, te, method, spacing, f, sigma, noise_floor_snr, lo, hi, min_use
 
 def fit_r2star(signal, echo_times_s, method="nonlinear", mask=None, noise_sigma="auto",
                noise_floor_snr=noise_floor.DEFAULT_SNR_THRESHOLD, r2star_bounds_per_s=DEFAULT_R2STAR_BOUNDS_PER_S,
-               gradient_factors=None, min_echoes_used=MIN_ECHOES_USED, progress=None, chunk_size=_CHUNK,
+               gradient_factors=None, min_echoes_used=MIN_ECHOES_USED, progress=None, chunk_size=None,
                threads=None):
     """Fit S0 exp(-R2* TE) to magnitudes ``signal`` (..., n_echoes).
 
@@ -205,11 +174,13 @@ def fit_r2star(signal, echo_times_s, method="nonlinear", mask=None, noise_sigma=
     s = np.asarray(signal)
     if np.iscomplexobj(s):
         s = np.abs(s)
-    s = s.astype(float, copy=False)
+    if s.dtype not in (np.float32, np.float64):
+        s = s.astype(float)                    # float32 stays as it is: converted chunk by chunk
     if s.ndim < 1:
         raise InputError("signal: expected an array shaped (..., n_echoes)")
     te = checked_echo_times(echo_times_s, s.shape[-1])
     spacing = echo_spacing(te) if method == "arlo" else None
+    step = loglinear.uniform_step(te)
     lo, hi = (float(v) for v in r2star_bounds_per_s)
     if not 0.0 <= lo < hi:
         raise InputError(f"r2star_bounds_per_s: expected (low, high) with 0 <= low < high, got {r2star_bounds_per_s!r}")
@@ -249,18 +220,21 @@ def fit_r2star(signal, echo_times_s, method="nonlinear", mask=None, noise_sigma=
     out = {"R2star": np.full(n_vox, np.nan), "S0": np.full(n_vox, np.nan), "r2": np.full(n_vox, np.nan),
            "rmse": np.full(n_vox, np.nan), "se_R2star": np.full(n_vox, np.nan),
            "n_echoes_used": np.zeros(n_vox, np.int16), "status": np.full(n_vox, st.MASKED, st.DTYPE)}
-    todo = np.flatnonzero(selected)
-    chunk_size = max(int(chunk_size), 1)
-    chunks = [todo[start:start + chunk_size] for start in range(0, todo.size, chunk_size)]
+    chunk_size = max(int(_CHUNK[method] if chunk_size is None else chunk_size), 1)
+    if selected.all():                         # contiguous chunks: views, no gathering
+        chunks = [slice(start, min(start + chunk_size, n_vox)) for start in range(0, n_vox, chunk_size)]
+    else:
+        todo = np.flatnonzero(selected)
+        chunks = [todo[start:start + chunk_size] for start in range(0, todo.size, chunk_size)]
+    floor = None if sigma_flat is None else np.maximum(float(noise_floor_snr) * np.asarray(sigma_flat), 0.0)
 
     def fit_chunk(idx):
-        y = flat[idx]
+        threshold = 0.0 if floor is None else (floor[idx] if floor.ndim else float(floor))
         f = None if factors is None else factors[idx]
-        sig = sigma_flat[idx] if isinstance(sigma_flat, np.ndarray) else sigma_flat
-        part = _fit_rows(y, te, method, spacing, f, sig, noise_floor_snr, lo, hi, min_used)
+        part = _fit_rows(flat[idx], te, method, spacing, step, f, threshold, lo, hi, min_used)
         for name, values in part.items():
             out[name][idx] = values
-        return idx.size
+        return part["status"].size
 
     _run_chunks(fit_chunk, chunks, threads, progress, f"R2* fit ({method})")
     with np.errstate(divide="ignore", invalid="ignore"):
