@@ -151,6 +151,60 @@ def _fit_rows(y, te, method, spacing, step, f, threshold, lo, hi, min_used):
             "n_echoes_used": n_used, "status": state}
 
 
+def prepared(signal, echo_times_s, mask, noise_sigma, noise_floor_snr, gradient_factors=None):
+    """The checked inputs of a voxel-wise relaxation fit (shared by fit_r2star and the EPG R2 fit):
+    a dict with "signal" (magnitudes, float32/64), "te" (s), "flat" (voxels, echoes), "lead" (voxel
+    shape), "n_vox", "selected" (bool over voxels), "factors" ((voxels, echoes) or None), "floor"
+    (the echo floor: None, a scalar or per voxel), "noise_sigma" and "noise_sigma_source"."""
+    s = np.asarray(signal)
+    if np.iscomplexobj(s):
+        s = np.abs(s)
+    if s.dtype not in (np.float32, np.float64):
+        s = s.astype(float)                    # float32 stays as it is: converted chunk by chunk
+    if s.ndim < 1:
+        raise InputError("signal: expected an array shaped (..., n_echoes)")
+    te = checked_echo_times(echo_times_s, s.shape[-1])
+    lead = s.shape[:-1]
+    flat = s.reshape(-1, te.size)
+    n_vox = flat.shape[0]
+    selected = np.ones(n_vox, bool) if mask is None else _over_voxels(mask, lead, "mask", bool)
+    sigma_source = "no noise floor applied"
+    if isinstance(noise_sigma, str):
+        if noise_sigma != "auto":
+            raise InputError(f"noise_sigma: '{noise_sigma}' is neither a number, 'auto' nor None")
+        sigma, sigma_source = noise_floor.estimate_noise_sigma(s, None if mask is None else selected.reshape(lead))
+    elif noise_sigma is not None:
+        sigma = noise_sigma
+        sigma_source = "given"
+    else:
+        sigma = None
+    floor = None
+    if sigma is not None:
+        sigma_flat = _over_voxels(sigma, lead, "noise_sigma")
+        if not np.all(np.isfinite(sigma_flat)) or np.any(sigma_flat < 0):
+            raise InputError("noise_sigma: must be finite and non-negative")
+        floor = np.maximum(float(noise_floor_snr) * (float(sigma) if np.ndim(sigma) == 0 else sigma_flat), 0.0)
+    factors = None
+    if gradient_factors is not None:
+        factors = np.asarray(gradient_factors, dtype=float)
+        if factors.shape != s.shape:
+            raise InputError(f"gradient_factors: shape {factors.shape} differs from the signal's {s.shape}")
+        factors = factors.reshape(-1, te.size)
+    return {"signal": s, "te": te, "flat": flat, "lead": lead, "n_vox": n_vox, "selected": selected,
+            "factors": factors, "floor": floor, "noise_sigma_source": sigma_source,
+            "noise_sigma": None if sigma is None else (float(sigma) if np.ndim(sigma) == 0 else sigma)}
+
+
+def voxel_chunks(selected, chunk_size):
+    """Chunks of the selected voxels: slices (views) when every voxel is selected, else index arrays."""
+    chunk_size = max(int(chunk_size), 1)
+    n_vox = selected.size
+    if selected.all():
+        return [slice(start, min(start + chunk_size, n_vox)) for start in range(0, n_vox, chunk_size)]
+    todo = np.flatnonzero(selected)
+    return [todo[start:start + chunk_size] for start in range(0, todo.size, chunk_size)]
+
+
 def fit_r2star(signal, echo_times_s, method="nonlinear", mask=None, noise_sigma="auto",
                noise_floor_snr=noise_floor.DEFAULT_SNR_THRESHOLD, r2star_bounds_per_s=DEFAULT_R2STAR_BOUNDS_PER_S,
                gradient_factors=None, min_echoes_used=MIN_ECHOES_USED, progress=None, chunk_size=None,
@@ -171,62 +225,22 @@ def fit_r2star(signal, echo_times_s, method="nonlinear", mask=None, noise_sigma=
     """
     if method not in METHODS:
         raise InputError(f"method: '{method}' is not one of {', '.join(METHODS)}")
-    s = np.asarray(signal)
-    if np.iscomplexobj(s):
-        s = np.abs(s)
-    if s.dtype not in (np.float32, np.float64):
-        s = s.astype(float)                    # float32 stays as it is: converted chunk by chunk
-    if s.ndim < 1:
-        raise InputError("signal: expected an array shaped (..., n_echoes)")
-    te = checked_echo_times(echo_times_s, s.shape[-1])
-    spacing = echo_spacing(te) if method == "arlo" else None
-    step = loglinear.uniform_step(te)
     lo, hi = (float(v) for v in r2star_bounds_per_s)
     if not 0.0 <= lo < hi:
         raise InputError(f"r2star_bounds_per_s: expected (low, high) with 0 <= low < high, got {r2star_bounds_per_s!r}")
     if int(min_echoes_used) < 2:
         raise InputError(f"min_echoes_used: {min_echoes_used} (a two-parameter fit needs at least 2 echoes)")
     min_used = max(int(min_echoes_used), 3 if method == "arlo" else 2)
-    lead = s.shape[:-1]
-    n_echoes = te.size
-    flat = s.reshape(-1, n_echoes)
-    n_vox = flat.shape[0]
-    selected = np.ones(n_vox, bool) if mask is None else _over_voxels(mask, lead, "mask", bool)
-
-    sigma_source = "no noise floor applied"
-    if isinstance(noise_sigma, str):
-        if noise_sigma != "auto":
-            raise InputError(f"noise_sigma: '{noise_sigma}' is neither a number, 'auto' nor None")
-        sigma, sigma_source = noise_floor.estimate_noise_sigma(s, None if mask is None else selected.reshape(lead))
-    elif noise_sigma is not None:
-        sigma = noise_sigma
-        sigma_source = "given"
-    else:
-        sigma = None
-    sigma_flat = None
-    if sigma is not None:
-        sigma_flat = _over_voxels(sigma, lead, "noise_sigma")
-        if not np.all(np.isfinite(sigma_flat)) or np.any(sigma_flat < 0):
-            raise InputError("noise_sigma: must be finite and non-negative")
-        if np.ndim(sigma) == 0:
-            sigma_flat = float(sigma)
-    factors = None
-    if gradient_factors is not None:
-        factors = np.asarray(gradient_factors, dtype=float)
-        if factors.shape != s.shape:
-            raise InputError(f"gradient_factors: shape {factors.shape} differs from the signal's {s.shape}")
-        factors = factors.reshape(-1, n_echoes)
-
+    data = prepared(signal, echo_times_s, mask, noise_sigma, noise_floor_snr, gradient_factors)
+    te, flat, factors, lead, selected, n_vox = (data[k] for k in ("te", "flat", "factors", "lead", "selected",
+                                                                   "n_vox"))
+    spacing = echo_spacing(te) if method == "arlo" else None
+    step = loglinear.uniform_step(te)
     out = {"R2star": np.full(n_vox, np.nan), "S0": np.full(n_vox, np.nan), "r2": np.full(n_vox, np.nan),
            "rmse": np.full(n_vox, np.nan), "se_R2star": np.full(n_vox, np.nan),
            "n_echoes_used": np.zeros(n_vox, np.int16), "status": np.full(n_vox, st.MASKED, st.DTYPE)}
-    chunk_size = max(int(_CHUNK[method] if chunk_size is None else chunk_size), 1)
-    if selected.all():                         # contiguous chunks: views, no gathering
-        chunks = [slice(start, min(start + chunk_size, n_vox)) for start in range(0, n_vox, chunk_size)]
-    else:
-        todo = np.flatnonzero(selected)
-        chunks = [todo[start:start + chunk_size] for start in range(0, todo.size, chunk_size)]
-    floor = None if sigma_flat is None else np.maximum(float(noise_floor_snr) * np.asarray(sigma_flat), 0.0)
+    chunks = voxel_chunks(selected, _CHUNK[method] if chunk_size is None else chunk_size)
+    floor = data["floor"]
 
     def fit_chunk(idx):
         threshold = 0.0 if floor is None else (floor[idx] if floor.ndim else float(floor))
@@ -241,25 +255,39 @@ def fit_r2star(signal, echo_times_s, method="nonlinear", mask=None, noise_sigma=
         t2star = np.where(out["R2star"] > 0, 1.0 / out["R2star"], np.nan)
     result = {name: values.reshape(lead) for name, values in out.items()}
     result["T2star"] = t2star.reshape(lead)
-    result["noise_sigma"] = None if sigma is None else (float(sigma) if np.ndim(sigma) == 0 else sigma)
-    result["noise_sigma_source"] = sigma_source
+    result["noise_sigma"], result["noise_sigma_source"] = data["noise_sigma"], data["noise_sigma_source"]
     return result
 
 
-def fit_r2(signal, echo_times_s, method="nonlinear", mask=None, skip_first_echo=False, **options):
-    """R2/T2 from multi-echo spin echo (..., n_echoes): the same mono-exponential fit as R2*.
+R2_MODELS = ("monoexponential", "epg")
 
-    No stimulated-echo correction (an EPG fit is not implemented): with imperfect refocusing the
-    even/odd echoes of a CPMG train carry stimulated echoes that bias a mono-exponential R2;
+
+def fit_r2(signal, echo_times_s, method="nonlinear", mask=None, skip_first_echo=False, model="monoexponential",
+           **options):
+    """R2/T2 from multi-echo spin echo (..., n_echoes).
+
+    ``model="monoexponential"`` (default): the same fit as R2* (``method`` as for fit_r2star). With
+    imperfect refocusing the echoes of a CPMG train carry stimulated echoes that bias it (T2 too long);
     ``skip_first_echo`` drops the first echo, the one most affected (then >= 3 echoes must remain).
-    Returns the fit_r2star dict with "R2" (1/s) and "T2" (s) in place of "R2star" and "T2star".
+    ``model="epg"``: the stimulated-echo (extended phase graph) fit of S0, T2 and the refocusing angle
+    (r2_epg.fit_r2_epg; ``method`` is not used; options ``t1_s`` (1 s assumed) and ``angle_bounds_deg``);
+    its extra output is "refocusing_angle_deg".
+    Returns the fit_r2star dict with "R2" (1/s), "T2" (s) and "se_R2" in place of "R2star", "T2star"
+    and "se_R2star".
     """
+    if model not in R2_MODELS:
+        raise InputError(f"model: '{model}' is not one of {', '.join(R2_MODELS)}")
     s = np.asarray(signal)
     te = np.atleast_1d(np.asarray(echo_times_s, dtype=float))
     if skip_first_echo:
         if s.ndim < 1 or s.shape[-1] != te.size:
             raise InputError(f"signal: last axis does not match the {te.size} echo times")
         s, te = s[..., 1:], te[1:]
+    if model == "epg":
+        from .r2_epg import fit_r2_epg
+        if "r2star_bounds_per_s" in options:
+            options["r2_bounds_per_s"] = options.pop("r2star_bounds_per_s")
+        return fit_r2_epg(s, te, mask=mask, **options)
     result = fit_r2star(s, te, method=method, mask=mask, **options)
     result["R2"] = result.pop("R2star")
     result["T2"] = result.pop("T2star")
