@@ -51,6 +51,18 @@ def cpmg_timing(te, rtol=1e-3):
     return esp, first
 
 
+def checked_cpmg_echo_times(echo_times_s, skip_first_echo=False, what="echo times"):
+    """(ESP, first echo index) of the echoes the EPG fit will use; InputError naming ``what`` otherwise."""
+    te = np.atleast_1d(np.asarray(echo_times_s, dtype=float))[1 if skip_first_echo else 0:]
+    if te.size < MIN_ECHOES_EPG:
+        raise InputError(f"{what}: {te.size} echoes{' after leaving out echo 1' if skip_first_echo else ''}; the EPG "
+                         f"model (S0, T2, refocusing angle) needs at least {MIN_ECHOES_EPG}")
+    try:
+        return cpmg_timing(te)
+    except InputError as error:
+        raise InputError(f"{what}: {str(error).split(': ', 1)[1]}") from None
+
+
 def _train(r2, angle, esp, first, n_used, t1):
     """The model's echoes first .. first + n_used - 1 (n, n_used), unit S0."""
     return echo_train(r2, angle, esp, first + n_used - 1, t1)[:, first - 1:]
@@ -118,10 +130,7 @@ def fit_r2_epg(signal, echo_times_s, mask=None, noise_sigma="auto", noise_floor_
     min_used = max(int(min_echoes_used), MIN_ECHOES_EPG)
     data = prepared(signal, echo_times_s, mask, noise_sigma, noise_floor_snr)
     te, flat, lead, selected, n_vox, floor = (data[k] for k in ("te", "flat", "lead", "selected", "n_vox", "floor"))
-    if te.size < MIN_ECHOES_EPG:
-        raise InputError(f"echo times: {te.size} echoes; the EPG model (S0, T2, refocusing angle) needs at least "
-                         f"{MIN_ECHOES_EPG}")
-    esp, first = cpmg_timing(te)
+    esp, first = checked_cpmg_echo_times(te)
     names = ("R2", "S0", "refocusing_angle_deg", "r2", "rmse", "se_R2")
     out = {name: np.full(n_vox, np.nan) for name in names}
     out["n_echoes_used"] = np.zeros(n_vox, np.int16)

@@ -169,3 +169,56 @@ class EpgStatusAndErrorTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class EpgPipelineTest(unittest.TestCase):
+    """--se-model epg through the settings, the analysis and the command-line options."""
+
+    def _inputs(self, angle=150.0, te=TE):
+        from HypoxiaModuleLib import synthesis
+        from HypoxiaModuleLib.pipeline import EchoData, HypoxiaInputs
+        phantom = synthesis.hypoxia_phantom((2, 12, 12))
+        se = phantom.s0[..., None] * echo_train(phantom.r2_per_s.ravel(), angle, ESP, TE.size).reshape(
+            phantom.r2_per_s.shape + (TE.size,))
+        return phantom, HypoxiaInputs(se=EchoData(np.moveaxis(se, -1, 0), np.asarray(te), "test"))
+
+    def test_analysis_maps_r2_and_refocusing_angle(self):
+        from HypoxiaModuleLib.pipeline import analyse_hypoxia, map_display
+        from HypoxiaModuleLib.settings import HypoxiaSettings
+        phantom, inputs = self._inputs()
+        epg = analyse_hypoxia(inputs, HypoxiaSettings(se_model="epg", noise_floor=False).validated())
+        np.testing.assert_allclose(epg.maps["R2"], phantom.r2_per_s, rtol=1e-4)
+        np.testing.assert_allclose(epg.maps["R2_refocusing_angle"], 150.0, atol=1e-2)
+        self.assertEqual(map_display("R2_refocusing_angle")[1], "deg")
+        self.assertTrue(any("EPG" in note and "T1 1 s" in note for note in epg.notes))
+        mono = analyse_hypoxia(inputs, HypoxiaSettings(noise_floor=False).validated())
+        self.assertNotIn("R2_refocusing_angle", mono.maps)
+        self.assertLess(np.nanmax(mono.maps["R2"] / phantom.r2_per_s), 0.97)        # T2 too long without EPG
+
+    def test_non_cpmg_echo_times_refused_before_fitting(self):
+        from HypoxiaModuleLib.pipeline import analyse_hypoxia
+        from HypoxiaModuleLib.settings import HypoxiaSettings
+        _, inputs = self._inputs(te=TE + 0.004)
+        with self.assertRaisesRegex(InputError, "spin-echo echo times.*k x the echo spacing"):
+            analyse_hypoxia(inputs, HypoxiaSettings(se_model="epg").validated())
+        with self.assertRaisesRegex(InputError, "spin-echo model"):
+            HypoxiaSettings(se_model="bi").validated()
+        with self.assertRaisesRegex(InputError, "EPG T1"):
+            HypoxiaSettings(se_epg_t1_s=0.0).validated()
+
+    def test_command_line_options(self):
+        import argparse
+        import os
+        import tempfile
+
+        from HypoxiaModuleLib import cli
+        out = os.path.join(tempfile.gettempdir(), "tme-epg-cli-never-written")      # parsing writes nothing
+        parser = argparse.ArgumentParser()
+        cli.add_parser(parser.add_subparsers(dest="command"))
+        args = parser.parse_args(["hypoxia", "--out", out, "--se-model", "epg", "--se-epg-t1", "1.5"])
+        settings = cli.settings_from_args(args)
+        self.assertEqual((settings.se_model, settings.se_epg_t1_s), ("epg", 1.5))
+        self.assertEqual(cli.settings_from_args(parser.parse_args(["hypoxia", "--out", out])).se_model,
+                         "monoexponential")
+        with self.assertRaises(SystemExit):
+            parser.parse_args(["hypoxia", "--out", out, "--se-model", "bi"])
