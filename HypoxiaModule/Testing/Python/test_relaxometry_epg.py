@@ -222,3 +222,46 @@ class EpgPipelineTest(unittest.TestCase):
                          "monoexponential")
         with self.assertRaises(SystemExit):
             parser.parse_args(["hypoxia", "--out", out, "--se-model", "bi"])
+
+
+class EpgCommandLineTest(unittest.TestCase):
+    def test_spin_echo_series_fitted_with_epg_end_to_end(self):
+        import os
+        import shutil
+        import tempfile
+
+        from test_hypoxia_cli import run_hypoxia
+        from TMEMonitorLib import io
+        from TMEMonitorLib import scene as tme_scene
+        from HypoxiaModuleLib import synthesis
+        folder = tempfile.mkdtemp(prefix="tme-hypoxia-epg-")
+        try:
+            phantom = synthesis.hypoxia_phantom((2, 10, 10))
+            se = phantom.s0[..., None] * echo_train(phantom.r2_per_s.ravel(), 140.0, ESP, 8).reshape(
+                phantom.r2_per_s.shape + (8,))
+            scene = tme_scene.create_scene()
+            try:
+                node = tme_scene.array_to_sequence(scene, np.moveaxis(se, -1, 0), np.arange(8),
+                                                   tme_scene.make_ijk_to_ras((1.0, 1.0, 3.0), (0.0, 0.0, 0.0)), "SE",
+                                                   axis_name="echo", axis_unit="")
+                se_path = tme_scene.write_node(node, os.path.join(folder, "se.seq.nrrd"))
+            finally:
+                tme_scene.release_scene(scene)
+            out = os.path.join(folder, "out")
+            code, stdout, stderr = run_hypoxia(["hypoxia", "--out", out, "--se", se_path, "--se-echo-times",
+                                                ",".join(f"{10 * k:g}" for k in range(1, 9)), "--se-model", "epg",
+                                                "--no-noise-floor"])
+            self.assertEqual(code, 0, stderr)
+            r2 = io.read_volume(os.path.join(out, "R2.nrrd")).array
+            angle = io.read_volume(os.path.join(out, "R2_refocusing_angle.nrrd")).array
+            np.testing.assert_allclose(r2, phantom.r2_per_s, rtol=1e-4)
+            np.testing.assert_allclose(angle, 140.0, atol=1e-2)
+            # not CPMG timing: refused before anything is written
+            bad_out = os.path.join(folder, "bad")
+            code, _, stderr = run_hypoxia(["hypoxia", "--out", bad_out, "--se", se_path, "--se-echo-times",
+                                           "10,20,30,40,50,60,75,90", "--se-model", "epg"])
+            self.assertEqual(code, 2)
+            self.assertIn("k x the echo spacing", stderr)
+            self.assertFalse(os.path.exists(bad_out) and os.listdir(bad_out))
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
