@@ -158,7 +158,7 @@ def fit_r2_epg(signal, echo_times_s, mask=None, noise_sigma="auto", noise_floor_
         out["status"][idx] = state
         return n_used.size
 
-    _run_chunks(fit_chunk, voxel_chunks(selected, chunk_size), threads, progress, "R2 fit (EPG)")
+    _run_chunks(fit_chunk, voxel_chunks(selected, chunk_size, threads), threads, progress, "R2 fit (EPG)")
     with np.errstate(divide="ignore", invalid="ignore"):
         t2 = np.where(out["R2"] > 0, 1.0 / out["R2"], np.nan)
     result = {name: values.reshape(lead) for name, values in out.items()}
