@@ -48,9 +48,6 @@ class Chunk:
         self.factors = factors_t
         self.sum_yy = None                    # sum of y^2 over the used echoes, once known
 
-    def used_mask(self):
-        return np.ones(self.y.shape, bool) if self.used is None else self.used
-
 
 def _log_ratio(y, used, single):
     """ln(S_k / S_1) (E, n), finite where used (``y`` is 0 where unused). ``single``: the

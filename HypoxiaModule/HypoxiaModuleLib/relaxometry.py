@@ -10,6 +10,8 @@ Methods (``method``):
   Levenberg-Marquardt engine (TMEMonitorLib.fitting.levenberg_marquardt) and an analytic
   Jacobian, started from the log-linear estimate.
 - "arlo": auto-regression on linear operations (arlo.py; equally spaced echoes only).
+The closed forms, the echoes used and the quality measures run on chunks laid out echo-major
+(loglinear.py: its numerics, the float32 logarithm among them, are described there).
 
 Fit rule (the same for every method, written out in the module README):
 - echoes used: the leading run of echoes whose magnitude is finite, > 0 and above
