@@ -104,7 +104,8 @@ def analyse_hypoxia(inputs, settings, progress=None):
             checked_echo_times(data.echo_times_s, data.signal.shape[0], what)
     if inputs.se is not None and settings.se_model == "epg":
         from .r2_epg import checked_cpmg_echo_times
-        checked_cpmg_echo_times(inputs.se.echo_times_s, settings.r2_skip_first_echo, "spin-echo echo times (--se-echo-times)")
+        checked_cpmg_echo_times(inputs.se.echo_times_s, settings.r2_skip_first_echo,
+                                "spin-echo echo times (--se-echo-times)")
     paradigm = None
     if inputs.oe is not None or inputs.bold is not None:
         paradigm = settings.paradigm().validated()

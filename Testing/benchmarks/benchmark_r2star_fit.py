@@ -107,7 +107,8 @@ def main():
     print(f"{'method':48s} {'voxels/s':>12s} {'per CPU-s':>12s} {'median |rel err|':>18s} {'x curve_fit':>12s} "
           f"{'2 vs 1 thread':>14s}")
     for name, rate, err, scaling in rows:
-        print(f"{name:48s} {rate:12.0f} {CPU_RATES.get(rate, np.nan):12.0f} {'' if err is None else f'{err:18.4f}':>18s} "
+        err_text = "" if err is None else f"{err:18.4f}"
+        print(f"{name:48s} {rate:12.0f} {CPU_RATES.get(rate, np.nan):12.0f} {err_text:>18s} "
               f"{rate / rate_ref:12.1f} {scaling:>14s}")
     print(f"NLLS vs curve_fit on the same {m} voxels: max |R2* difference| "
           f"{np.nanmax(np.abs(ours - ref)):.2e} 1/s (same data, same model, every echo)")

@@ -121,8 +121,8 @@ def main():
     truth_ms = 1000.0 / r2star[body]
     in_range = (truth_ms > 2.0) & (truth_ms < 200.0) & (n_used >= 2)
     n_voxels = int(body.sum())
-    print(f"R2*/T2* against tedana {peer['version']} on the digital object {tuple(args.shape)}, {n_voxels} body voxels, "
-          f"12 echoes TE 2.5-30 ms, SNR {args.snr:g} (Rician), noise sigma estimated from air: "
+    print(f"R2*/T2* against tedana {peer['version']} on the digital object {tuple(args.shape)}, "
+          f"{n_voxels} body voxels, 12 echoes TE 2.5-30 ms, SNR {args.snr:g} (Rician), noise sigma estimated from air: "
           f"{ours['nonlinear']['noise_sigma']:.3g} (true {sigma:.3g})")
     print(f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f} (2 cores shared with other jobs)")
     print(f"voxels with true T2* in (2, 200) ms and >= 2 echoes above the floor: {int(in_range.sum())}; "
@@ -146,8 +146,8 @@ def main():
                    peer["curvefit_t2s_ms"], ~peer["curvefit_failures"])
     far = both & (np.abs(nl_ms - peer["curvefit_t2s_ms"]) > 0.05)
     if far.any():
-        print(f"    voxels beyond 0.05 ms: true T2* {np.round(truth_ms[far][:8], 1)} ms, ours {np.round(nl_ms[far][:8], 3)}, "
-              f"tedana {np.round(peer['curvefit_t2s_ms'][far][:8], 3)}, echoes used {n_used[far][:8]}")
+        print(f"    voxels beyond 0.05 ms: true T2* {np.round(truth_ms[far][:8], 1)} ms, "
+              f"ours {np.round(nl_ms[far][:8], 3)}, tedana {np.round(peer['curvefit_t2s_ms'][far][:8], 3)}, echoes used {n_used[far][:8]}")
     ll = ours["loglinear"]
     ll_ms = ll["T2star"][body] * 1000.0
     compare("fast paths: ours (weighted log-linear) vs tedana loglin (OLS on ln(|S|+1))", ll_ms,
