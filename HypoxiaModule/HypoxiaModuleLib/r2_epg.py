@@ -32,6 +32,7 @@ from TMEMonitorLib.fitting import status as st
 
 from . import loglinear
 from .epg import DEFAULT_T1_S, echo_train
+from .voxel_fit import prepared, run_chunks, voxel_chunks
 
 DEFAULT_ANGLE_BOUNDS_DEG = (90.0, 180.0)
 MIN_ECHOES_EPG = 4
@@ -118,7 +119,6 @@ def fit_r2_epg(signal, echo_times_s, mask=None, noise_sigma="auto", noise_floor_
     "r2", "rmse", "se_R2" (1/s), "n_echoes_used", "status", and "noise_sigma",
     "noise_sigma_source", "t1_assumed_s".
     """
-    from .relaxometry import _run_chunks, prepared, voxel_chunks     # shared input checks and chunking
     lo, hi = (float(v) for v in r2_bounds_per_s)
     if not 0.0 <= lo < hi:
         raise InputError(f"r2_bounds_per_s: expected (low, high) with 0 <= low < high, got {r2_bounds_per_s!r}")
@@ -158,7 +158,7 @@ def fit_r2_epg(signal, echo_times_s, mask=None, noise_sigma="auto", noise_floor_
         out["status"][idx] = state
         return n_used.size
 
-    _run_chunks(fit_chunk, voxel_chunks(selected, chunk_size, threads), threads, progress, "R2 fit (EPG)")
+    run_chunks(fit_chunk, voxel_chunks(selected, chunk_size, threads), threads, progress, "R2 fit (EPG)")
     with np.errstate(divide="ignore", invalid="ignore"):
         t2 = np.where(out["R2"] > 0, 1.0 / out["R2"], np.nan)
     result = {name: values.reshape(lead) for name, values in out.items()}
