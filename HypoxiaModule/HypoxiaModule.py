@@ -8,6 +8,7 @@ from slicer.parameterNodeWrapper import Choice, WithinRange, parameterNodeWrappe
 from HypoxiaModuleLib.logic import HypoxiaLogic, echo_series, t1_series
 from HypoxiaModuleLib.paradigm import GASES
 from HypoxiaModuleLib.relaxometry import METHODS as R2STAR_METHODS
+from HypoxiaModuleLib.relaxometry import R2_MODELS
 from HypoxiaModuleLib.settings import T1_METHODS, HypoxiaSettings
 from TMEMonitorLib import scene as tme_scene
 from TMEMonitorLib.errors import InputError
@@ -78,6 +79,7 @@ class HypoxiaModuleParameterNode:
     r2starMax: Annotated[float, WithinRange(10.0, 10000.0)] = 2000.0      # 1/s
     fieldGradientCorrection: bool = True
     skipFirstSeEcho: bool = False
+    seModel: Annotated[str, Choice(list(R2_MODELS))] = "monoexponential"     # spin-echo R2: mono-exponential or EPG
     shownMap: Annotated[str, Choice(list(SHOWN_MAPS))] = "R2*"
     plotPoint: Optional[slicer.vtkMRMLMarkupsFiducialNode]   # plots at the voxel under its first point
 
@@ -104,6 +106,7 @@ def settingsFromParameterNode(p):
         noise_floor=p.noiseFloor, r2star_max_per_s=p.r2starMax, field_gradient_correction=p.fieldGradientCorrection,
         r2_skip_first_echo=p.skipFirstSeEcho, gas=p.gas, gas_on_s=given(p.gasOnS), gas_off_s=given(p.gasOffS),
         wash_in_s=p.washInS, alpha=p.alpha,
+        se_model=p.seModel,
         enhancement_threshold=p.enhancementThreshold if p.enhancementMap is not None else None,
         t10_s=given(p.fixedT10), tr_s=given(p.repetitionTimeMs, 1e-3), flip_angle_deg=given(p.flipAngle),
         dynamic_echo_time_s=given(p.dynamicEchoTimeMs, 1e-3), t1_method=p.t1Method).validated()

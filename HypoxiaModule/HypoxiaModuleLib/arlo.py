@@ -15,18 +15,25 @@ dTE/T2* = 0.3 on noise-free data).
 import numpy as np
 
 
-def arlo_t2star(signal, spacing_s, used):
-    """T2* (s) per row of ``signal`` (N, E) over the used echoes (N, E); NaN where < 3 echoes."""
-    s_all = np.where(used, signal, 0.0)
+def arlo_t2star(signal_t, spacing_s, used_t=None):
+    """T2* (s) per voxel of ``signal_t`` laid out echo-major (E, n), over the used echoes ``used_t``
+    (E, n; None: every echo); NaN where fewer than 3 echoes are used. Unused samples must be 0."""
     third = spacing_s / 3.0
-    integral = third * (s_all[:, :-2] + 4.0 * s_all[:, 1:-1] + s_all[:, 2:])
-    difference = s_all[:, :-2] - s_all[:, 2:]
-    valid = used[:, 2:]                      # a triple counts when its last echo is used
-    integral = np.where(valid, integral, 0.0)
-    difference = np.where(valid, difference, 0.0)
-    ss = np.sum(integral * integral, axis=1)
-    sd = np.sum(integral * difference, axis=1)
-    dd = np.sum(difference * difference, axis=1)
+    head, middle, tail = signal_t[:-2], signal_t[1:-1], signal_t[2:]
+    integral = middle * 4.0
+    integral += head
+    integral += tail
+    integral *= third
+    difference = head - tail
+    if used_t is not None:                   # a triple counts when its last echo is used
+        valid = used_t[2:]
+        integral *= valid
+        difference *= valid
+    ss = np.einsum("ij,ij->j", integral, integral)
+    sd = np.einsum("ij,ij->j", integral, difference)
+    dd = np.einsum("ij,ij->j", difference, difference)
     with np.errstate(divide="ignore", invalid="ignore"):
         t2star = (ss + third * sd) / (third * dd + sd)
-    return np.where(valid.any(axis=1), t2star, np.nan)
+    if used_t is None:
+        return t2star
+    return np.where(used_t[2], t2star, np.nan)

@@ -6,7 +6,7 @@ from TMEMonitorLib import cli_options as opt
 from TMEMonitorLib.progress_bar import ProgressBar
 
 from .paradigm import GASES
-from .relaxometry import METHODS
+from .relaxometry import METHODS, R2_MODELS
 from .settings import T1_METHODS, VFA_FITS, HypoxiaSettings
 
 
@@ -39,6 +39,11 @@ def add_parser(subparsers):
     fit.add_argument("--no-gradient-correction", action="store_true",
                      help="do not correct R2* for macroscopic field gradients (--field-map)")
     fit.add_argument("--skip-first-se-echo", action="store_true", help="leave out spin echo 1 (stimulated echoes)")
+    fit.add_argument("--se-model", choices=R2_MODELS, default="monoexponential",
+                     help="spin-echo R2 model: monoexponential, or epg (extended phase graph: S0, T2 and the refocusing "
+                          "angle fitted, stimulated echoes modelled; echoes at k x the echo spacing) (default: %(default)s)")
+    fit.add_argument("--se-epg-t1", type=opt.positive(10.0, "s"), default=1.0,
+                     help="T1 (s) assumed by --se-model epg; R2 depends on it weakly (default: %(default)s)")
     gas = parser.add_argument_group("gas paradigm (dynamic series)")
     gas.add_argument("--gas", choices=GASES, default="oxygen", help="gas breathed (default: %(default)s)")
     gas.add_argument("--gas-on", type=opt.non_negative(1e6, "s"), help="gas switched on, s from the first dynamic frame")
@@ -87,6 +92,7 @@ def settings_from_args(args):
         noise_floor=not args.no_noise_floor, r2star_max_per_s=args.r2star_max,
         field_gradient_correction=not args.no_gradient_correction, r2_skip_first_echo=args.skip_first_se_echo,
         gas=args.gas, gas_on_s=args.gas_on, gas_off_s=args.gas_off, wash_in_s=args.wash_in, alpha=args.alpha,
+        se_model=args.se_model, se_epg_t1_s=args.se_epg_t1,
         enhancement_threshold=args.enhancement_threshold, t10_s=args.t10, tr_s=args.tr, flip_angle_deg=args.flip_angle,
         dynamic_echo_time_s=args.dynamic_echo_time, t1_method=args.t1_method,
         vfa_fit=getattr(args, "vfa_fit", "nonlinear"), vfa_tr_s=getattr(args, "vfa_tr", None)).validated()

@@ -21,15 +21,15 @@ def used_echoes(signal, sigma=None, snr_threshold=DEFAULT_SNR_THRESHOLD, extra=N
 
     ``sigma``: noise SD (scalar or (N,)) or None (only non-positive / non-finite samples end
     the run); ``extra``: optional (N, E) boolean of further exclusions (also ending the run).
+    The fits use the same rule echo-major (loglinear.used_run); this is its voxel-major form.
     """
+    from .loglinear import used_run
     s = np.asarray(signal, dtype=float)
-    good = np.isfinite(s) & (s > 0)
-    if sigma is not None:
-        floor = snr_threshold * np.asarray(sigma, dtype=float)
-        good &= s > (floor[:, None] if np.ndim(floor) else floor)
-    if extra is not None:
-        good &= extra
-    return np.logical_and.accumulate(good, axis=-1)
+    rows = s.reshape(-1, s.shape[-1])
+    threshold = 0.0 if sigma is None else np.maximum(snr_threshold * np.asarray(sigma, dtype=float), 0.0)
+    extra_t = None if extra is None else np.asarray(extra, bool).reshape(rows.shape).T
+    used, _ = used_run(np.ascontiguousarray(rows.T), np.ravel(threshold) if np.ndim(threshold) else threshold, extra_t)
+    return np.ascontiguousarray(used.T).reshape(s.shape)
 
 
 def estimate_noise_sigma(signal, mask=None):

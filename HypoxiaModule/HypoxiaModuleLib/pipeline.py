@@ -104,6 +104,10 @@ def analyse_hypoxia(inputs, settings, progress=None):
     for data, what in echo_checks:
         if data is not None:
             checked_echo_times(data.echo_times_s, data.signal.shape[0], what)
+    if inputs.se is not None and settings.se_model == "epg":
+        from .r2_epg import checked_cpmg_echo_times
+        checked_cpmg_echo_times(inputs.se.echo_times_s, settings.r2_skip_first_echo,
+                                "spin-echo echo times (--se-echo-times)")
     paradigm = None
     if inputs.oe is not None or inputs.bold is not None:
         paradigm = settings.paradigm().validated()
@@ -125,14 +129,19 @@ def analyse_hypoxia(inputs, settings, progress=None):
         _fit_gre(analysis, inputs, settings, options, progress)
     if inputs.se is not None:
         te = np.asarray(inputs.se.echo_times_s, dtype=float)
+        epg = settings.se_model == "epg"
+        se_options = dict(options, model="epg", t1_s=settings.se_epg_t1_s) if epg else options
         fit = fit_r2(_to_voxels_last(np.abs(inputs.se.signal)), te, settings.r2star_method
                      if settings.r2star_method != "arlo" else "nonlinear", mask=mask,
-                     skip_first_echo=settings.r2_skip_first_echo, **options)
+                     skip_first_echo=settings.r2_skip_first_echo, **se_options)
+        if epg:
+            analysis.maps["R2_refocusing_angle"] = fit["refocusing_angle_deg"]
         analysis.maps["R2"] = fit["R2"]
         analysis.maps["T2"] = fit["T2"] * 1000.0
         analysis.status["R2"] = fit["status"]
         analysis.notes.append(f"R2 from {te.size} spin echoes ({inputs.se.source or 'given echo times'}), "
-                              f"mono-exponential, no stimulated-echo correction"
+                              + (f"EPG (stimulated echoes fitted, refocusing angle free, T1 {settings.se_epg_t1_s:g} s "
+                                 "assumed)" if epg else "mono-exponential, no stimulated-echo correction")
                               + (", first echo left out" if settings.r2_skip_first_echo else ""))
         if "R2star" in analysis.maps:
             analysis.maps["R2prime"], analysis.status["R2prime"] = r2_prime(

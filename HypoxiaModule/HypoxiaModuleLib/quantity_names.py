@@ -40,10 +40,12 @@ ENTRIES = (
           description="coefficient of determination of the T1 fit before gas"),
     entry("T1_gas_r2", "T1 fit R2 (gas)", "1", colormap="viridis", value_range=(0.0, 1.0),
           description="coefficient of determination of the T1 fit during gas"),
+    entry("R2_refocusing_angle", "SE refocusing angle (EPG)", "deg", colormap="viridis", value_range=(90.0, 180.0),
+          description="refocusing flip angle fitted with R2 by the EPG stimulated-echo model"),
 )
 PHYSICAL_LIMITS = {"T2star": _NON_NEGATIVE, "R2": _NON_NEGATIVE, "T2": _NON_NEGATIVE,
                    "R2star_n_echoes": _NON_NEGATIVE, "T1_air": _NON_NEGATIVE, "T1_gas": _NON_NEGATIVE,
-                   "dR1_p": (0.0, 1.0), "dR2star_p": (0.0, 1.0)}
+                   "dR1_p": (0.0, 1.0), "dR2star_p": (0.0, 1.0), "R2_refocusing_angle": (0.0, 180.0)}
 quantities.register(*ENTRIES, physical_limits=PHYSICAL_LIMITS)
 
 # every map name the module writes (the shared "R2star" and "S0" entries included)

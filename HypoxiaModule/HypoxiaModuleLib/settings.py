@@ -5,6 +5,7 @@ from TMEMonitorLib.errors import InputError
 
 from .paradigm import GASES, GasParadigm
 from .relaxometry import METHODS as R2STAR_METHODS
+from .relaxometry import R2_MODELS
 
 # T1 mapping before / during gas from two acquisitions (t1_series.T1_SERIES_METHODS): variable flip angle
 # (TMEMonitorLib.relaxometry.vfa_t1 with the fit vfa_fit), inversion recovery or Look-Locker.
@@ -22,6 +23,8 @@ class HypoxiaSettings:
     min_echoes_used: int = 2
     field_gradient_correction: bool = True   # sinc correction when complex data or a field map is given
     r2_skip_first_echo: bool = False         # spin echo: drop echo 1 (stimulated-echo contamination)
+    se_model: str = "monoexponential"        # spin-echo R2: monoexponential | epg (stimulated echoes fitted)
+    se_epg_t1_s: float = 1.0                 # T1 assumed by the EPG model (s); R2 depends on it weakly
     gas: str = "oxygen"                      # oxygen | carbogen
     gas_on_s: float = None                   # dynamic series: gas switched on, s from the first frame
     gas_off_s: float = None                  # switched back to air; None: gas to the end
@@ -46,6 +49,10 @@ class HypoxiaSettings:
         """``self`` after checking every choice and range; InputError naming the setting otherwise."""
         if self.r2star_method not in R2STAR_METHODS:
             raise InputError(f"R2* method '{self.r2star_method}' is not one of {', '.join(R2STAR_METHODS)}")
+        if self.se_model not in R2_MODELS:
+            raise InputError(f"spin-echo model '{self.se_model}' is not one of {', '.join(R2_MODELS)}")
+        if self.se_epg_t1_s is None or not float(self.se_epg_t1_s) > 0:
+            raise InputError(f"EPG T1 {self.se_epg_t1_s} s must be positive")
         if self.gas not in GASES:
             raise InputError(f"gas '{self.gas}' is not one of {', '.join(GASES)}")
         if self.t1_method not in T1_METHODS:

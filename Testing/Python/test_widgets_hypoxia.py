@@ -54,6 +54,8 @@ class _HypoxiaPanelFlows:
         self.assertIn("OE: 36 frames", ui.paradigmLabel.text)
         self.assertEqual([ui.r2starMethodComboBox.itemText(i) for i in range(ui.r2starMethodComboBox.count)],
                          ["nonlinear", "loglinear", "arlo"])
+        self.assertEqual([ui.seModelComboBox.itemText(i) for i in range(ui.seModelComboBox.count)],
+                         ["monoexponential", "epg"])
         check_bindings_both_ways(self, self.widget, self.env)
         self.selectInputs()
 
@@ -253,6 +255,9 @@ class _HypoxiaPanelFlows:
         self.assertFalse(self.widget.ui.plotSignalButton.enabled)
         self.widget.ui.r2starMethodComboBox.choose("loglinear")
         self.assertEqual(p.r2starMethod, "loglinear")
+        self.widget.ui.seModelComboBox.choose("epg")
+        self.assertEqual(self.module.settingsFromParameterNode(p).se_model, "epg")
+        self.widget.ui.seModelComboBox.choose("monoexponential")
         # new data in the new scene: the panel works again
         phantom, nodes = self.module.addSyntheticVisit(self.env.scene, noise_sigma=5.0, seed=5)
         self.widget.ui.greSeriesSelector.setCurrentNode(nodes["gre"])
