@@ -16,27 +16,9 @@ from TMEMonitorLib import scene as tme_scene
 
 
 def run_hp13c(argv):
-    """The sub-command through its own parser (the lead registers it with tme-monitor)."""
-    import argparse
-    import contextlib
-    import io as text_io
-
-    from HyperpolarizedModuleLib import cli
-    from TMEMonitorLib.errors import InputError
-    parser = argparse.ArgumentParser()
-    cli.add_parser(parser.add_subparsers(dest="command"))
-    out, err = text_io.StringIO(), text_io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            args = parser.parse_args(argv)          # option types refuse bad values here (exit 2)
-            args.argv = list(argv)
-            code = args.func(args)
-        except SystemExit as stop:
-            code = stop.code
-        except InputError as error:
-            print(f"error: {error}", file=err)
-            code = 2
-    return code, out.getvalue(), err.getvalue()
+    """``tme-monitor hp13c ...`` in this process: (exit code, stdout, stderr)."""
+    from TMEMonitorApp.cli.main import run_captured
+    return run_captured(argv)
 
 
 class HyperpolarizedCommandLineTest(unittest.TestCase):

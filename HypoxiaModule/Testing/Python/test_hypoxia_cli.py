@@ -14,24 +14,9 @@ from TMEMonitorLib import scene as tme_scene
 
 
 def run_hypoxia(argv):
-    """The sub-command through its own parser (the lead registers it with tme-monitor)."""
-    import argparse
-    import contextlib
-    import io as text_io
-
-    from HypoxiaModuleLib import cli
-    from TMEMonitorLib.errors import InputError
-    parser = argparse.ArgumentParser()
-    cli.add_parser(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(argv)
-    out, err = text_io.StringIO(), text_io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            code = args.func(args)
-        except InputError as error:
-            print(f"error: {error}", file=err)
-            code = 2
-    return code, out.getvalue(), err.getvalue()
+    """``tme-monitor hypoxia ...`` in this process: (exit code, stdout, stderr)."""
+    from TMEMonitorApp.cli.main import run_captured
+    return run_captured(argv)
 
 
 class HypoxiaCommandLineTest(unittest.TestCase):
