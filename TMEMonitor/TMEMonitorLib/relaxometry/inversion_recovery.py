@@ -26,6 +26,7 @@ import numpy as np
 
 from TMEMonitorLib.errors import InputError
 from TMEMonitorLib.fitting import status as st
+from TMEMonitorLib.fitting.golden_section import golden_section_minimise
 from TMEMonitorLib.progress import report
 
 DEFAULT_T1_BOUNDS_S = (0.01, 20.0)
@@ -117,20 +118,7 @@ def _fit_fixed_k(y, ti, log_t1, k):
 
 def _refine(y, ti, k, lo, hi):
     """Golden-section search of log T1 in [lo, hi] per voxel with the null position k fixed."""
-    inv_phi = (np.sqrt(5.0) - 1.0) / 2.0
-    c = hi - inv_phi * (hi - lo)
-    d = lo + inv_phi * (hi - lo)
-    fc = _fit_fixed_k(y, ti, c, k)[2]
-    fd = _fit_fixed_k(y, ti, d, k)[2]
-    for _ in range(_GOLDEN_ITERATIONS):
-        left = fc < fd                      # minimum in [lo, d]
-        hi = np.where(left, d, hi)
-        lo = np.where(left, lo, c)
-        x_new = np.where(left, hi - inv_phi * (hi - lo), lo + inv_phi * (hi - lo))
-        f_new = _fit_fixed_k(y, ti, x_new, k)[2]
-        c, d, fc, fd = (np.where(left, x_new, d), np.where(left, c, x_new),
-                        np.where(left, f_new, fd), np.where(left, fc, f_new))
-    log_t1 = 0.5 * (lo + hi)
+    log_t1 = golden_section_minimise(lambda x: _fit_fixed_k(y, ti, x, k)[2], lo, hi, _GOLDEN_ITERATIONS)
     a, b, sse = _fit_fixed_k(y, ti, log_t1, k)
     return log_t1, a, b, sse
 

@@ -14,6 +14,7 @@ import numpy as np
 
 from TMEMonitorLib.errors import InputError
 from TMEMonitorLib.fitting import status as st
+from TMEMonitorLib.fitting.golden_section import golden_section_minimise
 from TMEMonitorLib.progress import report
 
 from .spgr import _over_voxels, spgr_flip_factor, spgr_steady_state
@@ -52,26 +53,7 @@ def _fit_nonlinear(y, a, tr, r1_lo, r1_hi):
     lo = grid[np.maximum(best_k - 1, 0)]
     hi = grid[np.minimum(best_k + 1, _GRID_POINTS - 1)]
     # golden-section search inside the bracket around the best grid point
-    inv_phi = (np.sqrt(5.0) - 1.0) / 2.0
-    c = hi - inv_phi * (hi - lo)
-    d = lo + inv_phi * (hi - lo)
-    fc = _projected_fit(y, a, c, tr)[1]
-    fd = _projected_fit(y, a, d, tr)[1]
-    for _ in range(_GOLDEN_ITERATIONS):
-        left = fc < fd  # minimum in [lo, d]
-        hi = np.where(left, d, hi)
-        lo = np.where(left, lo, c)
-        new_c = hi - inv_phi * (hi - lo)
-        new_d = lo + inv_phi * (hi - lo)
-        # reuse the interior point that survives
-        fd_keep = np.where(left, fc, fd)
-        fc_keep = np.where(left, fc, fd)
-        x_eval = np.where(left, new_c, new_d)
-        f_eval = _projected_fit(y, a, x_eval, tr)[1]
-        fc = np.where(left, f_eval, fc_keep)
-        fd = np.where(left, fd_keep, f_eval)
-        c, d = np.where(left, new_c, d), np.where(left, c, new_d)
-    log_r1 = 0.5 * (lo + hi)
+    log_r1 = golden_section_minimise(lambda x: _projected_fit(y, a, x, tr)[1], lo, hi, _GOLDEN_ITERATIONS)
     m, _ = _projected_fit(y, a, log_r1, tr)
     r1 = np.exp(log_r1)
     s0 = m / (1.0 - np.exp(-tr * r1))
