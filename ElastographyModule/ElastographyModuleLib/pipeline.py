@@ -85,6 +85,15 @@ def phase_to_waves(phase, acquisition, settings):
     return waves, sigmas
 
 
+def _applied_smoothing(results):
+    """' (applied: 40 Hz 0.62 voxels, ...)' from the MDEV result, the widths the wavelength allowed."""
+    widths = results.get("mdev", {}).get("smoothing_sigma_vox")
+    if not widths:
+        return ""
+    return " (applied, in-plane: " + ", ".join(f"{f:g} Hz {max(w[1], w[2]):.2f} voxels"
+                                                for f, w in sorted(widths.items())) + ")"
+
+
 def analyse_mre(phase, acquisition, settings=None, mask=None):
     """Full analysis of phase images (frames, slices, rows, cols) laid out as ``acquisition``."""
     settings = (settings or ElastographySettings()).validated()
@@ -105,7 +114,7 @@ def analyse_mre(phase, acquisition, settings=None, mask=None):
                    noise_sigma=sigmas, min_wave_snr=settings.min_wave_snr,
                    highpass_sigma_vox=settings.highpass_sigma_vox)
     laplacian_options = dict(smoothing_sigma_vox=settings.smoothing_sigma_vox, laplacian=settings.laplacian,
-                             axes=settings.derivative_axes)
+                             axes=settings.derivative_axes, smoothing_per_wavelength=settings.smoothing_per_wavelength)
     results, notes = {}, []
     voxel = acquisition.voxel_size_m
     if "mdev" in settings.inversions:
@@ -120,7 +129,8 @@ def analyse_mre(phase, acquisition, settings=None, mask=None):
     components = next(iter(waves.values())).shape[0]
     notes.append(f"{len(waves)} frequencies ({', '.join(f'{f:g}' for f in waves)} Hz), {components} component(s), "
                  f"{len(acquisition.offsets_rad)} phase offsets; unwrap {settings.unwrap}; compression removal "
-                 f"{settings.compression}; smoothing {settings.smoothing_sigma_vox:g} voxels; density "
+                 f"{settings.compression}; smoothing {settings.smoothing_sigma_vox:g} voxels at most "
+                 f"{settings.smoothing_per_wavelength:g} wavelength{_applied_smoothing(results)}; density "
                  f"{settings.density_kg_m3:g} kg/m3; median wave SNR in the region {region_snr:.1f}")
     return MREAnalysis(results=results, waves=waves, mask=mask, acquisition=acquisition, settings=settings,
                        noise_sigma=sigmas, notes=notes)
