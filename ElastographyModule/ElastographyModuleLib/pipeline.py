@@ -7,21 +7,22 @@ import numpy as np
 
 from TMEMonitorLib.errors import InputError
 
-from . import inversion, noise, unwrap
+from . import inversion, noise, quantity_names, unwrap
 from .harmonic import first_harmonic
 from .settings import ElastographySettings
 
-# name -> (quantity, internal unit, display unit, factor internal -> display, colour map)
-MAP_DISPLAY = {
-    "abs_G": ("|G*|", "Pa", "kPa", 1e-3, "viridis"),
-    "G_storage": ("storage modulus G'", "Pa", "kPa", 1e-3, "viridis"),
-    "G_loss": ("loss modulus G''", "Pa", "kPa", 1e-3, "viridis"),
-    "phi": ("loss angle phi", "rad", "rad", 1.0, "magma"),
-    "wave_speed": ("shear wave speed", "m/s", "m/s", 1.0, "viridis"),
-    "rho_c2": ("rho c^2", "Pa", "kPa", 1e-3, "viridis"),
-    "amplitude": ("wave amplitude", "m", "um", 1e6, "magma"),
-    "confidence": ("wave SNR", "", "", 1.0, "magma"),
-}
+# name -> (quantity, internal unit, unit of the map node, factor internal -> node, colour map), from the
+# quantity registry (quantity_names.py); the nodes hold the registry's display form (kPa, um).
+_NODE_UNIT = {"µm": "um", "unitless": ""}
+
+
+def _display_row(key):
+    entry = quantity_names.entry_of(key)
+    return (entry.quantity, entry.unit, _NODE_UNIT.get(entry.display_unit, entry.display_unit), entry.display_scale,
+            entry.colormap)
+
+
+MAP_DISPLAY = {key: _display_row(key) for key in quantity_names.REGISTRY_NAME}
 # Pure noise has a wave SNR of about 1 (its median slightly below); a region whose median is
 # under 2 holds no usable wave.
 REGION_MIN_WAVE_SNR = 2.0
