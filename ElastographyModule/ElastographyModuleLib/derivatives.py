@@ -121,8 +121,8 @@ def dominant_wavelength_m(field, voxel_size_m, axes=(0, 1, 2)):
     wavenumber of its spatial spectrum (components and slices pooled; mirrored field, no wrap-around
     jump). k_rms^2 = sum k^2 |U(k)|^2 / sum |U(k)|^2 is, by Parseval, sum |grad U|^2 / sum |U|^2, so the
     short waves of soft tissue count fully (a median of |k| follows the long-wave envelope instead);
-    white noise adds about 1 / SNR^2 times the Nyquist k^2, small above an SNR of a few. None when the
-    field holds no wave."""
+    the noise floor (median power of the outermost tenth of k-space) is subtracted first. None when
+    the field holds no wave."""
     sizes = voxel_sizes(voxel_size_m)
     field = np.asarray(field)
     offset = field.ndim - 3
@@ -141,6 +141,10 @@ def dominant_wavelength_m(field, voxel_size_m, axes=(0, 1, 2)):
         shape[a] = -1
         k2 = k2 + (k ** 2).reshape(shape)
     k2 = np.broadcast_to(k2, power.shape)
+    # Noise floor: the median power of the outermost tenth of k-space (beyond any resolvable wave),
+    # taken off every bin, so that noise (white, or k^2-coloured after a curl) does not pull k_rms up.
+    outer = k2 >= np.quantile(k2, 0.9)
+    power = np.clip(power - np.median(power[outer]), 0.0, None)
     total = float(power.sum() - power[(0,) * 3])           # the mean (k = 0) is no wave
     if not total > 0:
         return None

@@ -67,8 +67,12 @@ class _Prepared:
             self.confidence = noise.wave_snr(wave, self.noise_sigma)
         field, self.compression = remove_compression(wave, voxel_size_m, options["compression"],
                                                      options["highpass_sigma_vox"], axes)
+        # The wavelength is read from the field the Laplacian sees, except after a curl: read it from
+        # the measured wave there, as a derivative colours the noise (its power peaks mid-band), which
+        # no noise floor then removes; a compressional wave left in only lengthens the estimate, i.e.
+        # loosens the cap back towards the fixed width.
         self.sigma_vox, self.wavelength_m = derivatives.wavelength_scaled_sigma(
-            field, voxel_size_m, options["smoothing_sigma_vox"], options["smoothing_per_wavelength"], axes)
+            wave if self.compression == "curl" else field, voxel_size_m, options["smoothing_sigma_vox"], options["smoothing_per_wavelength"], axes)
         self.field = derivatives.smooth(field, self.sigma_vox, axes)
         self.laplacian = derivatives.laplacian(self.field, voxel_size_m, axes, options["laplacian"])
 
