@@ -112,13 +112,18 @@ def read_nrrd(path):
     return PhaseFile(frames.array, frames.ijk_to_ras, values, sources)
 
 
-def read_phase_file(path):
+def read_phase_file(path, phase_units=None):
+    """PhaseFile of ``path``; DICOM (a folder or a .dcm file) is read with :mod:`.mre_dicom`, its phase
+    converted to rad (``phase_units`` overrides the scaling rule there)."""
     lower = path.lower()
+    if os.path.isdir(path) or lower.endswith((".dcm", ".ima")):
+        from .mre_dicom import read_dicom
+        return read_dicom(path, phase_units=phase_units)
     if lower.endswith(".mat"):
         return read_mat(path)
     if lower.endswith((".nii", ".nii.gz")):
         return read_nifti(path)
     if lower.endswith((".nrrd", ".nhdr")):
         return read_nrrd(path)
-    raise InputError(f"{path}: MRE phase data must be a 4D NIfTI (+ JSON sidecar), a .mat file or a Slicer "
-                     "volume sequence (.seq.nrrd)")
+    raise InputError(f"{path}: MRE phase data must be a DICOM folder, a 4D NIfTI (+ JSON sidecar), a .mat file "
+                     "or a Slicer volume sequence (.seq.nrrd)")

@@ -26,7 +26,8 @@ MAP_DISPLAY = {key: _display_row(key) for key in quantity_names.REGISTRY_NAME}
 # Pure noise has a wave SNR of about 1 (its median slightly below); a region whose median is
 # under 2 holds no usable wave.
 REGION_MIN_WAVE_SNR = 2.0
-PHASE_FACTORS = {"rad": 1.0, "deg": np.pi / 180.0, "int12": np.pi / 4096.0}
+PHASE_FACTORS = {"rad": 1.0, "deg": np.pi / 180.0, "int12": np.pi / 4096.0, "uint12": np.pi / 2048.0, "mrad": 1e-3}
+PHASE_OFFSETS = {"uint12": -np.pi}           # rad added after the factor
 
 
 @dataclass
@@ -55,7 +56,7 @@ def _unwrap(phase, method):
 def phase_to_waves(phase, acquisition, settings):
     """{frequency: complex wave (components along slice, row, col or the single direction)}, noise SDs."""
     factor = PHASE_FACTORS[settings.phase_units]
-    phase = np.asarray(phase, dtype=float) * factor
+    phase = np.asarray(phase, dtype=float) * factor + PHASE_OFFSETS.get(settings.phase_units, 0.0)
     finite = np.isfinite(phase)
     if not finite.all():
         raise InputError(f"phase images hold {int((~finite).sum())} non-finite value(s)")

@@ -8,7 +8,9 @@ from .derivatives import LAPLACIAN_METHODS
 
 INVERSIONS = ("mdev", "kmdev", "helmholtz")
 UNWRAP_METHODS = ("laplacian", "spatiotemporal", "quality", "none")
-PHASE_UNITS = ("rad", "deg", "int12")        # int12: -4096..4095 for -pi..pi (12-bit DICOM phase)
+# int12: -4096..4095 for -pi..pi (Siemens 12-bit phase after rescale); uint12: 0..4095 for -pi..pi
+# (stored 12-bit phase); mrad: milliradians (see mre_dicom.py for the sources)
+PHASE_UNITS = ("rad", "deg", "int12", "uint12", "mrad")
 
 
 @dataclass
