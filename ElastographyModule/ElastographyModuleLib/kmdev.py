@@ -4,11 +4,14 @@ Tzschatzsch et al., Med Image Anal 2016, doi:10.1016/j.media.2016.01.001 ("tomoe
 each component and frequency is band-pass filtered, split into waves travelling along a set of
 directions, and the local wavenumber of each part is the magnitude of its phase gradient; speeds
 omega / k are averaged with amplitude weights (weights |U_filtered|^weight_power; stronger
-waves carry more reliable phase), giving the phase velocity without second derivatives, so
+waves carry more reliable phase) as slownesses k / omega, whose weighted mean is finite where one
+part's phase gradient vanishes (a mean of speeds omega / k is not), giving the phase velocity without second derivatives, so
 the map is less noise-sensitive and less blurred than Laplacian-based inversions.
 
-The phase gradient along an axis is read from neighbour products,
-arg(U(x+h) conj(U(x-h))) / 2h, exact for a plane wave with |k h| < pi/2.
+The phase gradient along an axis is the mean of the forward and backward neighbour products,
+[arg(U(x+h) conj U(x)) + arg(U(x) conj U(x-h))] / 2h, exact for a plane wave with |k h| < pi,
+i.e. down to 2 voxels per wavelength (the central product arg(U(x+h) conj U(x-h)) / 2h wraps
+at |k h| = pi/2, 4 voxels per wavelength, and then reads the wave far too fast on coarse grids).
 """
 import numpy as np
 
@@ -18,15 +21,16 @@ from . import derivatives, directional, noise
 from .compression import remove_compression
 
 DEFAULT_SPEED_RANGE_M_S = (0.3, 15.0)      # band-pass limits as wave speeds at each frequency
+DIRECTIONAL_POWER = 2
 
 
 def _phase_gradient(field, voxel_size_m, axes):
     """|grad arg(field)| (rad/m) over ``axes`` of a complex (slices, rows, cols) field."""
     total = 0.0
     for a in axes:
-        forward = np.roll(field, -1, axis=a)
-        backward = np.roll(field, 1, axis=a)
-        k = np.angle(forward * np.conj(backward)) / (2 * voxel_size_m[a])
+        forward = np.angle(np.roll(field, -1, axis=a) * np.conj(field))      # phase step x -> x+h
+        backward = np.roll(forward, 1, axis=a)                                # phase step x-h -> x
+        k = (forward + backward) / (2 * voxel_size_m[a])
         edge = [slice(None)] * 3
         edge[a] = [0, -1]
         k[tuple(edge)] = np.nan           # no wrap-around neighbours at the borders
@@ -83,21 +87,20 @@ def kmdev(waves, voxel_size_m, density_kg_m3=1000.0, mask=None, axes="2d", direc
         spectra = np.fft.fftn(field, axes=[1 + a for a in use_axes])
         crop = (slice(None),) + tuple(slice(0, n) for n in shape)
         for direction in dirs:
-            filt = band * directional.directional_filter(k_grids, direction)
+            filt = band * directional.directional_filter(k_grids, direction, DIRECTIONAL_POWER)
             parts = np.fft.ifftn(spectra * filt, axes=[1 + a for a in use_axes])[crop]
             for part in parts:
                 k_local = _phase_gradient(part, sizes, use_axes)
                 weight = np.abs(part) ** weight_power
-                with np.errstate(invalid="ignore", divide="ignore"):
-                    speed = omega / k_local
-                good = np.isfinite(speed)
-                numerator = numerator + np.where(good, weight * speed, 0.0)
+                slowness = k_local / omega                      # s/m; finite where speed would blow up
+                good = np.isfinite(slowness)
+                numerator = numerator + np.where(good, weight * slowness, 0.0)
                 denominator = denominator + np.where(good, weight, 0.0)
     mask = np.ones(shape, bool) if mask is None else np.asarray(mask, bool)
     if mask.shape != shape:
         raise ValueError(f"mask of shape {mask.shape} does not match the wave grid {shape}")
     with np.errstate(invalid="ignore", divide="ignore"):
-        speed = numerator / denominator
+        speed = denominator / numerator             # 1 / amplitude-weighted mean slowness
     confidence = np.sqrt(confidence2)
     status = np.full(shape, fit_status.OK, dtype=fit_status.DTYPE)
     status[~np.isfinite(speed) | ~(speed > 0)] = fit_status.FAILED
