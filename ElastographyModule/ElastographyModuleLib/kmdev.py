@@ -4,8 +4,7 @@ Tzschatzsch et al., Med Image Anal 2016, doi:10.1016/j.media.2016.01.001 ("tomoe
 each component and frequency is band-pass filtered, split into waves travelling along a set of
 directions, and the local wavenumber of each part is the magnitude of its phase gradient; speeds
 omega / k are averaged with amplitude weights (weights |U_filtered|^weight_power; stronger
-waves carry more reliable phase) as slownesses k / omega, whose weighted mean is finite where one
-part's phase gradient vanishes (a mean of speeds omega / k is not), giving the phase velocity without second derivatives, so
+waves carry more reliable phase), giving the phase velocity without second derivatives, so
 the map is less noise-sensitive and less blurred than Laplacian-based inversions.
 
 The phase gradient along an axis is the mean of the forward and backward neighbour products,
@@ -92,15 +91,16 @@ def kmdev(waves, voxel_size_m, density_kg_m3=1000.0, mask=None, axes="2d", direc
             for part in parts:
                 k_local = _phase_gradient(part, sizes, use_axes)
                 weight = np.abs(part) ** weight_power
-                slowness = k_local / omega                      # s/m; finite where speed would blow up
-                good = np.isfinite(slowness)
-                numerator = numerator + np.where(good, weight * slowness, 0.0)
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    speed = omega / k_local
+                good = np.isfinite(speed)
+                numerator = numerator + np.where(good, weight * speed, 0.0)
                 denominator = denominator + np.where(good, weight, 0.0)
     mask = np.ones(shape, bool) if mask is None else np.asarray(mask, bool)
     if mask.shape != shape:
         raise ValueError(f"mask of shape {mask.shape} does not match the wave grid {shape}")
     with np.errstate(invalid="ignore", divide="ignore"):
-        speed = denominator / numerator             # 1 / amplitude-weighted mean slowness
+        speed = numerator / denominator
     confidence = np.sqrt(confidence2)
     status = np.full(shape, fit_status.OK, dtype=fit_status.DTYPE)
     status[~np.isfinite(speed) | ~(speed > 0)] = fit_status.FAILED
