@@ -103,6 +103,24 @@ class MREDicomTest(unittest.TestCase):
             build_acquisition(4, (4e-3, 2e-3, 2e-3), data.values.get("frequencies_hz"), data.values["offsets"])
         self.assertIn("--frequency", str(caught.exception))
 
+    def test_enhanced_multiframe_phase(self):
+        import pydicom
+
+        from dicom_writer import save_as_file, write_enhanced
+        truth = phase_rad(3)
+        path = os.path.join(self.folder, "mre.dcm")
+        write_enhanced(path, np.round(truth * 1000.0).astype(np.int16), spacing=(2.0, 2.0, 4.0),
+                       frame_datetimes=[f"20240101120000.{f:02d}" for f in range(4)], description="MRE 45 Hz")
+        dataset = pydicom.dcmread(path)
+        dataset.ComplexImageComponent = "PHASE"
+        dataset.Manufacturer = "Philips Medical Systems"
+        save_as_file(dataset, path)
+        data = read_dicom(path)
+        self.assertEqual(data.values["frequencies_hz"], [45.0])
+        np.testing.assert_allclose(data.values["offsets"], OFFSETS)
+        self.assertIn("ImageComponent", data.sources["phase_images"])
+        np.testing.assert_allclose(data.array, truth, atol=1e-3)
+
     def test_unknown_scaling_refused(self):
         self.write(phase_rad() * 9000.0, "MRE 60Hz", frame_tags=[{"TemporalPositionIdentifier": f + 1}
                                                                  for f in range(4)])
