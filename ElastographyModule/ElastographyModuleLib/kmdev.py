@@ -37,11 +37,6 @@ def _phase_gradient_vector(field, voxel_size_m, axes):
     return gradient
 
 
-def _phase_gradient(field, voxel_size_m, axes):
-    """|grad arg(field)| (rad/m) over ``axes`` of a complex (slices, rows, cols) field."""
-    return np.sqrt(sum(k ** 2 for k in _phase_gradient_vector(field, voxel_size_m, axes).values()))
-
-
 def _decay_rate(field, voxel_size_m, phase_gradient):
     """The amplitude decay rate k'' (1/m) along the wave's own propagation direction.
 
