@@ -118,6 +118,8 @@ def run(args):
 
 
 def _analyse(args, settings, data, values, sources, scene, out):
+    import numpy as np
+
     from TMEMonitorLib import io
     from TMEMonitorLib import scene as tme_scene
     from TMEMonitorLib.errors import InputError
@@ -145,6 +147,12 @@ def _analyse(args, settings, data, values, sources, scene, out):
                              f"{data.array.shape[1:]}")
         mask_node = tme_scene.add_label_map(scene, array > 0, data.ijk_to_ras if array is not volume.array
                                             else volume.ijk_to_ras, "mask")
+    elif getattr(data, "magnitude", None) is not None:
+        # The magnitude series beside the DICOM phase images: its signal (the body) is the mask.
+        from TMEMonitorLib.scene.signal_mask import signal_mask
+        body = signal_mask(np.asarray(data.magnitude, float)[np.newaxis])
+        mask_node = tme_scene.add_label_map(scene, body, data.ijk_to_ras, "mask")
+        print("  mask: signal of the DICOM magnitude series")
     for key, text in acquisition.provenance.items():
         print(f"  {key}: {text}")
     result = ElastographyLogic(scene).run(data.array, settings, ijk_to_ras=data.ijk_to_ras, acquisition=acquisition,

@@ -202,6 +202,6 @@ def read_dicom(path, series=None, phase_units=None):
     if magnitude_groups:
         layout = layout_frames(magnitude_groups[0], path, "time")
         magnitude = _fill_array(layout.frames, np.float64, False)[0]
-    data = PhaseFile(phase, geometry, values, sources)
-    data.magnitude = magnitude
-    return data
+    if magnitude is not None and magnitude.shape != phase.shape[1:]:
+        magnitude = None                   # not on the phase grid: no mask from it
+    return PhaseFile(phase, geometry, values, sources, magnitude)

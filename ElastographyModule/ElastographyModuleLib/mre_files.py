@@ -34,6 +34,7 @@ class PhaseFile:
     ijk_to_ras: np.ndarray
     values: dict = field(default_factory=dict)      # acquisition values found in the file
     sources: dict = field(default_factory=dict)
+    magnitude: object = None                        # (slices, rows, cols) magnitude beside the phase (DICOM)
 
 
 def read_nifti(path):

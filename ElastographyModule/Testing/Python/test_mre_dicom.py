@@ -147,6 +147,11 @@ class MREDicomCommandLineTest(unittest.TestCase):
                 for f in range(4)]
         write_series(os.path.join(folder, "dicom"), stored.astype(np.int16), spacing=(2.0, 2.0, 2.0), frame_tags=tags,
                      description="MRE 60Hz")
+        magnitude = np.zeros((4,) + shape)
+        magnitude[:, :, 4:-4, 4:-4] = 800.0                              # the body: all but a 4-voxel rim
+        write_series(os.path.join(folder, "dicom", "magnitude"), magnitude.astype(np.int16), spacing=(2.0, 2.0, 2.0),
+                     frame_tags=[dict(t, ImageType=["ORIGINAL", "PRIMARY", "M"], RescaleSlope=1.0, RescaleIntercept=0.0)
+                                 for t in tags], description="MRE 60Hz", series_number=2)
         parser = argparse.ArgumentParser()
         cli.add_parser(parser.add_subparsers())
         out = os.path.join(folder, "maps")
@@ -159,8 +164,10 @@ class MREDicomCommandLineTest(unittest.TestCase):
         self.assertIn("frequencies: DICOM (0008,103E) SeriesDescription 'MRE 60Hz'", text)
         self.assertIn("TemporalPositionIdentifier", text)
         self.assertIn("phase units: int12", text)
-        abs_g = tme_io.read_volume(os.path.join(out, "mdev_abs_G.nrrd")).array[1:-1, 6:-6, 6:-6]   # kPa
-        self.assertLess(abs(np.nanmedian(abs_g) / 3.0 - 1), 0.05)
+        self.assertIn("mask: signal of the DICOM magnitude series", text)
+        abs_g = tme_io.read_volume(os.path.join(out, "mdev_abs_G.nrrd")).array
+        self.assertTrue(np.all(np.isnan(abs_g[:, :2, :])))                # outside the body: no stiffness
+        self.assertLess(abs(np.nanmedian(abs_g[1:-1, 6:-6, 6:-6]) / 3.0 - 1), 0.05)   # kPa
 
 
 if __name__ == "__main__":
