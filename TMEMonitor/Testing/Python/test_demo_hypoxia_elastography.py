@@ -55,7 +55,8 @@ class HypoxiaElastographyInTheDemoTest(unittest.TestCase):
             self.assertIn(role, visit.nodes)
         oe = visit.nodes["oe_dynamic"]
         self.assertEqual(float(oe.GetAttribute("TMEMonitor.GasOn_s")), 60.0)
-        self.assertEqual(json.loads(visit.nodes["mre_phase"].GetAttribute("TMEMonitor.MREFrequencies")), [40.0])
+        self.assertEqual(json.loads(visit.nodes["mre_phase"].GetAttribute("TMEMonitor.MREFrequencies")),
+                         [30.0, 40.0, 50.0, 60.0])
         for result in self.results:
             self.assertEqual(list(result), ["dce", "hypoxia", "mre"])
             self.assertEqual(set(result["hypoxia"].map_nodes), {"R2star", "T2star", "dR1", "hypoxic_fraction"})
