@@ -124,7 +124,7 @@ def read_dicom(path, series=None, phase_units=None):
     from TMEMonitorLib.io.dicom_frames import layout_frames
     from TMEMonitorLib.io.dicom_series import _fill_array
 
-    from .mre_files import PhaseFile
+    from .phase_file import PhaseFile
     found, _ = dicom_records.scan(path)
     groups = sorted(found.values(), key=_series_order)
     kinds = [{_image_kind(r) for r in records} for records in groups]

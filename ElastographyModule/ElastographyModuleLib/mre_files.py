@@ -18,23 +18,15 @@ JSON values, as ElastographyLogic reads them from the node): ``TMEMonitor.MREFre
 the sequence index itself (a frame number) carries no acquisition value.
 """
 import os
-from dataclasses import dataclass, field
 
 import numpy as np
 
 from TMEMonitorLib.errors import InputError
 
+from .phase_file import PhaseFile  # noqa: F401  (re-exported: readers return it)
+
 SIDE_KEYS = {"frequencies_hz": "MREFrequency", "offsets": "MREPhaseOffsets", "directions_ijk": "MREEncodingDirections",
              "um_per_rad": "MREPhaseToDisplacement"}
-
-
-@dataclass
-class PhaseFile:
-    array: np.ndarray                         # (frames, slices, rows, cols)
-    ijk_to_ras: np.ndarray
-    values: dict = field(default_factory=dict)      # acquisition values found in the file
-    sources: dict = field(default_factory=dict)
-    magnitude: object = None                        # (slices, rows, cols) magnitude beside the phase (DICOM)
 
 
 def read_nifti(path):
