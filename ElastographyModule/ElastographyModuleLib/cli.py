@@ -8,8 +8,9 @@ from .settings import INVERSIONS, PHASE_UNITS, UNWRAP_METHODS, ElastographySetti
 
 def add_parser(subparsers):
     parser = subparsers.add_parser("mre", help="MR elastography: |G*|, G', G'', phi and shear-wave speed maps")
-    parser.add_argument("phase", type=opt.existing_file("phase image file"),
-                        help="MRE phase images: 4D NIfTI (+ JSON sidecar), .mat, or a Slicer volume "
+    parser.add_argument("phase", type=opt.existing_path("phase images (file or DICOM folder)"),
+                        help="MRE phase images: a DICOM folder (or .dcm file), 4D NIfTI (+ JSON sidecar), .mat, "
+                             "or a Slicer volume "
                              "sequence .seq.nrrd (with TMEMonitor.MRE* keys, as the module and the demo "
                              "write it); frames ordered frequency, direction, phase offset")
     parser.add_argument("--out", required=True, type=opt.output_folder(),
@@ -29,9 +30,9 @@ def add_parser(subparsers):
     acq.add_argument("--um-per-rad", type=opt.positive(1e6, "um/rad"), help="displacement per phase, um/rad")
     acq.add_argument("--meg", nargs=3, type=opt.non_negative(1e6), metavar=("MT_PER_M", "CYCLES", "MEG_HZ"),
                      help="motion-encoding gradient amplitude (mT/m), cycles and frequency (Hz; 0 = vibration)")
-    acq.add_argument("--phase-units", choices=PHASE_UNITS, default="rad",
-                     help="unit of the phase images: rad, deg, or int12 (-4096..4095 for -pi..pi, 12-bit DICOM "
-                          "phase) (default: %(default)s)")
+    acq.add_argument("--phase-units", choices=PHASE_UNITS, default=None,
+                     help="unit of the phase images: rad, deg, mrad, int12 (-4096..4095 for -pi..pi) or uint12 "
+                          "(0..4095 for -pi..pi) (default: rad; DICOM: from the value range, see the README)")
     parser.add_argument("--inversions", type=opt.name_list(INVERSIONS), default=("mdev", "kmdev"),
                         help=f"comma separated: {', '.join(INVERSIONS)} (default: mdev,kmdev)")
     parser.add_argument("--unwrap", choices=UNWRAP_METHODS, default="laplacian",
@@ -69,7 +70,7 @@ def _directions(text):
 def settings_from_args(args):
     return ElastographySettings(
         inversions=tuple(args.inversions), unwrap=args.unwrap,
-        phase_units=args.phase_units, compression=args.compression, smoothing_sigma_vox=args.smoothing,
+        phase_units=args.phase_units or "rad", compression=args.compression, smoothing_sigma_vox=args.smoothing,
         density_kg_m3=args.density, min_wave_snr=args.min_wave_snr).validated()
 
 
@@ -100,9 +101,14 @@ def run(args):
     from TMEMonitorLib import scene as tme_scene
     from TMEMonitorLib.output_folder import OutputFolder
     settings = settings_from_args(args)
+    from dataclasses import replace
+
     from .mre_files import read_phase_file
     with OutputFolder(args.out, "mre", getattr(args, "argv", ())) as out:     # --out checked first
-        data = read_phase_file(args.phase)
+        data = read_phase_file(args.phase, phase_units=args.phase_units)
+        if "phase_units" in data.sources:            # DICOM: converted to rad by the reader
+            settings = replace(settings, phase_units="rad")
+            print(f"  phase units: {data.sources['phase_units']}")
         values, sources = acquisition_values(args, data.values, data.sources)
         scene = tme_scene.create_scene()
         try:
@@ -112,6 +118,8 @@ def run(args):
 
 
 def _analyse(args, settings, data, values, sources, scene, out):
+    import numpy as np
+
     from TMEMonitorLib import io
     from TMEMonitorLib import scene as tme_scene
     from TMEMonitorLib.errors import InputError
@@ -139,6 +147,12 @@ def _analyse(args, settings, data, values, sources, scene, out):
                              f"{data.array.shape[1:]}")
         mask_node = tme_scene.add_label_map(scene, array > 0, data.ijk_to_ras if array is not volume.array
                                             else volume.ijk_to_ras, "mask")
+    elif getattr(data, "magnitude", None) is not None:
+        # The magnitude series beside the DICOM phase images: its signal (the body) is the mask.
+        from TMEMonitorLib.scene.signal_mask import signal_mask
+        body = signal_mask(np.asarray(data.magnitude, float)[np.newaxis])
+        mask_node = tme_scene.add_label_map(scene, body, data.ijk_to_ras, "mask")
+        print("  mask: signal of the DICOM magnitude series")
     for key, text in acquisition.provenance.items():
         print(f"  {key}: {text}")
     result = ElastographyLogic(scene).run(data.array, settings, ijk_to_ras=data.ijk_to_ras, acquisition=acquisition,

@@ -44,10 +44,11 @@ def butterworth_bandpass(k_abs, k_low, k_high, order=4):
     return high * low
 
 
-def directional_filter(k_grids, direction):
-    """((k/|k|) . n)_+^2: keeps waves travelling along ``direction`` (cos^2 angular weight)."""
+def directional_filter(k_grids, direction, power=2):
+    """((k/|k|) . n)_+^power: keeps waves travelling along ``direction`` (cos^power angular weight;
+    a higher power narrows the cone, so fewer crossing waves share a part)."""
     k_abs = np.sqrt(sum(k ** 2 for k in k_grids))
     with np.errstate(invalid="ignore", divide="ignore"):
         cosine = sum(k * n for k, n in zip(k_grids, direction)) / k_abs
     cosine = np.nan_to_num(cosine)
-    return np.where(cosine > 0, cosine ** 2, 0.0)
+    return np.where(cosine > 0, cosine ** power, 0.0)

@@ -28,7 +28,8 @@ from . import derivatives, moduli, noise
 from .compression import remove_compression
 from .kmdev import kmdev  # noqa: F401  (public API)
 
-DEFAULT_SMOOTHING_SIGMA_VOX = 1.5      # Gaussian low-pass before the Laplacian (voxels)
+DEFAULT_SMOOTHING_SIGMA_VOX = 1.5      # Gaussian low-pass before the Laplacian (voxels), at most
+DEFAULT_SMOOTHING_PER_WAVELENGTH = 0.1  # ... this fraction of the dominant wavelength (0: fixed width)
 DEFAULT_MIN_WAVE_SNR = 3.0
 DEFAULT_HIGHPASS_SIGMA_VOX = 5.0
 
@@ -66,18 +67,27 @@ class _Prepared:
             self.confidence = noise.wave_snr(wave, self.noise_sigma)
         field, self.compression = remove_compression(wave, voxel_size_m, options["compression"],
                                                      options["highpass_sigma_vox"], axes)
-        self.field = derivatives.smooth(field, options["smoothing_sigma_vox"], axes)
+        # The wavelength is read from the field the Laplacian sees, except after a curl: read it from
+        # the measured wave there, as a derivative colours the noise (its power peaks mid-band), which
+        # no noise floor then removes; a compressional wave left in only lengthens the estimate, i.e.
+        # loosens the cap back towards the fixed width.
+        self.sigma_vox, self.wavelength_m = derivatives.wavelength_scaled_sigma(
+            wave if self.compression == "curl" else field, voxel_size_m, options["smoothing_sigma_vox"], options["smoothing_per_wavelength"], axes)
+        self.field = derivatives.smooth(field, self.sigma_vox, axes)
         self.laplacian = derivatives.laplacian(self.field, voxel_size_m, axes, options["laplacian"])
 
 
-def _options(smoothing_sigma_vox, compression, laplacian, axes, noise_sigma, min_wave_snr, highpass_sigma_vox):
+def _options(smoothing_sigma_vox, compression, laplacian, axes, noise_sigma, min_wave_snr, highpass_sigma_vox,
+             smoothing_per_wavelength=None):
     if laplacian not in derivatives.LAPLACIAN_METHODS:
         raise ValueError(f"laplacian '{laplacian}' is not one of {', '.join(derivatives.LAPLACIAN_METHODS)}")
     if axes not in ("3d", "2d"):
         raise ValueError(f"axes '{axes}': expected '3d' or '2d' (in-plane)")
     return {"smoothing_sigma_vox": smoothing_sigma_vox, "compression": compression, "laplacian": laplacian,
             "axes": axes, "noise_sigma": noise_sigma, "min_wave_snr": float(min_wave_snr),
-            "highpass_sigma_vox": highpass_sigma_vox}
+            "highpass_sigma_vox": highpass_sigma_vox,
+            "smoothing_per_wavelength": DEFAULT_SMOOTHING_PER_WAVELENGTH if smoothing_per_wavelength is None
+            else float(smoothing_per_wavelength)}
 
 
 def _finish(abs_g, phi, confidence, amplitude, mask, min_wave_snr, density, extra=None):
@@ -105,11 +115,12 @@ def _finish(abs_g, phi, confidence, amplitude, mask, min_wave_snr, density, extr
 
 def helmholtz(wave, voxel_size_m, frequency_hz, density_kg_m3=1000.0, mask=None, smoothing_sigma_vox=None,
               compression="none", laplacian="fd4", axes="3d", noise_sigma=None, min_wave_snr=None,
-              highpass_sigma_vox=None):
+              highpass_sigma_vox=None, smoothing_per_wavelength=None):
     """Direct (algebraic Helmholtz) inversion at one frequency; see the module docstring.
 
     ``smoothing_sigma_vox``: Gaussian low-pass before differentiation (default 1.5 voxels; 0 for
-    none); ``compression``: 'none', 'curl', 'bandpass' or 'auto'; ``laplacian``: 'fd4', 'fd2',
+    none), no wider than ``smoothing_per_wavelength`` (default 0.1; 0: no cap) of the wave's dominant
+    wavelength (:func:`derivatives.wavelength_scaled_sigma`); ``compression``: 'none', 'curl', 'bandpass' or 'auto'; ``laplacian``: 'fd4', 'fd2',
     'savgol' or 'fft'; ``axes``: '3d' or '2d' (in-plane); ``noise_sigma``: noise SD of the real
     part of ``wave`` (m), estimated from the field when None.
     """
@@ -122,7 +133,7 @@ def helmholtz(wave, voxel_size_m, frequency_hz, density_kg_m3=1000.0, mask=None,
     options = _options(DEFAULT_SMOOTHING_SIGMA_VOX if smoothing_sigma_vox is None else smoothing_sigma_vox,
                        compression, laplacian, axes, noise_sigma,
                        DEFAULT_MIN_WAVE_SNR if min_wave_snr is None else min_wave_snr,
-                       highpass_sigma_vox or DEFAULT_HIGHPASS_SIGMA_VOX)
+                       highpass_sigma_vox or DEFAULT_HIGHPASS_SIGMA_VOX, smoothing_per_wavelength)
     prepared = _Prepared(wave, voxel_size_m, options)
     omega2 = (2 * np.pi * frequency_hz) ** 2
     u, lap = prepared.field, prepared.laplacian
@@ -130,11 +141,13 @@ def helmholtz(wave, voxel_size_m, frequency_hz, density_kg_m3=1000.0, mask=None,
         g = -density_kg_m3 * omega2 * np.sum(np.conj(lap) * u, axis=0) / np.sum(np.abs(lap) ** 2, axis=0)
     return _finish(np.abs(g), np.angle(g), prepared.confidence, prepared.raw_amplitude, mask,
                    options["min_wave_snr"], density_kg_m3,
-                   {"noise_sigma": prepared.noise_sigma, "compression": prepared.compression})
+                   {"noise_sigma": prepared.noise_sigma, "compression": prepared.compression,
+                    "smoothing_sigma_vox": prepared.sigma_vox, "dominant_wavelength_m": prepared.wavelength_m})
 
 
 def mdev(waves, voxel_size_m, density_kg_m3=1000.0, mask=None, smoothing_sigma_vox=None, compression="none",
-         laplacian="fd4", axes="3d", noise_sigma=None, min_wave_snr=None, highpass_sigma_vox=None):
+         laplacian="fd4", axes="3d", noise_sigma=None, min_wave_snr=None, highpass_sigma_vox=None,
+         smoothing_per_wavelength=None):
     """MDEV inversion pooled over every component and frequency of ``waves`` {frequency_hz: wave}.
 
     |G*| = rho sum_f omega_f^2 sum_c |U| / sum_f sum_c |Lap U|
@@ -148,7 +161,8 @@ def mdev(waves, voxel_size_m, density_kg_m3=1000.0, mask=None, smoothing_sigma_v
     options = _options(DEFAULT_SMOOTHING_SIGMA_VOX if smoothing_sigma_vox is None else smoothing_sigma_vox,
                        compression, laplacian, axes, None,
                        DEFAULT_MIN_WAVE_SNR if min_wave_snr is None else min_wave_snr,
-                       highpass_sigma_vox or DEFAULT_HIGHPASS_SIGMA_VOX)
+                       highpass_sigma_vox or DEFAULT_HIGHPASS_SIGMA_VOX, smoothing_per_wavelength)
+    smoothing, wavelengths = {}, {}
     magnitude_num = magnitude_den = phase_num = phase_den = confidence2 = amplitude2 = 0.0
     shape, sigmas, method = None, {}, None
     for frequency_hz, wave in sorted(waves.items()):
@@ -171,10 +185,13 @@ def mdev(waves, voxel_size_m, density_kg_m3=1000.0, mask=None, smoothing_sigma_v
         confidence2 = confidence2 + np.nan_to_num(prepared.confidence) ** 2
         amplitude2 = amplitude2 + prepared.raw_amplitude ** 2
         sigmas[float(frequency_hz)] = prepared.noise_sigma
+        smoothing[float(frequency_hz)], wavelengths[float(frequency_hz)] = prepared.sigma_vox, prepared.wavelength_m
         method = prepared.compression
     mask = _check_mask(mask, shape)
     with np.errstate(invalid="ignore", divide="ignore"):
         abs_g = magnitude_num / magnitude_den
         phi = np.arccos(np.clip(phase_num / phase_den, -1.0, 1.0))
     return _finish(abs_g, phi, np.sqrt(confidence2), np.sqrt(amplitude2 / len(waves)), mask,
-                   options["min_wave_snr"], density_kg_m3, {"noise_sigma": sigmas, "compression": method})
+                   options["min_wave_snr"], density_kg_m3, {"noise_sigma": sigmas, "compression": method,
+                                                           "smoothing_sigma_vox": smoothing,
+                                                           "dominant_wavelength_m": wavelengths})

@@ -21,6 +21,7 @@ from TMEMonitorLib.scene import hierarchy
 from TMEMonitorLib.scene import units as scene_units
 from TMEMonitorLib.statistics import statistics_table
 
+from . import quantity_names
 from .acquisition import MREAcquisition, build_acquisition
 from .pipeline import MAP_DISPLAY, analyse_mre
 from .settings import ElastographySettings
@@ -41,10 +42,19 @@ class ElastographyResult:
     folder_item: int = None
 
 
-def _add_map(scene, values, ijk_to_ras, name, quantity, unit, colormap, mask, description):
+def _add_map(scene, values, ijk_to_ras, name, quantity, unit, colormap, mask, description, map_key=None):
+    """A map node in its display form; window, map name and display unit from the quantity registry."""
     known = unit in scene_units.UNITS
+    entry = quantity_names.entry_of(map_key) if map_key else None
+    window = entry.display_limits if entry is not None else None
     node = tme_scene.add_parameter_map(scene, values, ijk_to_ras, name, quantity, unit if known else "1",
-                                       colormap, mask=mask, description=description)
+                                       colormap, display_range=window, mask=mask, description=description,
+                                       window_source="registry" if window else None)
+    if entry is not None:
+        from TMEMonitorLib.scene import attribute_names
+        node.SetAttribute(attribute_names.MAP_NAME, entry.name)
+        node.SetAttribute(attribute_names.DISPLAY_UNIT, entry.display_unit)
+        node.SetAttribute(attribute_names.DISPLAY_SCALE, "1.0")        # values already in the display unit
     if not known:
         import slicer
         code, meaning = _EXTRA_UNITS[unit]
@@ -146,7 +156,7 @@ class ElastographyLogic:
                 quantity, internal, unit, factor, colormap = MAP_DISPLAY[name]
                 shown = np.asarray(values, float) * factor
                 node = _add_map(scene, shown, ijk_to_ras, f"{prefix} {method} {quantity}", quantity, unit, colormap,
-                                analysis.mask, description)
+                                analysis.mask, description, map_key=name)
                 tme_scene.set_acquisition_attributes(node, {**recorded, "method": method,
                                                             "internal_unit": internal or "1",
                                                             "display_factor": factor})

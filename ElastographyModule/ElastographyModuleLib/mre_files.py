@@ -18,22 +18,15 @@ JSON values, as ElastographyLogic reads them from the node): ``TMEMonitor.MREFre
 the sequence index itself (a frame number) carries no acquisition value.
 """
 import os
-from dataclasses import dataclass, field
 
 import numpy as np
 
 from TMEMonitorLib.errors import InputError
 
+from .phase_file import PhaseFile  # noqa: F401  (re-exported: readers return it)
+
 SIDE_KEYS = {"frequencies_hz": "MREFrequency", "offsets": "MREPhaseOffsets", "directions_ijk": "MREEncodingDirections",
              "um_per_rad": "MREPhaseToDisplacement"}
-
-
-@dataclass
-class PhaseFile:
-    array: np.ndarray                         # (frames, slices, rows, cols)
-    ijk_to_ras: np.ndarray
-    values: dict = field(default_factory=dict)      # acquisition values found in the file
-    sources: dict = field(default_factory=dict)
 
 
 def read_nifti(path):
@@ -112,13 +105,18 @@ def read_nrrd(path):
     return PhaseFile(frames.array, frames.ijk_to_ras, values, sources)
 
 
-def read_phase_file(path):
+def read_phase_file(path, phase_units=None):
+    """PhaseFile of ``path``; DICOM (a folder or a .dcm file) is read with :mod:`.mre_dicom`, its phase
+    converted to rad (``phase_units`` overrides the scaling rule there)."""
     lower = path.lower()
+    if os.path.isdir(path) or lower.endswith((".dcm", ".ima")):
+        from .mre_dicom import read_dicom
+        return read_dicom(path, phase_units=phase_units)
     if lower.endswith(".mat"):
         return read_mat(path)
     if lower.endswith((".nii", ".nii.gz")):
         return read_nifti(path)
     if lower.endswith((".nrrd", ".nhdr")):
         return read_nrrd(path)
-    raise InputError(f"{path}: MRE phase data must be a 4D NIfTI (+ JSON sidecar), a .mat file or a Slicer "
-                     "volume sequence (.seq.nrrd)")
+    raise InputError(f"{path}: MRE phase data must be a DICOM folder, a 4D NIfTI (+ JSON sidecar), a .mat file "
+                     "or a Slicer volume sequence (.seq.nrrd)")

@@ -7,25 +7,27 @@ import numpy as np
 
 from TMEMonitorLib.errors import InputError
 
-from . import inversion, noise, unwrap
+from . import inversion, noise, quantity_names, unwrap
 from .harmonic import first_harmonic
 from .settings import ElastographySettings
 
-# name -> (quantity, internal unit, display unit, factor internal -> display, colour map)
-MAP_DISPLAY = {
-    "abs_G": ("|G*|", "Pa", "kPa", 1e-3, "viridis"),
-    "G_storage": ("storage modulus G'", "Pa", "kPa", 1e-3, "viridis"),
-    "G_loss": ("loss modulus G''", "Pa", "kPa", 1e-3, "viridis"),
-    "phi": ("loss angle phi", "rad", "rad", 1.0, "magma"),
-    "wave_speed": ("shear wave speed", "m/s", "m/s", 1.0, "viridis"),
-    "rho_c2": ("rho c^2", "Pa", "kPa", 1e-3, "viridis"),
-    "amplitude": ("wave amplitude", "m", "um", 1e6, "magma"),
-    "confidence": ("wave SNR", "", "", 1.0, "magma"),
-}
+# name -> (quantity, internal unit, unit of the map node, factor internal -> node, colour map), from the
+# quantity registry (quantity_names.py); the nodes hold the registry's display form (kPa, um).
+_NODE_UNIT = {"µm": "um", "unitless": ""}
+
+
+def _display_row(key):
+    entry = quantity_names.entry_of(key)
+    return (entry.quantity, entry.unit, _NODE_UNIT.get(entry.display_unit, entry.display_unit), entry.display_scale,
+            entry.colormap)
+
+
+MAP_DISPLAY = {key: _display_row(key) for key in quantity_names.REGISTRY_NAME}
 # Pure noise has a wave SNR of about 1 (its median slightly below); a region whose median is
 # under 2 holds no usable wave.
 REGION_MIN_WAVE_SNR = 2.0
-PHASE_FACTORS = {"rad": 1.0, "deg": np.pi / 180.0, "int12": np.pi / 4096.0}
+PHASE_FACTORS = {"rad": 1.0, "deg": np.pi / 180.0, "int12": np.pi / 4096.0, "uint12": np.pi / 2048.0, "mrad": 1e-3}
+PHASE_OFFSETS = {"uint12": -np.pi}           # rad added after the factor
 
 
 @dataclass
@@ -54,7 +56,7 @@ def _unwrap(phase, method):
 def phase_to_waves(phase, acquisition, settings):
     """{frequency: complex wave (components along slice, row, col or the single direction)}, noise SDs."""
     factor = PHASE_FACTORS[settings.phase_units]
-    phase = np.asarray(phase, dtype=float) * factor
+    phase = np.asarray(phase, dtype=float) * factor + PHASE_OFFSETS.get(settings.phase_units, 0.0)
     finite = np.isfinite(phase)
     if not finite.all():
         raise InputError(f"phase images hold {int((~finite).sum())} non-finite value(s)")
@@ -85,6 +87,15 @@ def phase_to_waves(phase, acquisition, settings):
     return waves, sigmas
 
 
+def _applied_smoothing(results):
+    """' (applied: 40 Hz 0.62 voxels, ...)' from the MDEV result, the widths the wavelength allowed."""
+    widths = results.get("mdev", {}).get("smoothing_sigma_vox")
+    if not widths:
+        return ""
+    return " (applied, in-plane: " + ", ".join(f"{f:g} Hz {max(w[1], w[2]):.2f} voxels"
+                                                for f, w in sorted(widths.items())) + ")"
+
+
 def analyse_mre(phase, acquisition, settings=None, mask=None):
     """Full analysis of phase images (frames, slices, rows, cols) laid out as ``acquisition``."""
     settings = (settings or ElastographySettings()).validated()
@@ -105,7 +116,7 @@ def analyse_mre(phase, acquisition, settings=None, mask=None):
                    noise_sigma=sigmas, min_wave_snr=settings.min_wave_snr,
                    highpass_sigma_vox=settings.highpass_sigma_vox)
     laplacian_options = dict(smoothing_sigma_vox=settings.smoothing_sigma_vox, laplacian=settings.laplacian,
-                             axes=settings.derivative_axes)
+                             axes=settings.derivative_axes, smoothing_per_wavelength=settings.smoothing_per_wavelength)
     results, notes = {}, []
     voxel = acquisition.voxel_size_m
     if "mdev" in settings.inversions:
@@ -120,7 +131,8 @@ def analyse_mre(phase, acquisition, settings=None, mask=None):
     components = next(iter(waves.values())).shape[0]
     notes.append(f"{len(waves)} frequencies ({', '.join(f'{f:g}' for f in waves)} Hz), {components} component(s), "
                  f"{len(acquisition.offsets_rad)} phase offsets; unwrap {settings.unwrap}; compression removal "
-                 f"{settings.compression}; smoothing {settings.smoothing_sigma_vox:g} voxels; density "
+                 f"{settings.compression}; smoothing {settings.smoothing_sigma_vox:g} voxels at most "
+                 f"{settings.smoothing_per_wavelength:g} wavelength{_applied_smoothing(results)}; density "
                  f"{settings.density_kg_m3:g} kg/m3; median wave SNR in the region {region_snr:.1f}")
     return MREAnalysis(results=results, waves=waves, mask=mask, acquisition=acquisition, settings=settings,
                        noise_sigma=sigmas, notes=notes)

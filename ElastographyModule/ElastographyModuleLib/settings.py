@@ -8,7 +8,9 @@ from .derivatives import LAPLACIAN_METHODS
 
 INVERSIONS = ("mdev", "kmdev", "helmholtz")
 UNWRAP_METHODS = ("laplacian", "spatiotemporal", "quality", "none")
-PHASE_UNITS = ("rad", "deg", "int12")        # int12: -4096..4095 for -pi..pi (12-bit DICOM phase)
+# int12: -4096..4095 for -pi..pi (Siemens 12-bit phase after rescale); uint12: 0..4095 for -pi..pi
+# (stored 12-bit phase); mrad: milliradians (see mre_dicom.py for the sources)
+PHASE_UNITS = ("rad", "deg", "int12", "uint12", "mrad")
 
 
 @dataclass
@@ -18,6 +20,7 @@ class ElastographySettings:
     phase_units: str = "rad"
     compression: str = "auto"           # curl with 3 components, band-pass with 1
     smoothing_sigma_vox: float = 1.5
+    smoothing_per_wavelength: float = 0.1   # the Gaussian no wider than this fraction of the wavelength (0: off)
     laplacian: str = "fd4"
     derivative_axes: str = "3d"         # "2d": in-plane only (thick slices)
     highpass_sigma_vox: float = 5.0
@@ -40,6 +43,9 @@ class ElastographySettings:
                 raise InputError(f"{name.replace('_', ' ')} '{getattr(self, name)}' is not one of {', '.join(choices)}")
         if not 0 <= self.smoothing_sigma_vox <= 10:
             raise InputError(f"smoothing sigma {self.smoothing_sigma_vox} voxels must lie in [0, 10]")
+        if not 0 <= self.smoothing_per_wavelength <= 0.5:
+            raise InputError(f"smoothing per wavelength {self.smoothing_per_wavelength} must lie in [0, 0.5] "
+                             "(a fraction of the wavelength; 0 keeps the width fixed)")
         if not self.highpass_sigma_vox > 0:
             raise InputError(f"high-pass sigma {self.highpass_sigma_vox} voxels must be positive")
         if not 500.0 <= self.density_kg_m3 <= 2000.0:

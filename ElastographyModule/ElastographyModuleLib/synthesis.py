@@ -129,65 +129,112 @@ def phase_images(wave, offsets_rad, phase_per_m, background_rad=None, noise_rad=
 # ---------------------------------------------------------------------------------------------
 # The MRE acquisition of a phantom visit (the demo's synthetic patient, TMEMonitorLib.phantom)
 # ---------------------------------------------------------------------------------------------
-# Standard vibration frequencies (Hz); the demo takes the highest whose wavelength in the normal
-# tissue around the tumour spans at least DEMO_VOXELS_PER_WAVELENGTH in-plane voxels (fewer and the
-# finite differences cannot resolve the wave; coarse demo grids therefore vibrate at low frequency).
-DEMO_FREQUENCIES_HZ = (30.0, 40.0, 50.0, 60.0, 80.0, 100.0)
-DEMO_VOXELS_PER_WAVELENGTH = 6.0
+# Standard vibration frequencies (Hz). MDEV pools several frequencies so that one frequency's wave
+# nodes are filled by another's (Papazoglou et al., PMB 2012, doi:10.1088/0031-9155/57/8/2329); the
+# demo takes up to DEMO_MAX_FREQUENCIES of the highest whose wavelength in the normal tissue around
+# the tumour spans at least DEMO_VOXELS_PER_WAVELENGTH in-plane voxels (fewer and the finite
+# differences cannot resolve the wave; coarse demo grids therefore vibrate at low frequency).
+DEMO_FREQUENCIES_HZ = (20.0, 30.0, 40.0, 50.0, 60.0, 80.0, 100.0)
+DEMO_VOXELS_PER_WAVELENGTH = 4.0
+DEMO_MAX_FREQUENCIES = 4
 DEMO_OFFSETS = 4                       # wave phase offsets over one period
 DEMO_AMPLITUDE_UM = 8.0                # RMS shear displacement
 DEMO_UM_PER_RAD = 4.0                  # encoding: 4 um of motion per rad of phase (peaks wrap)
 DEMO_PHASE_NOISE_RAD = 0.03
+# The wave is solved on a grid with voxels no larger than this (in-plane), averaged into the image
+# voxels (the voxel integrates the motion, as MRI does), so the demo's waves follow the continuous
+# wave equation rather than the 5-point stencil's dispersion on 6 mm voxels (9 % in k^2 at 6 voxels
+# per wavelength).
+DEMO_SOLVER_VOXEL_MM = 3.2
 
 
-def demo_frequency_hz(visit, density_kg_m3=1000.0):
-    """The highest of DEMO_FREQUENCIES_HZ with >= DEMO_VOXELS_PER_WAVELENGTH in-plane voxels per
-    shear wavelength in normal tissue (the lowest one when none qualifies)."""
+def demo_oversample(visit):
+    """Solver grid refinement for a visit: ceil(in-plane voxel / DEMO_SOLVER_VOXEL_MM)."""
+    return max(1, int(np.ceil(abs(float(visit.ijk_to_ras[0, 0])) / DEMO_SOLVER_VOXEL_MM - 1e-9)))
+
+
+def _normal_tissue_speed(visit, density_kg_m3):
     from TMEMonitorLib.phantom import LABELS
 
     from .moduli import phase_velocity
     normal = visit.labels == LABELS["normal"]
-    speed = float(np.median(phase_velocity(visit.truth["abs_G"][normal], visit.truth["phi"][normal], density_kg_m3)))
+    return float(np.median(phase_velocity(visit.truth["abs_G"][normal], visit.truth["phi"][normal], density_kg_m3)))
+
+
+def demo_frequencies_hz(visit, density_kg_m3=1000.0, count=DEMO_MAX_FREQUENCIES):
+    """Up to ``count`` of the highest DEMO_FREQUENCIES_HZ with >= DEMO_VOXELS_PER_WAVELENGTH in-plane
+    voxels per shear wavelength in normal tissue (the lowest one when none qualifies), ascending."""
+    speed = _normal_tissue_speed(visit, density_kg_m3)
     voxel_m = float(np.min(np.abs(np.diag(visit.ijk_to_ras)[:2]))) * 1e-3
     usable = [f for f in DEMO_FREQUENCIES_HZ if speed / f >= DEMO_VOXELS_PER_WAVELENGTH * voxel_m]
-    return max(usable) if usable else min(DEMO_FREQUENCIES_HZ)
+    return tuple(usable[-int(count):]) if usable else (min(DEMO_FREQUENCIES_HZ),)
+
+
+def demo_frequency_hz(visit, density_kg_m3=1000.0):
+    """The highest usable demo frequency (see :func:`demo_frequencies_hz`)."""
+    return demo_frequencies_hz(visit, density_kg_m3)[-1]
+
+
+def _slice_wave(g_slice, voxel_m, frequency, density_kg_m3, oversample):
+    """Anti-plane wave of one slice, solved on an ``oversample``-times finer grid and averaged into voxels."""
+    factor = max(int(oversample), 1)
+    fine = np.repeat(np.repeat(g_slice, factor, axis=0), factor, axis=1) if factor > 1 else g_slice
+    h = voxel_m / factor
+    # Absorbing layer one longest wavelength deep (cost grows with its area; reflections stay small).
+    sponge = max(8, int(np.ceil(np.sqrt(np.max(np.abs(g_slice)) / density_kg_m3) / frequency / h)))
+    wave = simulate_heterogeneous(fine, h, frequency, density_kg_m3, sponge_vox=sponge)
+    if factor > 1:
+        rows, cols = g_slice.shape
+        wave = wave.reshape(rows, factor, cols, factor).mean(axis=(1, 3))
+    return wave
 
 
 def synthesize_visit(visit, rng=None, frequency_hz=None, n_offsets=DEMO_OFFSETS, amplitude_um=DEMO_AMPLITUDE_UM,
-                     um_per_rad=DEMO_UM_PER_RAD, phase_noise_rad=DEMO_PHASE_NOISE_RAD, density_kg_m3=1000.0):
-    """Single-frequency, one-component (through-plane) MRE of a phantom visit.
+                     um_per_rad=DEMO_UM_PER_RAD, phase_noise_rad=DEMO_PHASE_NOISE_RAD, density_kg_m3=1000.0,
+                     frequencies_hz=None, oversample=None):
+    """Multifrequency, one-component (through-plane) MRE of a phantom visit.
 
-    Each slice's anti-plane shear wave is solved numerically through that slice's true complex
-    modulus G* = |G*| exp(i phi) (``visit.truth["abs_G"]`` Pa, ``["phi"]`` rad; :func:`simulate_heterogeneous`:
-    exact for tissue uniform along the slice axis, an approximation at the tumour's top and bottom);
-    outside the body the modulus of normal tissue continues (the magnitude image masks it). Phase
-    images: Re(U exp(i theta)) / ``um_per_rad`` over ``n_offsets`` offsets, Gaussian phase noise, wrapped.
-    Returns {"phase": (offsets, k, j, i) float32 rad, "magnitude": (k, j, i) float32, "frequency_hz",
-    "offsets_rad", "attributes" (TMEMonitor.MRE* values, JSON) , "wave": complex (k, j, i) m}.
+    Each slice's anti-plane shear wave is solved numerically at each frequency through that slice's
+    true complex modulus G* = |G*| exp(i phi) (``visit.truth["abs_G"]`` Pa, ``["phi"]`` rad;
+    :func:`simulate_heterogeneous` on a grid ``oversample`` times finer, averaged into the voxels: exact
+    for tissue uniform along the slice axis, an approximation at the tumour's top and bottom); outside
+    the body the modulus of normal tissue continues (the magnitude image masks it). Phase images:
+    Re(U exp(i theta)) / ``um_per_rad`` over ``n_offsets`` offsets, Gaussian phase noise, wrapped; frames
+    ordered frequency, phase offset. ``frequency_hz`` (one) or ``frequencies_hz`` choose the frequencies
+    (default :func:`demo_frequencies_hz`); ``oversample`` the solver refinement (default :func:`demo_oversample`).
+    Returns {"phase": (frames, k, j, i) float32 rad, "magnitude": (k, j, i) float32, "frequencies_hz",
+    "frequency_hz" (the highest), "offsets_rad", "attributes" (TMEMonitor.MRE* values, JSON),
+    "waves": {frequency: complex (k, j, i) m}, "wave": that of the highest frequency}.
     """
     import json
 
     from TMEMonitorLib.phantom import LABELS
     rng = np.random.default_rng(0) if rng is None else rng
-    frequency = float(frequency_hz or demo_frequency_hz(visit, density_kg_m3))
+    if frequencies_hz is None:
+        frequencies_hz = (frequency_hz,) if frequency_hz else demo_frequencies_hz(visit, density_kg_m3)
+    frequencies = tuple(float(f) for f in frequencies_hz)
     labels = visit.labels
     g = visit.truth["abs_G"] * np.exp(1j * visit.truth["phi"].astype(float))
     outside = labels == 0
     normal = labels == LABELS["normal"]
     g = np.where(outside, complex(np.mean(g[normal])) if normal.any() else 2000.0, g)
     voxel_m = float(abs(visit.ijk_to_ras[0, 0])) * 1e-3
-    # Absorbing layer one longest wavelength deep (cost grows with its area; reflections stay small).
-    sponge = max(8, int(np.ceil(np.sqrt(np.max(np.abs(g)) / density_kg_m3) / frequency / voxel_m)))
-    wave = np.stack([simulate_heterogeneous(g[k], voxel_m, frequency, density_kg_m3, sponge_vox=sponge)
-                     for k in range(labels.shape[0])])
-    wave = wave * (amplitude_um * 1e-6 / np.sqrt(np.mean(np.abs(wave[~outside]) ** 2)))
+    oversample = demo_oversample(visit) if oversample is None else int(oversample)
     offsets = 2 * np.pi * np.arange(int(n_offsets)) / int(n_offsets)
-    phase = np.real(wave[None] * np.exp(1j * offsets)[:, None, None, None]) / (um_per_rad * 1e-6)
+    waves, frames = {}, []
+    for frequency in frequencies:
+        wave = np.stack([_slice_wave(g[k], voxel_m, frequency, density_kg_m3, oversample)
+                         for k in range(labels.shape[0])])
+        wave = wave * (amplitude_um * 1e-6 / np.sqrt(np.mean(np.abs(wave[~outside]) ** 2)))
+        waves[frequency] = wave
+        frames.append(np.real(wave[None] * np.exp(1j * offsets)[:, None, None, None]) / (um_per_rad * 1e-6))
+    phase = np.concatenate(frames)
     phase = phase + rng.normal(0.0, phase_noise_rad, phase.shape)
     phase = np.angle(np.exp(1j * phase)).astype(np.float32)
     magnitude = np.where(outside, 0.0, visit.truth["M0"]).astype(np.float32)
-    attributes = {"MREFrequencies": json.dumps([frequency]), "MREPhaseOffsets": json.dumps(offsets.tolist()),
+    listed = ", ".join(f"{f:g}" for f in frequencies)
+    attributes = {"MREFrequencies": json.dumps(list(frequencies)), "MREPhaseOffsets": json.dumps(offsets.tolist()),
                   "MREDirections": json.dumps([[0.0, 0.0, 1.0]]), "MREPhaseToDisplacement_um_per_rad": json.dumps(um_per_rad),
-                  "MRESource": f"synthetic acquisition ({frequency:g} Hz, {int(n_offsets)} offsets, through-plane motion)"}
-    return {"phase": phase, "magnitude": magnitude, "frequency_hz": frequency, "offsets_rad": offsets,
-            "attributes": attributes, "wave": wave}
+                  "MRESource": f"synthetic acquisition ({listed} Hz, {int(n_offsets)} offsets, through-plane motion)"}
+    return {"phase": phase, "magnitude": magnitude, "frequencies_hz": frequencies, "frequency_hz": frequencies[-1],
+            "offsets_rad": offsets, "attributes": attributes, "waves": waves, "wave": waves[frequencies[-1]]}

@@ -89,8 +89,9 @@ def analyse_visit(scene, visit_item, nodes, settings=None, progress=None):
 
 
 def synthesize(visit, context):
-    """The phantom visit's MRE phase images (one frequency, one through-plane component, few offsets)
-    and magnitude, with their own random generator (seeded by the demo seed and visit)."""
+    """The phantom visit's MRE phase images (up to four frequencies resolvable on the grid, one
+    through-plane component, four offsets) and magnitude, with their own random generator (seeded by
+    the demo seed and visit)."""
     from .synthesis import synthesize_visit
     rng = np.random.default_rng([int(context.seed), int(context.visit_index), 16])
     data = synthesize_visit(visit, rng=rng)

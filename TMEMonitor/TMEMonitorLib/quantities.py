@@ -50,6 +50,10 @@ UNITS = {
     "kPa": ("kPa", "kPa"),
     "1/s per s": ("/s2", "1/s²"),
     "code": ("{code}", "category code"),
+    "Pa": ("Pa", "Pa"),
+    "m/s": ("m/s", "m/s"),
+    "m": ("m", "m"),
+    "rad": ("rad", "rad"),
 }
 
 

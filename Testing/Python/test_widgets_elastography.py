@@ -38,7 +38,7 @@ class _ElastographyPanelFlows:
 
     def test_a_setup_and_bindings_both_ways(self):
         ui = self.widget.ui
-        self.assertIn("Frequencies: [40.0]", ui.acquisitionLabel.text)
+        self.assertIn("Frequencies: [30.0, 40.0, 50.0, 60.0]", ui.acquisitionLabel.text)
         self.assertEqual(ui.phaseSeriesSelector.nodeTypes, ("vtkMRMLSequenceNode",))
         self.assertEqual(ui.maskSelector.nodeTypes, ("vtkMRMLLabelMapVolumeNode", "vtkMRMLSegmentationNode"))
         self.widget._parameterNode.umPerRad = 0.0

@@ -72,6 +72,18 @@ class AnalyticInversionTest(unittest.TestCase):
                 core = (slice(None), slice(8, -8), slice(8, -8))
                 self.assertLess(abs(np.nanmedian(maps["wave_speed"][core]) / speed - 1), 0.05, kind)
 
+    def test_kmdev_penetration_rate(self):
+        # a = omega / k'' = sqrt(|G*| / rho) / sin(phi / 2) for a damped plane wave
+        for phi in (0.3, 0.6):
+            g = 3000.0 * np.exp(1j * phi)
+            truth = np.sqrt(3000.0 / 1000.0) / np.sin(phi / 2)
+            for components in (1, 3):
+                waves = {f: synthesis.add_noise(synthesis.shear_wave("plane", (8, 48, 48), H, f, g, components=components,
+                                                                     direction=(0, 0.6, 0.8)), 20, seed=int(f))[0]
+                         for f in FREQUENCIES}
+                rate = inversion.kmdev(waves, H)["penetration_rate"][:, 8:-8, 8:-8]
+                self.assertLess(abs(np.nanmedian(rate) / truth - 1), 0.08, f"phi {phi}, {components} component(s)")
+
     def test_weak_wave_flagged_not_mapped(self):
         wave = synthesis.shear_wave("plane", SHAPE, H, 60.0, G_TRUE, components=1)
         wave[:, :, :, :20] *= 1e-3                     # left half: wave far below the noise

@@ -127,7 +127,7 @@ class DemoRoundTripTest(unittest.TestCase):
         for key in ("MREPhaseOffsets", "MREDirections", "MREPhaseToDisplacement_um_per_rad"):
             self.assertIn(f"NRRD key 'TMEMonitor.{key}'", printed)
         ours = tme_io.read_volume(os.path.join(out, "mdev_abs_G.nrrd"))
-        demo = tme_io.read_volume(os.path.join(visit, "MRE_mdev__G__.nrrd"))
+        demo = tme_io.read_volume(os.path.join(visit, "abs_G.nrrd"))          # named after its registry entry
         tumour = place_on_grid(tme_io.read_volume(os.path.join(visit, "tumour.seg.nrrd")), ours.array.shape,
                                ours.ijk_to_ras) > 0
         self.assertGreater(tumour.sum(), 0)
