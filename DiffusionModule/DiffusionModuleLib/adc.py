@@ -56,9 +56,10 @@ def loglinear(b, values, weights=None):
 # Voxels per block of the shared-design log-linear path: the block's arrays stay in cache, and
 # blocks run on all cores (numpy releases the GIL in its loops).
 LOGLINEAR_BLOCK = 16384
-# Threads for those blocks (None: one per core). Each block is a few large numpy operations that
-# release the GIL, so the blocks scale with cores (Testing/benchmarks/benchmark_peers.py prints it).
-THREADS = None
+# Threads for those blocks (None: one per core). One by default: 2 threads gave 1.3-1.6x on the
+# 2-core machine (2026-12-03, 2 M voxels, float32), under the project's 1.6x bar for threading by
+# default (issue 19); the blocks are memory-bound. Set 2 (or None) to use both cores anyway.
+THREADS = 1
 
 
 def loglinear_with_quality(b, values):

@@ -133,7 +133,7 @@ def fit_r2star(signal, echo_times_s, method="nonlinear", mask=None, noise_sigma=
     dims), "auto" (estimated from background voxels, else no floor) or None (no floor; only
     non-positive samples end the echo run). ``gradient_factors``: optional (..., n_echoes)
     field-gradient factors F(TE) (field_gradient.sinc_factors). ``threads``: chunks fitted in
-    parallel (numpy releases the GIL); None: up to 2, the cores Slicer users can count on.
+    parallel (numpy releases the GIL); None: voxel_fit.DEFAULT_THREADS (1: 2 threads did not reach 1.6x here).
 
     Returns a dict of arrays over the leading dims: "R2star" (1/s), "T2star" (s), "S0" (signal
     units), "r2", "rmse" (on the echoes used), "n_echoes_used", "status" (uint8, fitting.status),

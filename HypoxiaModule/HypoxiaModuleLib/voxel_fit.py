@@ -8,7 +8,11 @@ from TMEMonitorLib.progress import report
 from . import noise_floor
 from .echo_times import checked_echo_times
 
-DEFAULT_THREADS = 2         # chunks fitted in parallel when ``threads`` is None: the cores Slicer users can count on
+# Chunks fitted in parallel when ``threads`` is None. One: on the 2-core machine 2 threads gave
+# 0.9-1.5x (log-linear), 1.3x (NLLS), 0.9-1.2x (ARLO), 0.9-1.1x (EPG) (benchmark_r2star_fit.py,
+# 2026-12-03), under the project's 1.6x bar for threading by default (issue 19): the fits are
+# memory-bound and two threads contend for the cache. ``threads=2`` remains available.
+DEFAULT_THREADS = 1
 
 
 def _over_voxels(value, lead, name, dtype=float):
