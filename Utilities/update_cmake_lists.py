@@ -17,8 +17,9 @@ MODULES = ("TMEMonitor", "DCEModule", "DiffusionModule", "SpectroscopyModule", "
 
 TEMPLATE = """#-----------------------------------------------------------------------------
 # {module}: generated lists — run `python Utilities/update_cmake_lists.py` after adding files.
-# Built by tme_monitor_scripted_module() (CMake/TMEMonitorScriptedModule.cmake): the scripts and
-# resources below, Slicer's generic tests, the module's self-test and its Testing/Python unittests.
+# Built by tme_monitor_scripted_module() (CMake/TMEMonitorScriptedModule.cmake), which passes the
+# scripts and resources below to slicerMacroBuildScriptedModule (with Slicer's generic tests) and
+# registers the module's self-test and its Testing/Python unittests.
 set(MODULE_NAME {module})
 
 #-----------------------------------------------------------------------------
