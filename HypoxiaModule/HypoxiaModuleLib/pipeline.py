@@ -5,6 +5,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from TMEMonitorLib import plausibility
 from TMEMonitorLib.errors import InputError
 
 from . import field_gradient, gas_challenge, hypoxia_map
@@ -181,7 +182,22 @@ def analyse_hypoxia(inputs, settings, progress=None):
         analysis.classes = hypoxia_map.classify(enhancing, analysis.responders["dR1"], analysed)
         analysis.notes.append(f"Perfused-Oxy-R map: perfused where enhancement > {settings.enhancement_threshold:g}; "
                               f"Oxy-R where Delta R1 is not significantly > 0 (Welch p >= {settings.alpha:g})")
+    flag_implausible(analysis)
     return analysis
+
+
+# Fitted maps whose physically impossible values (limits in the quantity registry, quantity_names.py)
+# turn their fit's status to IMPLAUSIBLE, as for the DCE and diffusion fits. R2' and the gas-challenge
+# changes may be negative from noise (no limits).
+STATUS_MAPS = {"R2star": ("R2star", "T2star"), "R2": ("R2", "T2"), "T1_air": ("T1_air",), "T1_gas": ("T1_gas",)}
+
+
+def flag_implausible(analysis):
+    """Mark IMPLAUSIBLE, in each fit's status map, the voxels where one of its maps is impossible."""
+    for name, maps in STATUS_MAPS.items():
+        if name in analysis.status:
+            analysis.status[name] = plausibility.flag_implausible(
+                analysis.status[name], {m: analysis.maps[m] for m in maps if m in analysis.maps})
 
 
 def _fit_gre(analysis, inputs, settings, options, progress):

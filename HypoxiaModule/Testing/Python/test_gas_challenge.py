@@ -124,3 +124,23 @@ class HypoxiaClassTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class ImplausibleValuesTest(unittest.TestCase):
+    """A physically impossible fitted value (limits from the quantity registry) is flagged in its fit's
+    status map, as for the DCE and diffusion fits; R2' (may be negative from noise) is not."""
+
+    def test_negative_t1_and_t2star_are_implausible(self):
+        from types import SimpleNamespace
+
+        from HypoxiaModuleLib import pipeline
+        from TMEMonitorLib.fitting import status as st
+        ok = np.zeros((1, 1, 3), st.DTYPE)
+        analysis = SimpleNamespace(
+            maps={"R2star": np.array([[[20.0, 30.0, 40.0]]]), "T2star": np.array([[[50.0, -1.0, 25.0]]]),
+                  "T1_air": np.array([[[1.2, 1.3, -0.5]]]), "R2prime": np.array([[[-3.0, 1.0, 2.0]]])},
+            status={"R2star": ok.copy(), "T1_air": ok.copy(), "R2prime": ok.copy()})
+        pipeline.flag_implausible(analysis)
+        np.testing.assert_array_equal(analysis.status["R2star"][0, 0], [st.OK, st.IMPLAUSIBLE, st.OK])
+        np.testing.assert_array_equal(analysis.status["T1_air"][0, 0], [st.OK, st.OK, st.IMPLAUSIBLE])
+        np.testing.assert_array_equal(analysis.status["R2prime"][0, 0], [st.OK, st.OK, st.OK])
