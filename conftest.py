@@ -14,8 +14,10 @@ import sys
 import pytest
 
 _ROOT = os.path.dirname(os.path.abspath(__file__))
-for _module in ("TMEMonitor", "DCEModule", "DiffusionModule", "SpectroscopyModule", "HypoxiaModule", "ElastographyModule",
-                "HyperpolarizedModule", "Testing", os.path.join("Testing", "Python")):     # last: shared test helpers
+sys.path.insert(0, os.path.join(_ROOT, "Utilities"))
+from update_cmake_lists import MODULES as _MODULES  # noqa: E402  (every module folder: the one list)
+
+for _module in _MODULES + ("Testing", os.path.join("Testing", "Python")):     # last: shared test helpers
     _path = os.path.join(_ROOT, _module)
     if _path not in sys.path:
         sys.path.insert(0, _path)

@@ -68,7 +68,22 @@ def _entry_points():
     except Exception as error:          # a broken installed distribution must not stop the app
         warnings.warn(f"technique entry points could not be read: {error}")
         return []
-    return [_technique_of(point.load(), f"entry point {point.name}") for point in group]
+    found = []
+    for point in group:
+        try:
+            loaded = point.load()
+        except ModuleNotFoundError as error:
+            # As for the scanned packages: a technique that is not importable here at all (e.g. a
+            # source tree's egg-info on the path of an interpreter without the package) or that
+            # needs a package not installed is skipped with a warning; a missing part of a package
+            # that is present (broken) raises, as does any other import error.
+            top = point.value.split(":")[0].split(".")[0]
+            if error.name == top or not (error.name or "").startswith(top + "."):
+                warnings.warn(f"technique entry point {point.name} ({point.value}) skipped: {error}")
+                continue
+            raise
+        found.append(_technique_of(loaded, f"entry point {point.name}"))
+    return found
 
 
 class Registry:

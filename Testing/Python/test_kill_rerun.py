@@ -23,8 +23,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fuzz import cli_inputs  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-MODULE_FOLDERS = [os.path.join(ROOT, m) for m in ("TMEMonitor", "DCEModule", "DiffusionModule", "SpectroscopyModule",
-                                                  "HypoxiaModule", "ElastographyModule")]
+sys.path.insert(0, os.path.join(ROOT, "Utilities"))
+from update_cmake_lists import MODULES  # noqa: E402  (every module folder: the one list)
+
+MODULE_FOLDERS = [os.path.join(ROOT, m) for m in MODULES]
 CODE = ("import sys; sys.path[:0] = %r; from TMEMonitorApp.cli.main import main; sys.exit(main(sys.argv[1:]))"
         % MODULE_FOLDERS)
 

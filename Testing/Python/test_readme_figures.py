@@ -11,8 +11,7 @@ sys.path.insert(0, os.path.join(ROOT, "Utilities"))
 
 from make_readme_figures import FIGURES, radiological_axial, tumour_slice  # noqa: E402
 
-READMES = ("TMEMonitor", "DCEModule", "DiffusionModule", "SpectroscopyModule", "HypoxiaModule", "HyperpolarizedModule",
-           "ElastographyModule")
+from update_cmake_lists import MODULES as READMES  # noqa: E402  (every module has a README)
 
 
 def _ras_volumes(ijk_to_ras, shape=(3, 4, 5)):

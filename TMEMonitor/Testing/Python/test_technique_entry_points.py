@@ -59,5 +59,48 @@ class TechniqueEntryPointsTest(unittest.TestCase):
         self.assertEqual(set(listed.stdout.split()), set(technique_modules_in_repository().values()))
 
 
+class EntryPointOfAModuleNotHereTest(unittest.TestCase):
+    """An entry point whose module this interpreter cannot import at all (a source tree's egg-info on
+    the path of a Python without the package, as on the Slicer 5.10 test stack) is skipped with a
+    warning, like a scanned technique that needs a package not installed; a technique package that is
+    present but broken still raises."""
+
+    def _with_distribution(self, folder, entry_points):
+        info = os.path.join(folder, "tme_probe-0.0.dist-info")
+        os.makedirs(info)
+        with open(os.path.join(info, "METADATA"), "w") as stream:
+            stream.write("Metadata-Version: 2.1\nName: tme-probe\nVersion: 0.0\n")
+        with open(os.path.join(info, "entry_points.txt"), "w") as stream:
+            stream.write('[tme_monitor.techniques]\n' + entry_points)
+        sys.path.insert(0, folder)
+        self.addCleanup(sys.path.remove, folder)
+
+    def test_missing_module_is_skipped_with_a_warning(self):
+        import warnings
+
+        from TMEMonitorApp import techniques
+        with tempfile.TemporaryDirectory() as folder:
+            self._with_distribution(folder, "ghost = NoSuchTechniqueModuleLib.technique\n")
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                found = techniques._entry_points()
+        self.assertTrue(any("NoSuchTechniqueModuleLib" in str(w.message) for w in caught))
+        self.assertNotIn("ghost", [t.name for t in found])
+
+    def test_present_but_broken_module_raises(self):
+        from TMEMonitorApp import techniques
+        with tempfile.TemporaryDirectory() as folder:
+            package = os.path.join(folder, "BrokenProbeModuleLib")
+            os.makedirs(package)
+            open(os.path.join(package, "__init__.py"), "w").close()
+            with open(os.path.join(package, "technique.py"), "w") as stream:
+                stream.write("import BrokenProbeModuleLib.missing_part\n")  # the package is present but broken
+            self._with_distribution(folder, "broken = BrokenProbeModuleLib.technique\n")
+            with self.assertRaises(ModuleNotFoundError):
+                techniques._entry_points()
+            for name in [m for m in sys.modules if m.startswith("BrokenProbeModuleLib")]:
+                del sys.modules[name]
+
+
 if __name__ == "__main__":
     unittest.main()
