@@ -47,25 +47,36 @@ def technique_roles():
     return out
 
 
+# Required inputs of this project's own techniques: known (and analysable) in a manifest even on a
+# Python where a technique module cannot be imported (no slicer-core); the run then reports per
+# patient that no technique can analyse the visit, instead of the manifest calling the role unknown.
+PROJECT_ANALYSED_ROLES = ("dce", "dwi", "mrs", "multi_echo_gre")
+
+
 def known_roles():
-    """Every role a manifest row may name: the techniques' inputs, then the app's volumes."""
-    return tuple(technique_roles()) + tuple(r for r in APP_ROLES if r not in technique_roles())
+    """Every role a manifest row may name: the techniques' inputs, the project's own roles (ROLE_ALIASES),
+    then the app's volumes."""
+    roles = dict.fromkeys(technique_roles())
+    roles.update(dict.fromkeys(ROLE_ALIASES))
+    roles.update(dict.fromkeys(APP_ROLES))
+    return tuple(roles)
 
 
 def analysed_roles():
-    """Roles that make a visit analysable: a required input of some registered technique."""
+    """Roles that make a visit analysable: a required input of some registered technique (and of the
+    project's own techniques, PROJECT_ANALYSED_ROLES)."""
     from TMEMonitorApp import techniques
-    return tuple(dict.fromkeys(role for t in techniques.techniques() for role in t.required_roles()))
+    required = [role for t in techniques.techniques() for role in t.required_roles()]
+    return tuple(dict.fromkeys(required + list(PROJECT_ANALYSED_ROLES)))
 
 
 def canonical_role(text):
     """The role a manifest spelling names (an alias above or a technique's role name), else None."""
     key = (text or "").strip().lower().replace("_", " ").replace("-", " ")
-    known = known_roles()
     for role, aliases in ROLE_ALIASES.items():
-        if role in known and key in {a.replace("-", " ") for a in aliases}:
+        if key in {a.replace("-", " ") for a in aliases}:
             return role
-    for role in known:
+    for role in known_roles():
         if key == role.replace("_", " "):
             return role
     return None

@@ -27,7 +27,9 @@ DEFAULTS = {
     },
     "external": {"response_fall_percent": None},   # None: the published rule of each analyte
 }
-APP_PATIENT_SECTIONS = ("vfa", "registration", "response")
+# Sections that act on the cohort, not on each patient's outputs (left out of the --resume hash);
+# every other section (the techniques', vfa, registration, response) changes a patient's outputs.
+COHORT_SECTIONS = ("harmonisation", "external")
 
 
 def technique_sections():
@@ -73,7 +75,7 @@ def merge(settings, given, source="settings"):
     if unknown:
         raise InputError(f"--settings: '{source}': unknown section(s) {', '.join(unknown)} "
                          f"(known: {', '.join(known)})")
-    techniques = technique_sections()
+    techniques = set(technique_sections()) | {"dce", "dwi"}     # dce/dwi: checked by their classes at run time
     for section, values in given.items():
         if not isinstance(values, dict):
             raise InputError(f"--settings: '{source}': section '{section}' must be a mapping")
@@ -97,8 +99,7 @@ def canonical_json(value):
 
 def patient_settings(settings):
     """The sections that change a patient's outputs (their hash decides --resume)."""
-    sections = [k for k in settings if k in technique_sections()] + list(APP_PATIENT_SECTIONS)
-    return {k: settings[k] for k in sections if k in settings}
+    return {k: v for k, v in settings.items() if k not in COHORT_SECTIONS}
 
 
 def settings_hash(settings):

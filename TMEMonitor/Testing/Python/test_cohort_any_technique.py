@@ -46,11 +46,13 @@ class ManifestRolesFromTechniquesTest(unittest.TestCase):
         text = " | ".join(str(p) for p in result.problems)
         self.assertIn("unknown role 'bold fmri'", text)
         self.assertIn("multi_echo_gre", text)
-        self.assertIn("mre_phase", text)
+        for technique in registry.techniques():           # every registered technique's inputs are listed
+            self.assertIn(technique.inputs[0].role, text)
         self.assertIn("no series a technique can analyse", text)
 
 
 class TechniqueSettingsSectionsTest(unittest.TestCase):
+    @unittest.skipUnless(registry.get("hypoxia"), "the hypoxia technique is not importable here (needs slicer-core)")
     def test_a_registered_technique_section_is_checked_by_its_class(self):
         settings = settings_module.merge(settings_module.load_settings(), {"hypoxia": {"r2star_method": "loglinear"}})
         by_technique = patient_runner.technique_settings(settings)
