@@ -8,6 +8,7 @@ import json
 import os
 
 from TMEMonitorLib.errors import InputError
+from TMEMonitorLib.settings_files import read_settings_file
 
 DEFAULTS = {
     # Technique sections, one per registered technique named by its name (dce, dwi, mrs, hypoxia,
@@ -45,25 +46,9 @@ def load_settings(path=None):
     if path is None:
         return settings
     path = os.path.abspath(os.fspath(path))
-    if not os.path.isfile(path):
-        raise InputError(f"--settings: file '{path}' does not exist")
-    with open(path, encoding="utf-8") as stream:
-        text = stream.read()
-    if path.lower().endswith((".yaml", ".yml")):
-        try:
-            import yaml
-        except ImportError:
-            raise InputError(f"--settings: '{path}' is YAML but PyYAML is not installed; "
-                             "install it (pip install pyyaml) or give the settings as JSON") from None
-        try:
-            given = yaml.safe_load(text) or {}
-        except yaml.YAMLError as error:
-            raise InputError(f"--settings: '{path}' is not valid YAML: {error}") from None
-    else:
-        try:
-            given = json.loads(text)
-        except ValueError as error:
-            raise InputError(f"--settings: '{path}' is not valid JSON: {error}") from None
+    given = read_settings_file(path, "--settings")
+    if given is None:                                  # an empty YAML file: the defaults
+        given = {}
     return merge(settings, given, source=path)
 
 

@@ -3,10 +3,10 @@
 The file holds the settings mapping ``TMEMonitorLib.radiomics.resolve_settings`` takes (keys in
 ``TMEMonitorLib/radiomics/README.md``; ``"preset"`` may name a preset whose keys it overrides).
 The resolved settings are written with every result (settings.json, table-node attribute)."""
-import json
 import os
 
 from TMEMonitorLib.errors import InputError
+from TMEMonitorLib.settings_files import read_settings_file
 from TMEMonitorLib.radiomics import PRESETS, resolve_settings
 
 DEFAULT_PRESET = "default"          # the library defaults: FBN 32 bins, no interpolation, every family
@@ -14,28 +14,7 @@ PRESET_CHOICES = (DEFAULT_PRESET,) + tuple(sorted(PRESETS))
 
 
 def _read_mapping(path, flag):
-    if not os.path.isfile(path):
-        raise InputError(f"{flag} '{path}': file not found")
-    try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
-    except UnicodeDecodeError:
-        raise InputError(f"{flag} '{path}': not a text file (JSON or YAML settings are expected)") from None
-    if path.lower().endswith((".yaml", ".yml")):
-        try:
-            import yaml
-        except ImportError:
-            raise InputError(f"{flag} '{path}': YAML settings need PyYAML, which is not installed here; "
-                             "write the settings as JSON instead") from None
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as error:
-            raise InputError(f"{flag} '{path}': not valid YAML: {error}") from None
-    else:
-        try:
-            data = json.loads(text)
-        except ValueError as error:
-            raise InputError(f"{flag} '{path}': not valid JSON: {error}") from None
+    data = read_settings_file(path, flag)
     if not isinstance(data, dict):
         raise InputError(f"{flag} '{path}': expected a mapping of settings (e.g. {{\"discretisation\": "
                          f"{{\"method\": \"fbn\", \"bins\": 32}}}}), got {type(data).__name__}")

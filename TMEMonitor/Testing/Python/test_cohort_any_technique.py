@@ -101,3 +101,23 @@ class HypoxiaCohortRunTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class SettingsFileErrorsTest(unittest.TestCase):
+    """The cohort's --settings file goes through the one settings-file reader: a binary file is a clear
+    error naming the flag (it was a UnicodeDecodeError traceback), as are a missing file and bad JSON."""
+
+    def test_bad_settings_files_name_the_flag(self):
+        root = tempfile.mkdtemp(prefix="tme-cohort-settings-")
+        self.addCleanup(shutil.rmtree, root, True)
+        binary, bad_json = os.path.join(root, "s.json"), os.path.join(root, "t.json")
+        with open(binary, "wb") as stream:
+            stream.write(bytes(range(128, 256)))
+        with open(bad_json, "w") as stream:
+            stream.write("{dce: }")
+        for path, text in ((binary, "not a text file"), (bad_json, "not valid JSON"),
+                           (os.path.join(root, "none.json"), "file not found")):
+            with self.assertRaises(InputError) as caught:
+                settings_module.load_settings(path)
+            self.assertIn("--settings", str(caught.exception))
+            self.assertIn(text, str(caught.exception))
