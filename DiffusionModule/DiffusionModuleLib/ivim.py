@@ -18,7 +18,7 @@ from TMEMonitorLib.fitting import status as fit_status
 from TMEMonitorLib.progress import report
 
 from .adc import loglinear
-from .ivim_bayesian import population_prior_of, posterior_mean
+from .ivim_bayesian import MAP_FTOL, population_prior_of, posterior_mean
 from .signal_models import ivim_jacobian, ivim_rows, ivim_rows_and_jacobian
 from .fit_frame import empty_outputs, finish, mark_failed, prepare, quality
 
@@ -41,7 +41,8 @@ DEFAULT_BOUNDS = {"S0": (0.5, 2.0), "f": (0.0, 1.0), "D": (0.0, 0.005), "Dstar":
 FTOL = 1.49e-8
 MAX_REFERENCE_B = 50.0   # s/mm2: the lowest b must be at or below this to serve as the S0 reference
 # Voxels whose full fits give the Bayesian fit's population prior (a median and a 3x3 covariance:
-# a few thousand voxels fix them to a fraction of their spread); all voxels below this number.
+# 2,000 voxels fix the median to ~3 % of the population's spread, 1.25 / sqrt(2000)); all voxels
+# below this number.
 PRIOR_SAMPLE = 4000
 
 
@@ -64,9 +65,10 @@ def check_design(b, threshold):
                          f"{threshold:g} s/mm2 (b = {distinct.tolist()})")
 
 
-def segmented(b, v, w, threshold, bounds, fit_weights=None):
+def segmented(b, v, w, threshold, bounds, fit_weights=None, ftol=FTOL):
     """(n, 4) segmented estimates on normalised signals ``v`` with 0/1 weights ``w``
-    (``fit_weights``: the same weights for the D* fit, or None when all are 1)."""
+    (``fit_weights``: the same weights for the D* fit, or None when all are 1; ``ftol``: the D*
+    fit's relative tolerance on the residual sum of squares)."""
     high = b >= threshold
     d, intercept, _ = loglinear(b[high], v[:, high], w[:, high])
     low = b == b.min()
@@ -88,7 +90,7 @@ def segmented(b, v, w, threshold, bounds, fit_weights=None):
         lambda p, amp, base: amp * np.exp(-b * p) + base, np.full((v.shape[0], 1), 0.03), v,
         [bounds["Dstar"][0]], [bounds["Dstar"][1]], args=(amplitude, tissue), weights=fit_weights,
         evaluate=evaluate,
-        ftol=FTOL, standard_errors=False)["params"][:, 0]
+        ftol=ftol, standard_errors=False)["params"][:, 0]
     return np.column_stack([s0, f, d, np.nan_to_num(dstar, nan=0.03)])
 
 
@@ -124,7 +126,10 @@ def fit_ivim(signal, b_values, method=DEFAULT_METHOD, b_threshold=200.0, bounds=
     # Every sample used (the usual case): no weights, so the engine skips multiplying by ones.
     fit_weights = None if prep.all_valid else w
     report(progress, 0.05, "IVIM segmented fit")
-    params = segmented(b, v, w, b_threshold, limits, fit_weights)
+    # For the Bayesian fit the segmented estimates only start the posterior mode search, which
+    # itself stops at ivim_bayesian.MAP_FTOL: their D* fit need not go further.
+    params = segmented(b, v, w, b_threshold, limits, fit_weights,
+                       ftol=MAP_FTOL if method == "bayesian" else FTOL)
     lower = np.array([limits[k][0] for k in PARAMETERS])
     upper = np.array([limits[k][1] for k in PARAMETERS])
     se = np.full((rows.size, 4), np.nan)

@@ -26,7 +26,7 @@ from TMEMonitorLib.fitting import levenberg_marquardt
 from TMEMonitorLib.fitting import status as fit_status
 from TMEMonitorLib.progress import report
 
-from .signal_models import ivim_jacobian, ivim_rows_and_jacobian
+from .signal_models import ivim_jacobian
 from .signal_models import ivim_rows as ivim_model
 
 NODES_PER_AXIS = 5        # Gauss-Hermite nodes per parameter: 125 grid points per voxel
@@ -39,10 +39,12 @@ NOISE_FLOOR = 1e-5         # noise SD relative to S(b_min) assumed at least: no 
 PASSES = 2                # quadrature passes: the Laplace grid, then one re-centred on its moments
 RECENTRE_SHIFT = 0.1       # ... where the first pass's mean is further than this many grid SDs from the centre,
 RESHAPE_RATIO = 1.15       # or its SD differs from the grid's by more than this factor (see _grid_moves)
-# The mode only centres the first grid: its search stops when a step lowers the negative log
-# posterior (about n_b + 3 at the mode, in units where one posterior SD costs ~1/2) by less than this
-# fraction, i.e. within a few hundredths of an SD; the quadrature's own moments then re-centre it.
-MAP_FTOL = 1e-3
+# The mode only centres the first grid, whose moments re-centre the second: its search stops
+# when a step lowers the negative log posterior (about n_b + 3 at the mode, in units where one
+# posterior SD costs ~1/2) by less than this fraction. 1e-2 and 1e-3 give the same bias/SD table
+# to the last digit printed (Testing/benchmarks/validation_ivim_bias.py); 1e-2 takes a third fewer
+# iterations (issue 19).
+MAP_FTOL = 1e-2
 
 
 def to_latent(p, lower, upper):
@@ -97,17 +99,29 @@ def _map_fit(b, v, w, start, lower, upper, mean, whitening, sigma, refine_sigma=
         prior_rows[:, :, 1:] = whitening
         return np.concatenate([jac, prior_rows], axis=1)
 
+    b32 = b.astype(np.float32)
+    n_b = b.size
+
     def residual_both(q, sig, wt):
-        """residual_model and residual_jacobian from one evaluation of the exponentials."""
-        model, jac = ivim_rows_and_jacobian(to_params(q), b)
-        scale = wt / sig[:, None]
+        """residual_model and residual_jacobian from one evaluation of the exponentials, taken in
+        single precision (:func:`_decay`): the search only centres the grid and stops at MAP_FTOL."""
         s = 1 / (1 + np.exp(-q[:, 1:]))
-        both = np.empty((q.shape[0], 4, b.size + 3))          # (n, P, residuals): J transposed
-        np.multiply(np.swapaxes(jac, 1, 2), scale[:, None, :], out=both[:, :, :b.size])
-        both[:, 1:, :b.size] *= ((hi - lo) * s * (1 - s))[:, :, None]
-        both[:, 0, b.size:] = 0.0
-        both[:, 1:, b.size:] = whitening.T
-        return np.concatenate([model * scale, q[:, 1:] @ whitening.T], axis=1), np.swapaxes(both, 1, 2)
+        p = lo + (hi - lo) * s                                # (f, D, D*)
+        s0, f = q[:, :1], p[:, :1]
+        chain = s0 * (hi - lo) * s * (1 - s)                  # S0 d(f, D, D*)/d latent
+        e_star, e_d = _decay(p[:, 2], b32), _decay(p[:, 1], b32)
+        scale = wt / sig[:, None]
+        both = np.empty((q.shape[0], 4, n_b + 3))             # (n, P, residuals): J transposed
+        difference = e_star - e_d
+        np.multiply(difference, f, out=both[:, 0, :n_b])      # f e* + (1 - f) e_d
+        both[:, 0, :n_b] += e_d
+        both[:, 0, :n_b] *= scale
+        np.multiply(difference, chain[:, :1] * scale, out=both[:, 1, :n_b])
+        np.multiply(e_d, (-(1 - f) * chain[:, 1:2]) * b * scale, out=both[:, 2, :n_b])
+        np.multiply(e_star, (-f * chain[:, 2:3]) * b * scale, out=both[:, 3, :n_b])
+        both[:, 0, n_b:] = 0.0
+        both[:, 1:, n_b:] = whitening.T
+        return np.concatenate([both[:, 0, :n_b] * s0, q[:, 1:] @ whitening.T], axis=1), np.swapaxes(both, 1, 2)
 
     y = np.concatenate([v * w / sigma[:, None], np.broadcast_to(whitening @ mean, (v.shape[0], 3))], axis=1)
     q0 = np.column_stack([start[:, :1], to_latent(start[:, 1:], lo, hi)])
@@ -165,27 +179,17 @@ _NODE_CACHE = {}
 
 
 def _tensor_nodes(nodes, node_weights):
-    """Tensor-grid nodes u (m^3, 3), log(product of weights) + |u|^2 / 2 (m^3,) and the table
-    [u_i, u_i u_j] transposed (12, m^3) (C-ordered, so products with it contract over the last
-    axis of both operands), computed once."""
+    """Tensor-grid log(product of weights) + |u|^2 / 2 (m^3,), the table [u_i, u_i u_j] (12, m^3)
+    in single precision and its transpose (m^3, 12) in double, computed once."""
     key = (nodes.tobytes(), node_weights.tobytes())
     if key not in _NODE_CACHE:
         u = np.stack(np.meshgrid(nodes, nodes, nodes, indexing="ij"), axis=-1).reshape(-1, 3)
         log_w = np.log(np.stack(np.meshgrid(node_weights, node_weights, node_weights, indexing="ij"),
                                 axis=-1).reshape(-1, 3)).sum(1)
         table = np.concatenate([u, (u[:, :, None] * u[:, None, :]).reshape(-1, 9)], axis=1)
-        _NODE_CACHE[key] = (u, log_w + 0.5 * np.sum(u * u, axis=1), (np.ascontiguousarray(table.T), table))
+        _NODE_CACHE[key] = (log_w + 0.5 * np.sum(u * u, axis=1), np.ascontiguousarray(table.T, dtype=np.float32),
+                            np.ascontiguousarray(table))
     return _NODE_CACHE[key]
-
-
-def _times_table(a, table):
-    """a (n, k) times the node table (k, M) -> (n, M), or a (n, M) times its transpose -> (n, k), by einsum over
-    contiguous last axes: no BLAS call, whose threads stall on a busy machine for these thin
-    products (a 2048 x 125 by 125 x 12 product took 15x longer threaded than on one thread)."""
-    by_node, by_term = table                        # (12, M) and (M, 12), both C-ordered
-    if a.shape[1] == by_node.shape[0]:
-        return np.einsum("nk,mk->nm", a, by_term)
-    return np.einsum("nm,km->nk", a, by_node)
 
 
 def _exp(x):
@@ -195,14 +199,22 @@ def _exp(x):
     return np.exp(np.asarray(x, dtype=np.float32)).astype(float)
 
 
-def _log(x):
-    """log in single precision, returned in double (see :func:`_exp`)."""
-    return np.log(np.asarray(x, dtype=np.float32)).astype(float)
+def _decay(rate, b32):
+    """exp(-b rate) (..., n_b) in double, the product and exp done in single precision (see :func:`_exp`)."""
+    x = np.multiply(rate.astype(np.float32)[..., None], -b32)
+    return np.exp(x, out=x).astype(float)
 
 
 def _from_latent_fast(z, lower, upper):
-    """:func:`from_latent` with the exponential of :func:`_exp` (z already clipped to a safe range)."""
-    return lower + (upper - lower) / (1 + _exp(-z))
+    """:func:`from_latent` with the exponential of :func:`_exp`; z is clipped to a safe range in place."""
+    limit = LATENT_LIMIT + 4
+    np.clip(z, -limit, limit, out=z)
+    denominator = np.negative(z, out=np.empty(z.shape, np.float32), casting="same_kind")
+    np.exp(denominator, out=denominator)
+    denominator += 1
+    out = np.divide(upper - lower, denominator, out=np.empty(z.shape))
+    out += lower
+    return out
 
 
 def _weighted_moments(weight, values):
@@ -213,13 +225,41 @@ def _weighted_moments(weight, values):
     return first, np.sqrt(np.maximum(second - first * first, 0.0))
 
 
+def _sum_last(a):
+    """Sum over a short last axis as m - 1 vector additions: numpy's reduction over 5 elements is
+    several times slower."""
+    out = a[..., 0].copy()
+    for k in range(1, a.shape[-1]):
+        out += a[..., k]
+    return out
+
+
+def _log_node_and_prior(transform, delta, log_node, by_node):
+    """log(node weight) + |u|^2 / 2 - |W (z - mean)|^2 / 2 on the tensor grid (n, m^3), up to
+    a constant per voxel (the weights are normalised afterwards).
+
+    With z = centre + P L u and M = W P L: |W (z - mean)|^2 = |delta|^2 + 2 (M' delta) u + u' M'M u,
+    a product of 12 coefficients per voxel with the node table. |delta|^2 is the per-voxel
+    constant left out, so the terms that remain are of the order of the grid's spread and the
+    product is taken in single precision (error ~1e-6 in the log weight): numpy's double product of
+    this thin shape goes to threaded BLAS, which took 5-8x longer than the single-precision one
+    (on 2 cores, OpenBLAS 0.3.27-0.3.29) and stalls on a busy machine."""
+    linear = np.einsum("nij,ni->nj", transform, delta)                               # M' delta
+    quadratic = np.matmul(np.swapaxes(transform, 1, 2), transform).reshape(-1, 9)   # M'M
+    coefficients = np.concatenate([2.0 * linear, quadratic], axis=1).astype(np.float32)
+    prior = np.matmul(coefficients, by_node).astype(float)                           # (n, m^3)
+    prior *= -0.5
+    prior += log_node
+    return prior
+
+
 def _quadrature(b, v, w, centre, cov, fallback, lower, upper, mean, whitening, sigma, nodes, node_weights):
     """Posterior moments on the grid z = centre + L u, L L' = cov, u on tensor Gauss-Hermite nodes.
 
     Latent order inside is (D*, D, f) so that, L being lower triangular, D* varies with
     the first node index only and D with the first two: exp(-b D*) and exp(-b D) are then
     computed on m and m^2 points instead of m^3. z is linear in the shared nodes u, so the prior
-    term, the latent mean and covariance are small matrix products with node tables (BLAS), and
+    term, the latent mean and covariance are small matrix products with node tables, and
     the parameter moments use the marginal weights of D* and D. Returns (mean of (S0, f, D, D*),
     their SDs, latent mean (f, D, D*), latent covariance, effective number of nodes
     1 / sum(weight^2)).
@@ -230,73 +270,76 @@ def _quadrature(b, v, w, centre, cov, fallback, lower, upper, mean, whitening, s
     c0 = centre[:, order]
     L = _safe_cholesky(cov[:, order][:, :, order], fallback[order][:, order])
     lo, hi = lower[1:][order], upper[1:][order]
-    u, log_node, node_table = _tensor_nodes(nodes, node_weights)                    # (M, 3), (M,), (12, M)
-    limit = LATENT_LIMIT + 4
+    log_node, by_node, by_term = _tensor_nodes(nodes, node_weights)
     z_star = c0[:, 0, None] + L[:, 0, 0, None] * nodes                               # (n, m)
     z_d = (c0[:, 1, None, None] + L[:, 1, 0, None, None] * nodes[:, None]
            + L[:, 1, 1, None, None] * nodes[None, :])                                # (n, m, m)
-    z_f = (c0[:, 2, None, None, None] + L[:, 2, 0, None, None, None] * nodes[:, None, None]
-           + L[:, 2, 1, None, None, None] * nodes[None, :, None]
-           + L[:, 2, 2, None, None, None] * nodes[None, None, :])                   # (n, m, m, m)
-    dstar = _from_latent_fast(np.clip(z_star, -limit, limit), lo[0], hi[0])
-    d = _from_latent_fast(np.clip(z_d, -limit, limit), lo[1], hi[1])
-    f = _from_latent_fast(np.clip(z_f, -limit, limit), lo[2], hi[2])
+    z_f = (c0[:, 2, None, None] + L[:, 2, 0, None, None] * nodes[:, None]
+           + L[:, 2, 1, None, None] * nodes[None, :])[..., None] + L[:, 2, 2, None, None, None] * nodes
+    dstar = _from_latent_fast(z_star, lo[0], hi[0])
+    d = _from_latent_fast(z_d, lo[1], hi[1])
+    f = _from_latent_fast(z_f, lo[2], hi[2])                                         # (n, m, m, m)
     # g = e_d + f (e_star - e_d) (S0 = 1) is linear in f, which alone varies with the last node
     # index: the sums over b of g^2 and g v are quadratics in f whose coefficients need only the
-    # m^2 (D*, D) points, so no (n, m^3, n_b) array is formed.
-    e_star = _exp(-b * dstar[..., None])[:, :, None, :]                              # (n, m, 1, n_b)
-    e_d = _exp(-b * d[..., None])                                                    # (n, m, m, n_b)
-    diff = e_star - e_d
+    # m^2 (D*, D) points, so no (n, m^3, n_b) array is formed; the sums with e_star - e_d are
+    # taken apart into sums with e_star (m points) and with e_d.
+    b32 = b.astype(np.float32)
+    e_star = _decay(dstar, b32)                                                      # (n, m, n_b)
+    e_d = _decay(d, b32)                                                             # (n, m, m, n_b)
     if w is None:                                                                    # every sample used
-        e_dw, diff_w = e_d, diff
+        e_dw, e_starw = e_d, e_star
         q = np.einsum("nb,nb->n", v, v)[:, None]
         n_used = np.full((n, 1), b.size)
     else:                                                                            # weights are 0/1
-        e_dw, diff_w = e_d * w[:, None, None, :], diff * w[:, None, None, :]
+        e_dw, e_starw = e_d * w[:, None, None, :], e_star * w[:, None, :]
         q = np.einsum("nb,nb->n", v * w, v)[:, None]
         n_used = np.count_nonzero(w, axis=1)[:, None]
-    a0 = np.einsum("nabk,nabk->nab", e_dw, e_d)[..., None]                           # (n, m, m, 1)
-    a1 = np.einsum("nabk,nabk->nab", e_dw, diff)[..., None]
-    a2 = np.einsum("nabk,nabk->nab", diff_w, diff)[..., None]
-    v0 = np.einsum("nabk,nk->nab", e_dw, v)[..., None]
-    v1 = np.einsum("nabk,nk->nab", diff_w, v)[..., None]
-    a = (a0 + f * (2.0 * a1 + f * a2)).reshape(n, m ** 3)
-    c = (v0 + f * v1).reshape(n, m ** 3)
+    a0 = np.einsum("nabk,nabk->nab", e_dw, e_d)                                      # e_d.e_d (n, m, m)
+    cross = np.einsum("nabk,nak->nab", e_dw, e_star)                                 # e_d.e_star
+    v0 = np.einsum("nabk,nk->nab", e_dw, v)                                          # e_d.v
+    star_star = np.einsum("nak,nak->na", e_starw, e_star)[:, :, None]                # (n, m, 1)
+    star_v = np.einsum("nak,nk->na", e_starw, v)[:, :, None]
+    a1, a2, v1 = cross - a0, star_star - 2.0 * cross + a0, star_v - v0               # with e_star - e_d
+    a = f * a2[..., None]
+    a += 2.0 * a1[..., None]
+    a *= f
+    a += a0[..., None]
+    c = f * v1[..., None]
+    c += v0[..., None]
+    a, c = a.reshape(n, m ** 3), c.reshape(n, m ** 3)
     # RSS at the best S0 = c / a, floored at the noise floor (noise-free input stays well posed).
     rss = np.maximum(q - c * c / a, n_used * NOISE_FLOOR ** 2)
+    # The log likelihood in single precision (see _exp): its terms are at most ~10^2, so the
+    # error is ~10^-5 in a log weight.
+    log_like = np.log(a.astype(np.float32))
     if sigma is None:
         # S0 and sigma integrated out (flat and Jeffreys priors): RSS^(-(n-1)/2) / sqrt(a).
-        log_like = -0.5 * _log(a) - 0.5 * (n_used - 1) * _log(rss)
+        log_rss = np.log(rss.astype(np.float32))
+        log_rss *= (n_used - 1).astype(np.float32)
+        log_like += log_rss
     else:
-        log_like = -0.5 * _log(a) - rss / (2 * sigma[:, None] ** 2)
-    # Prior: |W (z - mean)|^2 with z (f, D, D*) = centre + P L u: |delta|^2 + 2 (M' delta) u + u' M'M u.
-    transform = np.matmul(whitening, L[:, order, :])                                 # M = W P L (n, 3, 3)
+        log_like += (rss / sigma[:, None] ** 2).astype(np.float32)
+    log_like *= -0.5
+    # Prior: |W (z - mean)|^2 with z (f, D, D*) = centre + P L u, M = W P L.
+    transform = np.matmul(whitening, L[:, order, :])                                 # (n, 3, 3)
     delta = (centre - mean) @ whitening.T                                            # (n, 3)
-    linear = np.einsum("nij,ni->nj", transform, delta)                               # M' delta
-    quadratic = np.matmul(np.swapaxes(transform, 1, 2), transform).reshape(n, 9)
-    prior = np.einsum("ni,ni->n", delta, delta)[:, None] \
-        + _times_table(np.concatenate([2.0 * linear, quadratic], axis=1), node_table)
-    log_weight = log_like - 0.5 * prior + log_node
+    log_weight = _log_node_and_prior(transform, delta, log_node, by_node)
+    log_weight += log_like
     log_weight -= log_weight.max(axis=1, keepdims=True)
     weight = _exp(log_weight)
     weight /= weight.sum(axis=1, keepdims=True)
     effective_nodes = 1.0 / np.einsum("nk,nk->n", weight, weight)
     # Parameter moments: f on every node, D and D* on their marginal weights.
     cube = weight.reshape(n, m, m, m)
-    # Sums over the short last axes as m - 1 vector additions (a reduction over 5 elements is slow).
-    marginal_d = cube[..., 0].copy()
-    for k in range(1, m):
-        marginal_d += cube[..., k]
-    marginal_star = marginal_d[..., 0].copy()
-    for k in range(1, m):
-        marginal_star += marginal_d[..., k]
+    marginal_d = _sum_last(cube)                                                     # (n, m, m)
+    marginal_star = _sum_last(marginal_d)                                            # (n, m)
     mean_p, sd_p = np.empty((n, 4)), np.empty((n, 4))
     with np.errstate(all="ignore"):
         s0 = c / a
     for index, (wt, values) in enumerate(((weight, s0), (cube, f), (marginal_d, d), (marginal_star, dstar))):
         mean_p[:, index], sd_p[:, index] = _weighted_moments(wt, values)
     # Latent moments from those of u: mean c0 + L E[u], covariance L Cov[u] L'.
-    moments_u = _times_table(weight, node_table)                                     # E[u], E[u u']
+    moments_u = weight @ by_term                                                     # E[u], E[u u'] (n, 12)
     mean_u = moments_u[:, :3]
     cov_u = moments_u[:, 3:].reshape(n, 3, 3) - mean_u[:, :, None] * mean_u[:, None, :]
     mean_z = (c0 + np.einsum("nij,nj->ni", L, mean_u))[:, order]
