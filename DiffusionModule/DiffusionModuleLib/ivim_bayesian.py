@@ -26,7 +26,6 @@ from TMEMonitorLib.fitting import levenberg_marquardt
 from TMEMonitorLib.fitting import status as fit_status
 from TMEMonitorLib.progress import report
 
-from .signal_models import ivim_jacobian
 from .signal_models import ivim_rows as ivim_model
 
 NODES_PER_AXIS = 5        # Gauss-Hermite nodes per parameter: 125 grid points per voxel
@@ -89,21 +88,11 @@ def _map_fit(b, v, w, start, lower, upper, mean, whitening, sigma, refine_sigma=
     def residual_model(q, sig, wt):
         return np.concatenate([ivim_model(to_params(q), b) * wt / sig[:, None], q[:, 1:] @ whitening.T], axis=1)
 
-    def residual_jacobian(q, sig, wt):
-        p = to_params(q)
-        jac = ivim_jacobian(p, b)
-        s = 1 / (1 + np.exp(-q[:, 1:]))
-        jac[..., 1:] *= ((hi - lo) * s * (1 - s))[:, None, :]
-        jac *= (wt / sig[:, None])[..., None]
-        prior_rows = np.zeros((q.shape[0], 3, 4))
-        prior_rows[:, :, 1:] = whitening
-        return np.concatenate([jac, prior_rows], axis=1)
-
     b32 = b.astype(np.float32)
     n_b = b.size
 
     def residual_both(q, sig, wt):
-        """residual_model and residual_jacobian from one evaluation of the exponentials, taken in
+        """residual_model and its Jacobian from one evaluation of the exponentials, taken in
         single precision (:func:`_decay`): the search only centres the grid and stops at MAP_FTOL."""
         s = 1 / (1 + np.exp(-q[:, 1:]))
         p = lo + (hi - lo) * s                                # (f, D, D*)
@@ -127,18 +116,27 @@ def _map_fit(b, v, w, start, lower, upper, mean, whitening, sigma, refine_sigma=
     q0 = np.column_stack([start[:, :1], to_latent(start[:, 1:], lo, hi)])
     q_lower = np.concatenate([[0.0], np.full(3, -LATENT_LIMIT)])
     q_upper = np.concatenate([[np.inf], np.full(3, LATENT_LIMIT)])
-    fit = levenberg_marquardt.fit(residual_model, q0, y, q_lower, q_upper, jacobian=residual_jacobian,
+    fit = levenberg_marquardt.fit(residual_model, q0, y, q_lower, q_upper,
                                   args=(sigma, w), max_iter=100, ftol=MAP_FTOL, standard_errors=False,
-                                  evaluate=residual_both)
-    q = np.where(np.isfinite(fit["params"]), fit["params"], q0)
+                                  evaluate=residual_both, keep_model=True)
+    found = np.all(np.isfinite(fit["params"]), axis=1)
+    q = np.where(found[:, None], fit["params"], q0)
+    # The residuals and Jacobian at the mode come from the search's last accepted step; rows it
+    # did not fit are evaluated at their start.
+    model, jac = fit["model"], fit["jacobian"]
+    redo = np.flatnonzero(~found | ~np.all(np.isfinite(jac), axis=(1, 2)))
+    if redo.size:
+        model[redo], jac[redo] = residual_both(q[redo], sigma[redo], w[redo])
     if refine_sigma:
         # The noise SD from the residual at the mode (the start's residual overstates it when the
         # start is a segmented fit), for the Laplace covariance that shapes the quadrature grid.
-        residual = (ivim_model(to_params(q), b) - v) * w
+        # The model's data rows are the signal x w / sigma.
+        residual = model[:, :n_b] * sigma[:, None] - v * w
         n_used = np.count_nonzero(w, axis=1)
         at_mode = np.sqrt(np.einsum("ij,ij->i", residual, residual) / np.maximum(n_used - 4, 1))
-        sigma = np.maximum(np.where(np.isfinite(at_mode), at_mode, sigma), NOISE_FLOOR)
-    jac = residual_jacobian(q, sigma, w)
+        refined = np.maximum(np.where(np.isfinite(at_mode), at_mode, sigma), NOISE_FLOOR)
+        jac[:, :n_b] *= (sigma / refined)[:, None, None]
+        sigma = refined
     precision = np.matmul(np.swapaxes(jac, 1, 2), jac)
     with np.errstate(all="ignore"):
         # S0 marginalised: the latent block of the inverse. The pseudo-inverse (an SVD per voxel)
@@ -179,34 +177,34 @@ _NODE_CACHE = {}
 
 
 def _tensor_nodes(nodes, node_weights):
-    """Tensor-grid log(product of weights) + |u|^2 / 2 (m^3,), the table [u_i, u_i u_j] (12, m^3)
-    in single precision and its transpose (m^3, 12) in double, computed once."""
+    """The tensor grid's node tables, computed once: [u_i, u_i u_j, -2 log_node] (13, m^3) in single
+    precision, with log_node = log(product of weights) + |u|^2 / 2, and [u_i, u_i u_j] (m^3, 12) in
+    double."""
     key = (nodes.tobytes(), node_weights.tobytes())
     if key not in _NODE_CACHE:
         u = np.stack(np.meshgrid(nodes, nodes, nodes, indexing="ij"), axis=-1).reshape(-1, 3)
         log_w = np.log(np.stack(np.meshgrid(node_weights, node_weights, node_weights, indexing="ij"),
                                 axis=-1).reshape(-1, 3)).sum(1)
+        log_node = log_w + 0.5 * np.sum(u * u, axis=1)
         table = np.concatenate([u, (u[:, :, None] * u[:, None, :]).reshape(-1, 9)], axis=1)
-        _NODE_CACHE[key] = (log_w + 0.5 * np.sum(u * u, axis=1), np.ascontiguousarray(table.T, dtype=np.float32),
-                            np.ascontiguousarray(table))
+        by_node = np.concatenate([table.T, -2.0 * log_node[None, :]])
+        _NODE_CACHE[key] = (np.ascontiguousarray(by_node, dtype=np.float32), np.ascontiguousarray(table))
     return _NODE_CACHE[key]
 
 
-def _exp(x):
-    """exp in single precision, returned in double: numpy's float32 exp and log are about 4x faster
-    (vectorised) and the quadrature's cost is in them; their 6e-8 relative error perturbs the model
-    far below the noise floor, while every sum and difference stays in double precision."""
-    return np.exp(np.asarray(x, dtype=np.float32)).astype(float)
+# Single precision: numpy's float32 exp and log are about 4x faster than float64 (vectorised) and
+# the quadrature's cost is in them; their 6e-8 relative error perturbs the model far below the
+# noise floor, while every sum over b-values and every moment stays in double precision.
 
 
 def _decay(rate, b32):
-    """exp(-b rate) (..., n_b) in double, the product and exp done in single precision (see :func:`_exp`)."""
+    """exp(-b rate) (..., n_b) in double, the product and exp done in single precision (see above)."""
     x = np.multiply(rate.astype(np.float32)[..., None], -b32)
     return np.exp(x, out=x).astype(float)
 
 
 def _from_latent_fast(z, lower, upper):
-    """:func:`from_latent` with the exponential of :func:`_exp`; z is clipped to a safe range in place."""
+    """:func:`from_latent` with a single-precision exponential; z is clipped to a safe range in place."""
     limit = LATENT_LIMIT + 4
     np.clip(z, -limit, limit, out=z)
     denominator = np.negative(z, out=np.empty(z.shape, np.float32), casting="same_kind")
@@ -234,23 +232,22 @@ def _sum_last(a):
     return out
 
 
-def _log_node_and_prior(transform, delta, log_node, by_node):
-    """log(node weight) + |u|^2 / 2 - |W (z - mean)|^2 / 2 on the tensor grid (n, m^3), up to
-    a constant per voxel (the weights are normalised afterwards).
+def _prior_energy(transform, delta, by_node):
+    """-2 log(node weight) - |u|^2 + |W (z - mean)|^2 on the tensor grid (n, m^3), in single
+    precision, up to a constant per voxel (the weights are normalised afterwards).
 
     With z = centre + P L u and M = W P L: |W (z - mean)|^2 = |delta|^2 + 2 (M' delta) u + u' M'M u,
-    a product of 12 coefficients per voxel with the node table. |delta|^2 is the per-voxel
-    constant left out, so the terms that remain are of the order of the grid's spread and the
-    product is taken in single precision (error ~1e-6 in the log weight): numpy's double product of
-    this thin shape goes to threaded BLAS, which took 5-8x longer than the single-precision one
-    (on 2 cores, OpenBLAS 0.3.27-0.3.29) and stalls on a busy machine."""
-    linear = np.einsum("nij,ni->nj", transform, delta)                               # M' delta
-    quadratic = np.matmul(np.swapaxes(transform, 1, 2), transform).reshape(-1, 9)   # M'M
-    coefficients = np.concatenate([2.0 * linear, quadratic], axis=1).astype(np.float32)
-    prior = np.matmul(coefficients, by_node).astype(float)                           # (n, m^3)
-    prior *= -0.5
-    prior += log_node
-    return prior
+    a product of 12 coefficients per voxel (and a 13th, 1, for the node term) with the node table.
+    |delta|^2 is the per-voxel constant left out, so the terms that remain are of the order of the
+    grid's spread and the product is taken in single precision (error ~1e-5 in a log weight): numpy's
+    double product of this thin shape goes to threaded BLAS, which took 5-8x longer than the
+    single-precision one (on 2 cores, OpenBLAS 0.3.27-0.3.29) and stalls on a busy machine."""
+    n = delta.shape[0]
+    coefficients = np.empty((n, 13), np.float32)
+    coefficients[:, :3] = 2.0 * np.einsum("nij,ni->nj", transform, delta)                # 2 M' delta
+    coefficients[:, 3:12] = np.matmul(np.swapaxes(transform, 1, 2), transform).reshape(n, 9)  # M'M
+    coefficients[:, 12] = 1.0
+    return np.matmul(coefficients, by_node)
 
 
 def _quadrature(b, v, w, centre, cov, fallback, lower, upper, mean, whitening, sigma, nodes, node_weights):
@@ -270,7 +267,7 @@ def _quadrature(b, v, w, centre, cov, fallback, lower, upper, mean, whitening, s
     c0 = centre[:, order]
     L = _safe_cholesky(cov[:, order][:, :, order], fallback[order][:, order])
     lo, hi = lower[1:][order], upper[1:][order]
-    log_node, by_node, by_term = _tensor_nodes(nodes, node_weights)
+    by_node, by_term = _tensor_nodes(nodes, node_weights)
     z_star = c0[:, 0, None] + L[:, 0, 0, None] * nodes                               # (n, m)
     z_d = (c0[:, 1, None, None] + L[:, 1, 0, None, None] * nodes[:, None]
            + L[:, 1, 1, None, None] * nodes[None, :])                                # (n, m, m)
@@ -308,25 +305,26 @@ def _quadrature(b, v, w, centre, cov, fallback, lower, upper, mean, whitening, s
     c += v0[..., None]
     a, c = a.reshape(n, m ** 3), c.reshape(n, m ** 3)
     # RSS at the best S0 = c / a, floored at the noise floor (noise-free input stays well posed).
-    rss = np.maximum(q - c * c / a, n_used * NOISE_FLOOR ** 2)
-    # The log likelihood in single precision (see _exp): its terms are at most ~10^2, so the
-    # error is ~10^-5 in a log weight.
-    log_like = np.log(a.astype(np.float32))
-    if sigma is None:
-        # S0 and sigma integrated out (flat and Jeffreys priors): RSS^(-(n-1)/2) / sqrt(a).
-        log_rss = np.log(rss.astype(np.float32))
-        log_rss *= (n_used - 1).astype(np.float32)
-        log_like += log_rss
-    else:
-        log_like += (rss / sigma[:, None] ** 2).astype(np.float32)
-    log_like *= -0.5
+    with np.errstate(all="ignore"):
+        s0 = c / a
+    rss = np.maximum(q - c * s0, n_used * NOISE_FLOOR ** 2)
+    # -2 log(posterior x node weight), in single precision like the exponentials: its
+    # terms are at most ~10^2, so the error is ~10^-5 in a log weight.
     # Prior: |W (z - mean)|^2 with z (f, D, D*) = centre + P L u, M = W P L.
     transform = np.matmul(whitening, L[:, order, :])                                 # (n, 3, 3)
     delta = (centre - mean) @ whitening.T                                            # (n, 3)
-    log_weight = _log_node_and_prior(transform, delta, log_node, by_node)
-    log_weight += log_like
-    log_weight -= log_weight.max(axis=1, keepdims=True)
-    weight = _exp(log_weight)
+    energy = _prior_energy(transform, delta, by_node)
+    energy += np.log(a.astype(np.float32))
+    if sigma is None:
+        # S0 and sigma integrated out (flat and Jeffreys priors): likelihood RSS^(-(n-1)/2) / sqrt(a).
+        log_rss = np.log(rss.astype(np.float32))
+        log_rss *= (n_used - 1).astype(np.float32)
+        energy += log_rss
+    else:
+        energy += (rss / sigma[:, None] ** 2).astype(np.float32)
+    energy -= energy.min(axis=1, keepdims=True)
+    energy *= -0.5
+    weight = np.exp(energy, out=energy).astype(float)
     weight /= weight.sum(axis=1, keepdims=True)
     effective_nodes = 1.0 / np.einsum("nk,nk->n", weight, weight)
     # Parameter moments: f on every node, D and D* on their marginal weights.
@@ -334,8 +332,6 @@ def _quadrature(b, v, w, centre, cov, fallback, lower, upper, mean, whitening, s
     marginal_d = _sum_last(cube)                                                     # (n, m, m)
     marginal_star = _sum_last(marginal_d)                                            # (n, m)
     mean_p, sd_p = np.empty((n, 4)), np.empty((n, 4))
-    with np.errstate(all="ignore"):
-        s0 = c / a
     for index, (wt, values) in enumerate(((weight, s0), (cube, f), (marginal_d, d), (marginal_star, dstar))):
         mean_p[:, index], sd_p[:, index] = _weighted_moments(wt, values)
     # Latent moments from those of u: mean c0 + L E[u], covariance L Cov[u] L'.

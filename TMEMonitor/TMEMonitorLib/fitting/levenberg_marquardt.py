@@ -208,7 +208,7 @@ def _default_start(p0, lower, upper):
 
 
 def fit(model, p0, y, lower, upper, jacobian=None, args=(), weights=None, max_iter=50, xtol=1e-8,
-        ftol=1e-10, chunk_size=20000, progress=None, standard_errors=True, evaluate=None):
+        ftol=1e-10, chunk_size=20000, progress=None, standard_errors=True, evaluate=None, keep_model=False):
     """Fit ``model(p, *args) -> (n, T)`` to ``y`` (N, T) for every row.
 
     ``p0`` (N, P) starting values; ``lower``/``upper`` (P,) bounds (may be +-inf);
@@ -223,7 +223,12 @@ def fit(model, p0, y, lower, upper, jacobian=None, args=(), weights=None, max_it
     ``evaluate(p, *args) -> (model, Jacobian)`` optionally gives both from one pass (models
     whose Jacobian reuses the model's work, such as the convolution recursions): each trial
     point is then evaluated once, and the final Jacobian is the last accepted one.
+    ``keep_model=True`` (with ``evaluate``) adds "model" (N, T) and "jacobian" (N, T, P), both
+    unweighted, at the returned parameters (NaN for rows that were not fitted), for callers that
+    need them afterwards (a Laplace approximation at the optimum) without evaluating them again.
     """
+    if keep_model and evaluate is None:
+        raise InputError("fit: keep_model needs evaluate (the model and Jacobian of the last accepted step)")
     y = np.asarray(y, dtype=float)
     p0 = np.asarray(p0, dtype=float)
     if y.ndim != 2 or p0.ndim != 2 or p0.shape[0] != y.shape[0]:
@@ -246,6 +251,9 @@ def fit(model, p0, y, lower, upper, jacobian=None, args=(), weights=None, max_it
     out = {"params": np.full((n, n_params), np.nan), "status": np.full(n, fit_status.NO_SIGNAL, fit_status.DTYPE),
            "rmse": np.full(n, np.nan), "r2": np.full(n, np.nan), "se": np.full((n, n_params), np.nan),
            "n_iter": np.zeros(n, int)}
+    if keep_model:
+        out["model"] = np.full(y.shape, np.nan)
+        out["jacobian"] = np.full(y.shape + (n_params,), np.nan)
     usable = np.all(np.isfinite(y), axis=1)
     if weights is not None:
         usable &= np.all(np.isfinite(weights), axis=1)
@@ -276,6 +284,8 @@ def fit(model, p0, y, lower, upper, jacobian=None, args=(), weights=None, max_it
         out["r2"][rows] = r2
         out["se"][rows] = se
         out["n_iter"][rows] = n_iter
+        if keep_model:
+            out["model"][rows], out["jacobian"][rows] = f, jac
         report(progress, (start + rows.size) / total, "fitting")
     return out
 

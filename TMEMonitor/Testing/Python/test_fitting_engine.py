@@ -51,6 +51,21 @@ class LevenbergMarquardtTest(unittest.TestCase):
         np.testing.assert_array_equal(result["params"][1:], np.nan)
         np.testing.assert_allclose(result["params"][0], truth[0], rtol=1e-7)
 
+    def test_keep_model_returns_the_model_and_jacobian_at_the_solution(self):
+        rng = np.random.default_rng(5)
+        truth = np.column_stack([rng.uniform(0.5, 2, 20), rng.uniform(0.2, 3, 20)])
+        y = decay(truth) + rng.normal(0, 0.01, (20, T.size))
+        y[3, 2] = np.nan                                     # a row that is not fitted
+        result = levenberg_marquardt.fit(decay, np.ones((20, 2)), y, [0, 0], [10, 10], chunk_size=6,
+                                         evaluate=lambda p: (decay(p), decay_jacobian(p)), keep_model=True)
+        fitted = np.flatnonzero(np.isfinite(result["params"][:, 0]))
+        self.assertEqual(fitted.size, 19)
+        np.testing.assert_allclose(result["model"][fitted], decay(result["params"][fitted]), rtol=1e-12)
+        np.testing.assert_allclose(result["jacobian"][fitted], decay_jacobian(result["params"][fitted]), rtol=1e-12)
+        self.assertTrue(np.all(np.isnan(result["model"][3])) and np.all(np.isnan(result["jacobian"][3])))
+        with self.assertRaises(InputError):
+            levenberg_marquardt.fit(decay, np.ones((20, 2)), y, [0, 0], [10, 10], keep_model=True)
+
     def test_chunks_give_the_same_answer(self):
         rng = np.random.default_rng(3)
         truth = np.column_stack([rng.uniform(0.5, 2, 50), rng.uniform(0.2, 3, 50)])
