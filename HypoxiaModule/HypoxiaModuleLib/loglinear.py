@@ -93,7 +93,7 @@ def loglinear(chunk, te, single=True):
     if chunk.factors is None:
         chunk.sum_yy = s_w
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        log_w = np.multiply(_log_ratio(y, chunk.used, single), w)
+        log_w = np.multiply(_log_ratio(y, chunk.used, single), w, out=w)   # w's buffer: less memory traffic
         s_wy, s_wty = design[:2] @ log_w
         slope = (s_w * s_wty - s_wt * s_wy) / (s_w * s_wtt - s_wt * s_wt)
         ok = chunk.n_used >= 2
@@ -102,7 +102,7 @@ def loglinear(chunk, te, single=True):
             if redo.size:
                 y_r = y[:, redo]
                 used_r = None if chunk.used is None else chunk.used[:, redo]
-                s_wy[redo], s_wty[redo] = design[:2] @ (_log_ratio(y_r, used_r, False) * w[:, redo])
+                s_wy[redo], s_wty[redo] = design[:2] @ (_log_ratio(y_r, used_r, False) * (y_r * y_r))
                 slope[redo] = (s_w[redo] * s_wty[redo] - s_wt[redo] * s_wy[redo]) / (
                     s_w[redo] * s_wtt[redo] - s_wt[redo] * s_wt[redo])
         # ln(S0 / S_1) from the intercept at TE = 0, so S0 = S_1 exp(.) needs no logarithm of S_1
