@@ -11,9 +11,12 @@ Bretthorst, MRM 1993;29:642-647), which leaves the likelihood
 The posterior mean is an integral over three dimensions, done for all voxels at once by
 adaptive Gauss-Hermite quadrature: the grid is centred on each voxel's posterior mode (a
 batched MAP fit) and shaped by the Laplace covariance there (Liu & Pierce, Biometrika 1994,
-doi:10.1093/biomet/81.3.624), then re-centred once on the first pass's mean and covariance
-where those moved the grid (elsewhere the second grid would be the first). Work is chunked so
-memory stays bounded for whole volumes.
+doi:10.1093/biomet/81.3.624). That first grid is coarse (CENTRING_NODES per axis): its mean and
+covariance centre and shape the grid of NODES_PER_AXIS per axis that gives the result. Against a
+converged reference (9 nodes per axis, re-centred 4 times) this is closer than two passes of the
+fine grid were (median |error| 0.6-1.4 % of the posterior SD against 0.9-2.5 %; posterior SD
+0.96 of the reference's against 0.93-0.94; 20,000 voxels, SNR 50) and 11 % faster. Work is
+chunked so memory stays bounded for whole volumes.
 
 Speed (issue 19): ivim.fit_ivim learns the prior from full fits of a sample of at most
 ivim.PRIOR_SAMPLE voxels and starts the mode search from the segmented fits elsewhere; the mode
@@ -28,16 +31,15 @@ from TMEMonitorLib.progress import report
 
 from .signal_models import ivim_rows as ivim_model
 
-NODES_PER_AXIS = 5        # Gauss-Hermite nodes per parameter: 125 grid points per voxel
+CENTRING_NODES = 3        # Gauss-Hermite nodes per parameter of the first grid: 27 points per voxel
+NODES_PER_AXIS = 5        # ... of the grids after it: 125 points per voxel
 INFLATION = 1.3           # widen the Laplace covariance: posteriors have heavier tails than Gaussians
 CHUNK = 512               # voxels per quadrature chunk: (CHUNK, 25, n_b) and (CHUNK, 125) arrays stay in cache
 LATENT_LIMIT = 12.0       # |latent| bound: logit 12 is 6e-6 of the range from a bound
 MIN_GOOD_VOXELS = 10      # fewer well-fitted voxels than this: a weak prior instead of a learnt one
 MIN_EFFECTIVE_NODES = 2.0  # fewer: the quadrature grid missed the posterior (status FAILED)
 NOISE_FLOOR = 1e-5         # noise SD relative to S(b_min) assumed at least: no MRI reaches SNR 1e5
-PASSES = 2                # quadrature passes: the Laplace grid, then one re-centred on its moments
-RECENTRE_SHIFT = 0.1       # ... where the first pass's mean is further than this many grid SDs from the centre,
-RESHAPE_RATIO = 1.15       # or its SD differs from the grid's by more than this factor (see _grid_moves)
+PASSES = 2                # quadrature passes: the coarse Laplace grid, then the fine grid on its moments
 # The mode only centres the first grid, whose moments re-centre the second: its search stops
 # when a step lowers the negative log posterior (about n_b + 3 at the mode, in units where one
 # posterior SD costs ~1/2) by less than this fraction. 1e-2 and 1e-3 give the same bias/SD table
@@ -343,19 +345,6 @@ def _quadrature(b, v, w, centre, cov, fallback, lower, upper, mean, whitening, s
     return mean_p, sd_p, mean_z, cov_z, effective_nodes
 
 
-def _grid_moves(centre, cov, new_centre, new_cov):
-    """True where a pass's moments would move the grid enough to change the result: the mean
-    shifted by more than RECENTRE_SHIFT grid SDs along some axis, or an SD changed by more than a
-    factor RESHAPE_RATIO (elsewhere the next grid is the same grid, to a fraction of a node)."""
-    with np.errstate(all="ignore"):
-        sd = np.sqrt(np.einsum("nii->ni", cov))
-        new_sd = np.sqrt(np.einsum("nii->ni", new_cov))
-        shift = np.abs(new_centre - centre) / sd
-        ratio = new_sd / sd
-        steady = np.all((shift <= RECENTRE_SHIFT) & (ratio <= RESHAPE_RATIO) & (ratio >= 1.0 / RESHAPE_RATIO), axis=1)
-    return ~steady
-
-
 def posterior_mean(b, v, w, start, start_status, lower, upper, prior=None, sigma=None, progress=None):
     """Posterior means (n, 4) of (S0, f, D, D*) for normalised signals ``v`` with 0/1 weights ``w``.
 
@@ -378,33 +367,23 @@ def posterior_mean(b, v, w, start, start_status, lower, upper, prior=None, sigma
     report(progress, 0.0, "IVIM posterior mode")
     mode, laplace = _map_fit(b, v, w, start, lower, upper, mean, whitening, sigma_map, refine_sigma=sigma is None)
     known_sigma = None if sigma is None else sigma_map
-    nodes, node_weights = _hermite_rule(NODES_PER_AXIS)
+    # One rule per pass: the coarse centring grid first, the fine grid after it.
+    rules = [_hermite_rule(CENTRING_NODES if index == 0 and PASSES > 1 else NODES_PER_AXIS) for index in range(PASSES)]
     n = v.shape[0]
     params = np.full((n, 4), np.nan)
     spread = np.full((n, 4), np.nan)
     state = np.full(n, fit_status.OK, fit_status.DTYPE)
     all_used = bool(np.all(w == 1))
     for first in range(0, n, CHUNK):
-        rows = np.arange(first, min(first + CHUNK, n))
+        rows = slice(first, min(first + CHUNK, n))
         centre, cov = mode[rows], laplace[rows] * INFLATION ** 2
-        redo = np.arange(rows.size)
-        mean_p = sd_p = effective = None
-        for pass_index in range(PASSES):    # Laplace grid, then again on the previous pass's moments
-            sub = rows[redo]
-            result = _quadrature(b, v[sub], None if all_used else w[sub], centre[redo], cov[redo], covariance,
-                                 lower, upper, mean, whitening, None if known_sigma is None else known_sigma[sub],
-                                 nodes, node_weights)
-            if mean_p is None:
-                mean_p, sd_p, new_centre, moments, effective = result
-            else:
-                mean_p[redo], sd_p[redo], new_centre[redo], moments[redo], effective[redo] = result
+        for nodes, node_weights in rules:   # each grid centred and shaped by the previous one's moments
+            mean_p, sd_p, new_centre, moments, effective = _quadrature(
+                b, v[rows], None if all_used else w[rows], centre, cov, covariance, lower, upper, mean, whitening,
+                None if known_sigma is None else known_sigma[rows], nodes, node_weights)
             # Re-shape the grid from the moments only where enough nodes carried weight.
-            new_cov = np.where((effective >= 5)[:, None, None], moments * INFLATION ** 2, cov)
-            if pass_index + 1 < PASSES:
-                redo = np.flatnonzero(_grid_moves(centre, cov, new_centre, new_cov))
-            centre, cov = new_centre, new_cov
-            if redo.size == 0:
-                break
+            cov = np.where((effective >= 5)[:, None, None], moments * INFLATION ** 2, cov)
+            centre = new_centre
         params[rows], spread[rows] = mean_p, sd_p
         # The grid missed the posterior when nearly all weight sits on one node.
         state[rows] = np.where((effective >= MIN_EFFECTIVE_NODES) & np.all(np.isfinite(mean_p), axis=1),
