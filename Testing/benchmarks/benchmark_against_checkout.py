@@ -25,21 +25,17 @@ import sys
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
 RUNNER = r'''
-import json, sys, time
-repo, fit, repeats = sys.argv[1], sys.argv[2], int(sys.argv[3])
-# Only this checkout's module folders: drop an editable install's import hook.
+import json, sys
+repo, fit, repeats, here = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+# Only that checkout's module folders: drop an editable install's import hook.
 sys.meta_path[:] = [f for f in sys.meta_path if "editable" not in repr(f).lower()]
-sys.path[:0] = [repo + "/" + m for m in ("TMEMonitor", "DCEModule", "DiffusionModule", "HypoxiaModule")]
+sys.path[:0] = [repo + "/" + m for m in ("TMEMonitor", "DCEModule", "DiffusionModule", "HypoxiaModule")] + [here]
 import numpy as np
+from timing import best_seconds
 
 
 def best_of(call):
-    best, result = np.inf, None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = call()
-        best = min(best, time.perf_counter() - start)
-    return best, result
+    return best_seconds(call, repeats)
 
 
 out = {}
@@ -76,7 +72,8 @@ TARGETS = {"ivim-bayesian": 30000.0, "r2star-loglinear": 5.0e6}
 
 
 def run(repo, fit, repeats):
-    done = subprocess.run([sys.executable, "-c", RUNNER, repo, fit, str(repeats)], capture_output=True, text=True,
+    done = subprocess.run([sys.executable, "-c", RUNNER, repo, fit, str(repeats), os.path.dirname(os.path.abspath(__file__))],
+                          capture_output=True, text=True,
                           env=dict(os.environ, OPENBLAS_NUM_THREADS=os.environ.get("OPENBLAS_NUM_THREADS", "1")))
     if done.returncode != 0:
         raise SystemExit(f"{fit} in {repo} failed:\n{done.stderr[-2000:]}")

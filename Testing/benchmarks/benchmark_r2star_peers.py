@@ -33,6 +33,8 @@ import time
 
 import numpy as np
 
+from timing import best_seconds
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TE_S = 0.0025 * np.arange(1, 13)
 
@@ -74,15 +76,6 @@ def digital_object(shape, snr, seed):
     sigma = 1000.0 / snr
     signal = synthesis.multi_echo(np.where(body, r2star, 0.0), s0, TE_S, noise_sigma=sigma, rng=rng)
     return signal, r2star, body, sigma
-
-
-def best_seconds(run, repeats=3):
-    best, result = np.inf, None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = run()
-        best = min(best, time.perf_counter() - start)
-    return best, result
 
 
 def main():
