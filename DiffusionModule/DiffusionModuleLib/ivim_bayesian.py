@@ -20,8 +20,10 @@ chunked so memory stays bounded for whole volumes.
 
 Speed (issue 19): ivim.fit_ivim learns the prior from full fits of a sample of at most
 ivim.PRIOR_SAMPLE voxels and starts the mode search from the segmented fits elsewhere; the mode
-only centres the grid, so its search stops at MAP_FTOL; the latent moments and the prior term
-are products with node tables, since the grid is linear in the nodes.
+only centres the grid, so its search stops at MAP_FTOL and its last model and Jacobian give the
+Laplace covariance; the latent moments and the prior term are products with node tables, since the
+grid is linear in the nodes; exponentials, logarithms and the log weights are taken in single
+precision, every sum over b-values and every moment in double.
 """
 import numpy as np
 
