@@ -12,6 +12,10 @@ from .echo_times import checked_echo_times
 # 0.9-1.5x (log-linear), 1.3x (NLLS), 0.9-1.2x (ARLO), 0.9-1.1x (EPG) (benchmark_r2star_fit.py,
 # 2026-12-03), under the project's 1.6x bar for threading by default (issue 19): the fits are
 # memory-bound and two threads contend for the cache. ``threads=2`` remains available.
+# 2026-12-04: 1.24x (log-linear), 1.43x (NLLS), 1.17x (ARLO), 1.06x (EPG). Part of the shortfall is
+# OpenBLAS's own threads: two Python threads that each call BLAS oversubscribe the cores (the
+# log-linear fit on 2 threads gave 1.01-1.06x with OpenBLAS's default threads and 1.23x with
+# OPENBLAS_NUM_THREADS=1, which a Slicer module cannot set once numpy is loaded).
 DEFAULT_THREADS = 1
 
 
