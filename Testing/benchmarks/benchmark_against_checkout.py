@@ -8,7 +8,8 @@ Each fit runs in a fresh interpreter per checkout (imports from that checkout's 
 not from an installed package), alternating baseline and this checkout ``--rounds`` times on the same
 seeded data; each run reports its best of ``--repeats``. The host's own speed drifts (about 2x between
 runs minutes apart on the shared 2-core machine), so the ratio of neighbouring runs is the stable
-figure; the load average is printed beside them. Fits (one thread, the default):
+figure; the load average is printed beside them. The environment is this one's (OpenBLAS's own threads
+as numpy starts them, as in Slicer). Fits (one thread, the default):
 
 - ``ivim-bayesian``: the default IVIM fit, 20,000 voxels, 12 b-values 0-1000 s/mm2, Rician SNR 50,
   D 0.6-2.0e-3, f 0.03-0.3, D* 0.02-0.08 mm2/s (target >= 30,000 voxels/s, issue 19);
@@ -73,8 +74,7 @@ TARGETS = {"ivim-bayesian": 30000.0, "r2star-loglinear": 5.0e6}
 
 def run(repo, fit, repeats):
     done = subprocess.run([sys.executable, "-c", RUNNER, repo, fit, str(repeats), os.path.dirname(os.path.abspath(__file__))],
-                          capture_output=True, text=True,
-                          env=dict(os.environ, OPENBLAS_NUM_THREADS=os.environ.get("OPENBLAS_NUM_THREADS", "1")))
+                          capture_output=True, text=True)
     if done.returncode != 0:
         raise SystemExit(f"{fit} in {repo} failed:\n{done.stderr[-2000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
