@@ -163,6 +163,34 @@ class TerminationTest(unittest.TestCase):
             self.assertTrue(finished)
         self.assertEqual(termination.EXIT_CODE, 143)
 
+    def test_sigterm_inside_an_import_is_raised_after_the_import(self):
+        # A module whose import receives SIGTERM part way: the import must finish (raising inside it
+        # can leave a C extension half initialised, which crashed the interpreter on the next import),
+        # and Terminated must come right after it.
+        import importlib
+        import sys
+        import time
+        folder = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, folder, True)
+        with open(os.path.join(folder, "tme_slow_import_probe.py"), "w", encoding="utf-8") as handle:
+            handle.write("import os, signal, time\n"
+                         "os.kill(os.getpid(), signal.SIGTERM)\n"
+                         "for _ in range(20):\n"
+                         "    time.sleep(0.01)\n"
+                         "FINISHED = True\n")
+        sys.path.insert(0, folder)
+        self.addCleanup(sys.path.remove, folder)
+        self.addCleanup(sys.modules.pop, "tme_slow_import_probe", None)
+        with termination.sigterm_aborts():
+            with self.assertRaises(termination.Terminated):
+                module = importlib.import_module("tme_slow_import_probe")
+                self.assertTrue(module.FINISHED)
+                deadline = time.monotonic() + 5.0
+                while time.monotonic() < deadline:     # the re-sent signal lands here
+                    time.sleep(0.005)
+        self.assertTrue(sys.modules["tme_slow_import_probe"].FINISHED)
+        self.assertTrue(termination.received())
+
     def test_checkpoint_is_inert_without_the_variable(self):
         os.environ.pop(termination.KILL_AT_VARIABLE, None)
         termination.checkpoint("after-fit")
