@@ -41,8 +41,8 @@ DEFAULT_BOUNDS = {"S0": (0.5, 2.0), "f": (0.0, 1.0), "D": (0.0, 0.005), "Dstar":
 FTOL = 1.49e-8
 MAX_REFERENCE_B = 50.0   # s/mm2: the lowest b must be at or below this to serve as the S0 reference
 # Voxels whose full fits give the Bayesian fit's population prior (a median and a 3x3 covariance:
-# 2,000 voxels fix the median to ~3 % of the population's spread, 1.25 / sqrt(2000)); all voxels
-# below this number.
+# 4,000 voxels fix the median to ~2 % of the population's spread, 1.25 / sqrt(4000); 2,000 moved the
+# population phantom's D* bias from 3.3 to 4.0 %); all voxels below this number.
 PRIOR_SAMPLE = 4000
 
 

@@ -36,19 +36,16 @@ class Chunk:
     ``y_fit`` the same divided by F (``y`` itself without factors), ``used`` (E, n) bool or None
     when every echo of every voxel is used (then no masking is done anywhere), ``n_used``."""
 
-    def __init__(self, y_t, threshold, factors_t=None, min_factor=0.0, overwrite=False):
-        """``overwrite``: ``y_t`` is the caller's scratch copy, zeroed in place where unused (half the
-        memory traffic of a new array; the used echoes are unchanged)."""
+    def __init__(self, y_t, threshold, factors_t=None, min_factor=0.0):
+        """``y_t``: the caller's scratch copy of the magnitudes, echo-major; zeroed in place where
+        unused (NaN/inf after the run too), the used echoes unchanged (half the memory traffic of a
+        new array)."""
         extra = None if factors_t is None else np.abs(factors_t) >= min_factor
         used, self.n_used = used_run(y_t, threshold, extra)
         self.used = None if used.all() else used
-        if self.used is None:
-            self.y = y_t
-        elif overwrite:                                                    # NaN/inf after the run: 0
-            self.y = y_t
+        if self.used is not None:
             np.copyto(y_t, 0.0, where=~used)
-        else:
-            self.y = np.where(used, y_t, 0.0)
+        self.y = y_t
         if factors_t is None:
             self.y_fit = self.y
         else:

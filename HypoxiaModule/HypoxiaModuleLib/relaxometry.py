@@ -83,7 +83,7 @@ def _fit_rows(y, te, method, spacing, step, f, threshold, lo, hi, min_used):
     nonlinear refinement runs on the shared LM engine, rows grouped by their number of echoes."""
     y_t = np.array(y.T, dtype=float, order="C")
     f_t = None if f is None else np.ascontiguousarray(f.T)
-    chunk = loglinear.Chunk(y_t, threshold, f_t, MIN_FACTOR, overwrite=True)      # y_t: this chunk's own copy
+    chunk = loglinear.Chunk(y_t, threshold, f_t, MIN_FACTOR)      # y_t: this chunk's own copy, zeroed where unused
     n_used = chunk.n_used
     enough = n_used >= min_used
     if method == "arlo":
